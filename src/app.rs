@@ -1,0 +1,303 @@
+//! The running service: builds the components from a [`Config`] (store thread, HTTP client,
+//! mailer), runs poll cycles under the concurrency limits, runs digests when due, and for the
+//! daemon handles signals (SIGHUP reload, SIGTERM/SIGINT graceful stop). `run --once` is one
+//! cycle of the same code.
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigSource};
+use crate::digest::{self, DigestContext};
+use crate::fetch::Fetcher;
+use crate::mailer::Mailer;
+use crate::model::FeedSpec;
+use crate::poller::{PollContext, PollSummary, poll_feed};
+use crate::scheduler::Limits;
+use crate::store::Store;
+use crate::store::actor::StoreHandle;
+use crate::store::feeds::FeedState;
+use anyhow::Context;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// What `run --once` prints (one JSON object with `--json`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub feeds: usize,
+    pub polled: usize,
+    pub http_200: usize,
+    pub http_304: usize,
+    pub errors: usize,
+    pub entries_new: usize,
+    pub matches_new: usize,
+    pub digests_created: usize,
+    pub digests_sent: usize,
+    pub digests_failed: usize,
+    pub digests_pending: i64,
+    pub elapsed_ms: u128,
+}
+
+impl RunSummary {
+    fn add(&mut self, p: &PollSummary) {
+        self.polled += 1;
+        if p.error {
+            self.errors += 1;
+        } else if p.not_modified {
+            self.http_304 += 1;
+        } else if p.modified {
+            self.http_200 += 1;
+        }
+        self.entries_new += p.entries_new;
+        self.matches_new += p.matches_new;
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending ({} ms)",
+            self.feeds, self.polled, self.http_200, self.http_304, self.errors, self.entries_new, self.matches_new,
+            self.digests_created, self.digests_sent, self.digests_failed, self.digests_pending, self.elapsed_ms
+        )
+    }
+}
+
+/// The components shared by polls and digests.
+pub struct Service {
+    pub config: Config,
+    pub store: StoreHandle,
+    store_thread: Option<std::thread::JoinHandle<()>>,
+    pub poll: PollContext,
+    pub digests: DigestContext,
+    limits: Limits,
+    _lock: Option<File>,
+}
+
+/// Takes the database's run lock: one `chipwatch run` per database.
+fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".lock");
+    let path = PathBuf::from(p);
+    if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(d).with_context(|| format!("creating state directory {}", d.display()))?;
+    }
+    let f = File::create(&path).with_context(|| format!("creating lock file {}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another `chipwatch run` is already using {} (lock {} is held); stop it first",
+            db.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}
+
+impl Service {
+    /// Opens the database (taking the run lock) and builds every component.
+    pub fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Service> {
+        let lock = take_lock(&config.store_path)?;
+        let store = Store::open(&config.store_path)?;
+        let (handle, join) = StoreHandle::spawn(store);
+        let fetcher = Fetcher::new(&config.http)?;
+        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let poll = PollContext {
+            fetcher,
+            store: handle.clone(),
+            rules: config.rules.clone(),
+            clock: clock.clone(),
+            backfill: config.backfill,
+            policy: config.poll.clone(),
+            cpu: Arc::new(Semaphore::new(cores)),
+        };
+        let digests = DigestContext {
+            store: handle.clone(),
+            mailer,
+            clock,
+            profiles: config.digests.clone(),
+            from: config.mail.from.clone(),
+            rule_pack_version: config.rule_pack_version.clone(),
+            config_path: config.source.describe(),
+        };
+        let limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
+        Ok(Service { config, store: handle, store_thread: Some(join), poll, digests, limits, _lock: Some(lock) })
+    }
+
+    /// Applies a new configuration (SIGHUP): rules, feeds, profiles, limits.
+    pub fn reconfigure(&mut self, config: Config) -> anyhow::Result<()> {
+        if config.store_path != self.config.store_path {
+            anyhow::bail!("[store] path changed; restart chipwatch to use another database");
+        }
+        self.poll.rules = config.rules.clone();
+        self.poll.backfill = config.backfill;
+        self.poll.policy = config.poll.clone();
+        self.poll.fetcher = Fetcher::new(&config.http)?;
+        self.digests.mailer = Arc::new(Mailer::new(&config.mail)?);
+        self.digests.profiles = config.digests.clone();
+        self.digests.from = config.mail.from.clone();
+        self.digests.rule_pack_version = config.rule_pack_version.clone();
+        self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
+        self.config = config;
+        Ok(())
+    }
+
+    /// Registers the configured feeds and returns them with their poll state.
+    pub async fn feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+        let specs = self.config.feeds.clone();
+        let states = self.store.call(move |s| s.register_feeds(&specs)).await?;
+        let by_url: HashMap<String, FeedState> = states.into_iter().map(|s| (s.url.clone(), s)).collect();
+        Ok(self.config.feeds.iter().filter_map(|f| by_url.get(&f.id_url()).map(|s| (f.clone(), s.clone()))).collect())
+    }
+
+    /// Polls the given feeds concurrently and waits for all of them.
+    pub async fn poll_all(&self, feeds: Vec<(FeedSpec, FeedState)>, summary: &mut RunSummary) {
+        let mut set = JoinSet::new();
+        for (spec, state) in feeds {
+            let (ctx, limits) = (self.poll.clone(), self.limits.clone());
+            set.spawn(async move {
+                let _permit = limits.acquire(&spec.host()).await;
+                poll_feed(&ctx, &spec, &state).await
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(p) => summary.add(&p),
+                Err(e) => {
+                    summary.errors += 1;
+                    tracing::error!(error = %e, "poll task failed");
+                }
+            }
+        }
+    }
+
+    /// Stops the store thread after the last write.
+    pub fn shutdown(mut self) {
+        let join = self.store_thread.take();
+        drop(self);
+        if let Some(j) = join {
+            let _ = j.join();
+        }
+    }
+}
+
+/// Feeds that may be polled now: not gone, not under Retry-After, and (if `due_only`) due.
+pub fn pollable(feeds: Vec<(FeedSpec, FeedState)>, now: i64, due_only: bool) -> Vec<(FeedSpec, FeedState)> {
+    feeds
+        .into_iter()
+        .filter(|(_, s)| !s.gone && s.retry_after_until.is_none_or(|t| t <= now) && (!due_only || s.next_check_at <= now))
+        .collect()
+}
+
+/// `run --once`: one poll cycle, then digests if due (or forced).
+pub async fn run_once(config: Config, clock: Arc<dyn Clock>, due_only: bool, digest_now: bool) -> anyhow::Result<RunSummary> {
+    let started = Instant::now();
+    let svc = Service::start(config, clock.clone())?;
+    let feeds = svc.feeds().await?;
+    let mut summary = RunSummary { feeds: feeds.len(), ..Default::default() };
+    let now = clock.now().timestamp();
+    let todo = pollable(feeds, now, due_only);
+    svc.poll_all(todo, &mut summary).await;
+    let d = digest::run_due(&svc.digests, digest_now).await;
+    for e in &d.errors {
+        tracing::warn!(error = %e, "digest problem");
+    }
+    summary.digests_created = d.created;
+    summary.digests_sent = d.sent;
+    summary.digests_failed = d.failed;
+    summary.digests_pending = d.pending;
+    summary.elapsed_ms = started.elapsed().as_millis();
+    svc.shutdown();
+    Ok(summary)
+}
+
+/// The daemon: polls feeds as they fall due, sends digests on schedule, reloads on SIGHUP,
+/// stops cleanly on SIGTERM/SIGINT.
+pub async fn run_daemon(source: ConfigSource, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut svc = Service::start(config, clock.clone())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let in_flight: Arc<std::sync::Mutex<HashSet<String>>> = Default::default();
+    let mut tasks: JoinSet<PollSummary> = JoinSet::new();
+    let mut cycle = RunSummary::default();
+    tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
+    loop {
+        let now = clock.now().timestamp();
+        let feeds = svc.feeds().await?;
+        cycle.feeds = feeds.len();
+        let due: Vec<_> = pollable(feeds, now, true)
+            .into_iter()
+            .filter(|(f, _)| in_flight.lock().map(|mut s| s.insert(f.id_url())).unwrap_or(false))
+            .collect();
+        for (spec, state) in due {
+            let (ctx, limits, flight) = (svc.poll.clone(), svc.limits.clone(), in_flight.clone());
+            tasks.spawn(async move {
+                let _permit = limits.acquire(&spec.host()).await;
+                let r = poll_feed(&ctx, &spec, &state).await;
+                if let Ok(mut s) = flight.lock() {
+                    s.remove(&spec.id_url());
+                }
+                r
+            });
+        }
+        let d = digest::run_due(&svc.digests, false).await;
+        if d.created + d.sent + d.failed > 0 {
+            tracing::info!(created = d.created, sent = d.sent, failed = d.failed, pending = d.pending, "digests");
+        }
+        // Sleep until the next feed is due (at most 30 s), collecting finished polls.
+        let next = svc.store.call(|s| s.next_check_due()).await.ok().flatten().unwrap_or(now + 30);
+        let wait = Duration::from_secs(u64::try_from(next - clock.now().timestamp()).unwrap_or(0).clamp(1, 30));
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => break,
+                Some(r) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Ok(p) = r { cycle.add(&p); }
+                    if tasks.is_empty() && cycle.polled > 0 {
+                        tracing::info!("{}", cycle.line());
+                        cycle = RunSummary::default();
+                    }
+                }
+                _ = hup.recv() => {
+                    match Config::load(&source) {
+                        Ok(c) => match svc.reconfigure(c) {
+                            Ok(()) => tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), "configuration reloaded"),
+                            Err(e) => tracing::error!(error = %e, "new configuration not applied; keeping the old one"),
+                        },
+                        Err(e) => tracing::error!(error = %e, "invalid configuration; keeping the old one"),
+                    }
+                    break;
+                }
+                _ = term.recv() => return stop(svc, tasks, &mut term, &mut int).await,
+                _ = int.recv() => return stop(svc, tasks, &mut term, &mut int).await,
+            }
+        }
+    }
+}
+
+/// Graceful stop: no new polls; in-flight ones get a grace period; a second signal exits now.
+async fn stop(
+    svc: Service,
+    mut tasks: JoinSet<PollSummary>,
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> anyhow::Result<()> {
+    tracing::info!(in_flight = tasks.len(), "stopping: finishing in-flight polls (up to 20 s)");
+    let grace = tokio::time::sleep(Duration::from_secs(20));
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            r = tasks.join_next() => if r.is_none() { break },
+            _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
+            _ = term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+            _ = int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+        }
+    }
+    svc.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}

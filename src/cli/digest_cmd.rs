@@ -1,0 +1,195 @@
+//! `chipwatch digest preview|send|history`: render what would be sent now without claiming
+//! anything, send now (retrying pending digests first), and list past digests.
+
+use super::{Cli, load_config, runtime};
+use crate::clock::Clock;
+use crate::config::{Config, DigestProfile};
+use crate::digest::{self, render};
+use crate::store::Store;
+use anyhow::Context;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum DigestCmd {
+    /// Render what would be sent now (nothing is claimed or sent).
+    Preview {
+        #[arg(long)]
+        profile: Option<String>,
+        /// Write the HTML part to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the plain-text part (default when --html is not given).
+        #[arg(long)]
+        text: bool,
+    },
+    /// Retry pending digests, then claim new matches and send now.
+    Send {
+        #[arg(long)]
+        profile: Option<String>,
+    },
+    /// Past and pending digests.
+    History {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+fn profiles<'a>(config: &'a Config, name: &Option<String>) -> anyhow::Result<Vec<&'a DigestProfile>> {
+    match name {
+        None => Ok(config.digests.iter().collect()),
+        Some(n) => match config.digests.iter().find(|p| p.name == *n) {
+            Some(p) => Ok(vec![p]),
+            None => anyhow::bail!(
+                "no digest profile named `{n}` (profiles: {})",
+                config.digests.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        },
+    }
+}
+
+pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
+    let config = load_config(cli)?;
+    match cmd {
+        DigestCmd::Preview { profile, html, text } => {
+            let store = Store::open(&config.store_path)?;
+            for p in profiles(&config, profile)? {
+                let items = store.digest_candidates(&digest::filter_for(p))?;
+                let mut cx = digest::render_context(p, &config.mail.from, config.rule_pack_version.clone(), &config.source.describe(), clock.now());
+                cx.unhealthy = store.unhealthy_feeds()?;
+                let parts = render::render(&items, &cx);
+                eprintln!("profile {}: {} stories in {} message(s)", p.name, items.len(), parts.len());
+                for (k, part) in parts.iter().enumerate() {
+                    let (t, h) = split_parts(&part.message);
+                    if let Some(file) = html {
+                        let f = if parts.len() > 1 { numbered(file, k + 1) } else { file.clone() };
+                        std::fs::write(&f, h).with_context(|| format!("writing {}", f.display()))?;
+                        eprintln!("HTML written to {}", f.display());
+                    }
+                    if *text || html.is_none() {
+                        println!("Subject: {}\n\n{t}", part.subject);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        DigestCmd::Send { profile } => {
+            let chosen: Vec<DigestProfile> = profiles(&config, profile)?.into_iter().cloned().collect();
+            let mut cfg = config.clone();
+            cfg.digests = chosen;
+            let rt = runtime()?;
+            rt.block_on(async move {
+                let svc = crate::app::Service::start(cfg, clock)?;
+                let d = digest::run_due(&svc.digests, true).await;
+                svc.shutdown();
+                println!("digests: {} created, {} sent, {} failed, {} still pending", d.created, d.sent, d.failed, d.pending);
+                for e in &d.errors {
+                    eprintln!("error: {e}");
+                }
+                Ok(if d.pending > 0 || d.failed > 0 { 1 } else { 0 })
+            })
+        }
+        DigestCmd::History { json, limit } => {
+            let store = Store::open(&config.store_path)?;
+            let rows = store.digest_history(*limit)?;
+            if *json {
+                println!("{}", serde_json::to_string(&rows)?);
+                return Ok(0);
+            }
+            if rows.is_empty() {
+                println!("no digests yet");
+            }
+            for r in rows {
+                let when = |t: Option<i64>| {
+                    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or("-".into())
+                };
+                println!(
+                    "#{:<5} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
+                    r.id,
+                    r.status,
+                    r.profile,
+                    r.part,
+                    r.parts,
+                    r.story_count,
+                    when(Some(r.created_at)),
+                    when(r.sent_at),
+                    r.attempts,
+                    r.recipients.to.join(", "),
+                    r.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default()
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn numbered(file: &std::path::Path, k: usize) -> PathBuf {
+    let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let ext = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    file.with_file_name(format!("{stem}-{k}{ext}"))
+}
+
+/// Decoded (text, html) bodies of a rendered multipart/alternative message.
+pub fn split_parts(message: &[u8]) -> (String, String) {
+    let s = String::from_utf8_lossy(message);
+    let mut text = String::new();
+    let mut html = String::new();
+    for section in s.split("\r\n--") {
+        let Some((head, body)) = section.split_once("\r\n\r\n") else { continue };
+        let lower = head.to_ascii_lowercase();
+        let decoded = if lower.contains("content-transfer-encoding: quoted-printable") {
+            decode_qp(body)
+        } else if lower.contains("content-transfer-encoding: base64") {
+            decode_b64(body)
+        } else {
+            body.to_string()
+        };
+        if lower.contains("content-type: text/plain") {
+            text = decoded;
+        } else if lower.contains("content-type: text/html") {
+            html = decoded;
+        }
+    }
+    (text, html)
+}
+
+fn decode_qp(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'=' {
+            if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
+                i += 3;
+                continue;
+            }
+            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}
+
+fn decode_b64(s: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in s.bytes() {
+        let Some(v) = A.iter().position(|&x| x == c) else { continue };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    String::from_utf8_lossy(&out).replace("\r\n", "\n")
+}

@@ -1,0 +1,156 @@
+//! `chipwatch feeds status|inspect|import-opml|export-opml`: per-feed health, what chipwatch
+//! sees in one feed (nothing stored), and OPML in and out.
+
+use super::{Cli, load_config, runtime};
+use crate::clock::Clock;
+use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+use crate::parse::{ParseOptions, parse_feed};
+use crate::store::Store;
+use anyhow::Context;
+use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCmd {
+    /// Health of every feed, failing ones first.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch (or read) one feed and show what chipwatch sees; nothing is stored.
+    Inspect {
+        /// URL or file path.
+        target: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the configured feeds as OPML 2.0.
+    ExportOpml,
+}
+
+fn ts(t: Option<i64>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+}
+
+pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
+    match cmd {
+        FeedsCmd::Status { json } => {
+            let config = load_config(cli)?;
+            let store = Store::open(&config.store_path)?;
+            let rows = store.feed_statuses()?;
+            if *json {
+                println!("{}", serde_json::to_string(&rows)?);
+                return Ok(0);
+            }
+            for r in rows {
+                let state = if r.gone {
+                    "GONE".to_string()
+                } else if r.error_count > 0 {
+                    format!("FAIL×{}", r.error_count)
+                } else if r.last_checked_at.is_none() {
+                    "new".into()
+                } else {
+                    "ok".into()
+                };
+                println!("{state:<8} {}  [{}]", r.url, r.name);
+                if let Some(rd) = &r.redirect_url {
+                    println!("         moved permanently to {rd} (update the config)");
+                }
+                println!(
+                    "         last status {}  checked {}  last success {}  next {}  entries {}  avg interval {}",
+                    r.last_status.map(|s| s.to_string()).unwrap_or("-".into()),
+                    ts(r.last_checked_at),
+                    ts(r.last_success_at),
+                    ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
+                    r.entries_seen,
+                    r.avg_post_interval_secs.map(|s| format!("{:.1}h", s as f64 / 3600.0)).unwrap_or("-".into())
+                );
+                if let Some(e) = &r.last_error {
+                    println!("         error since {}: {e}", ts(r.first_error_at));
+                }
+                if let Some(rep) = &r.repairs {
+                    println!("         repaired: {rep}");
+                }
+            }
+            Ok(0)
+        }
+        FeedsCmd::Inspect { target, json } => inspect(cli, target, *json, clock),
+        FeedsCmd::ExportOpml => {
+            let config = load_config(cli)?;
+            let outlines: Vec<crate::opml::Outline> = config
+                .feeds
+                .iter()
+                .map(|f| crate::opml::Outline { title: f.name.clone(), xml_url: f.id_url(), html_url: None, tags: f.tags.clone() })
+                .collect();
+            print!("{}", crate::opml::write("chipwatch feeds", &outlines));
+            Ok(0)
+        }
+    }
+}
+
+fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
+    let http = match load_config(cli) {
+        Ok(c) => c.http,
+        Err(_) => crate::config::load_from_str("", None, crate::config::ConfigSource::Embedded, PathBuf::from("."))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .http,
+    };
+    let url = if target.contains("://") {
+        target.to_string()
+    } else {
+        let p = std::fs::canonicalize(target).with_context(|| format!("reading {target}"))?;
+        url::Url::from_file_path(&p).map_err(|()| anyhow::anyhow!("bad path {target}"))?.to_string()
+    };
+    let rt = runtime()?;
+    let outcome = rt.block_on(async {
+        let f = Fetcher::new(&http)?;
+        Ok::<_, anyhow::Error>(f.fetch(&FetchRequest { url: url.clone(), ..Default::default() }, clock.now()).await)
+    })?;
+    let fetched = match outcome {
+        FetchOutcome::Modified(f) => f,
+        other => anyhow::bail!("{url}: {}", describe(&other)),
+    };
+    let feed = parse_feed(
+        &fetched.body,
+        &ParseOptions { content_type: fetched.content_type.as_deref(), base_url: Some(&fetched.final_url), default_offset: None },
+    )
+    .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    if json {
+        let entries: Vec<serde_json::Value> = feed
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({"key": e.key, "title": e.title, "link": e.canonical_link.clone().or(e.link.clone()),
+                    "published": e.published.map(|p| p.to_rfc3339()), "summary": e.summary, "content": e.content})
+            })
+            .collect();
+        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title, "repairs": feed.repairs, "entries": entries});
+        println!("{v}");
+        return Ok(0);
+    }
+    println!("{url}\n  format {}  encoding {}  title {:?}  {} entries", feed.format, feed.encoding, feed.title.as_deref().unwrap_or(""), feed.entries.len());
+    if let Some(p) = &fetched.permanent_redirect {
+        println!("  moved permanently to {p}");
+    }
+    if !feed.repairs.is_empty() {
+        println!("  repairs: {}", feed.repairs.join("; "));
+    }
+    for e in &feed.entries {
+        println!("\n- {}\n  key       {}\n  link      {}\n  published {}", e.title, e.key, e.canonical_link.as_deref().unwrap_or("-"), e.published.map(|p| p.to_rfc3339()).unwrap_or("-".into()));
+        let text = if e.summary.is_empty() { &e.content } else { &e.summary };
+        let short: String = text.chars().take(300).collect();
+        println!("  text      {short}{}", if text.chars().count() > 300 { "…" } else { "" });
+    }
+    Ok(0)
+}
+
+fn describe(o: &FetchOutcome) -> String {
+    match o {
+        FetchOutcome::NotModified { .. } => "not modified".into(),
+        FetchOutcome::Modified(_) => "ok".into(),
+        FetchOutcome::RateLimited { status, retry_after } => format!("HTTP {status}, retry after {retry_after:?}"),
+        FetchOutcome::Gone => "HTTP 410 Gone".into(),
+        FetchOutcome::Failed { error, .. } => error.to_string(),
+    }
+}

@@ -1,0 +1,207 @@
+//! Configuration: finds the file (`--config`, `$CHIPWATCH_CONFIG`, else the embedded default),
+//! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
+//! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
+
+mod raw;
+mod resolve;
+pub mod units;
+
+use crate::digest::schedule::Schedule;
+use crate::model::FeedSpec;
+use crate::rules::{RuleSet, Warning};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use resolve::load_from_str;
+
+/// Files compiled into the binary: the shipped configuration and what it includes.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("chipwatch.toml", include_str!("../../config/chipwatch.toml")),
+    ("feeds.opml", include_str!("../../config/feeds.opml")),
+    (
+        "rules/semiconductor-export.toml",
+        include_str!("../../config/rules/semiconductor-export.toml"),
+    ),
+];
+
+/// A configuration problem, with where it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{location}: {message}")]
+    Invalid { location: String, message: String },
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Rules(Vec<crate::rules::RuleError>),
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    Embedded,
+}
+
+impl ConfigSource {
+    /// `--config`, then `$CHIPWATCH_CONFIG`, then the embedded default.
+    pub fn locate(cli: Option<&Path>) -> Self {
+        if let Some(p) = cli {
+            return Self::File(p.to_path_buf());
+        }
+        match std::env::var_os("CHIPWATCH_CONFIG") {
+            Some(p) if !p.is_empty() => Self::File(PathBuf::from(p)),
+            _ => Self::Embedded,
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            Self::File(p) => p.display().to_string(),
+            Self::Embedded => "(embedded default config/chipwatch.toml)".into(),
+        }
+    }
+}
+
+/// First-poll behaviour: how old an entry may be and still be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backfill {
+    All,
+    Within(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct PollPolicy {
+    pub default_interval: Duration,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub concurrency: usize,
+    pub per_host_concurrency: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub user_agent: String,
+    pub max_body: u64,
+    pub proxy: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tls {
+    Starttls,
+    Tls,
+    None,
+}
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub String);
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: Tls,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Transport {
+    File { dir: PathBuf },
+    Smtp(SmtpConfig),
+    Sendmail { command: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub from: String,
+    pub transport: Transport,
+}
+
+/// One `[[digest]]` profile.
+#[derive(Debug, Clone)]
+pub struct DigestProfile {
+    pub name: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+    pub schedule: Schedule,
+    /// Rule names included (empty = all digest/alert rules).
+    pub rules: Vec<String>,
+    /// Feed tags included (empty = all feeds).
+    pub tags: Vec<String>,
+    pub min_score: f64,
+    pub max_stories: Option<usize>,
+    pub send_empty: bool,
+    pub subject: String,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: ConfigSource,
+    pub state_dir: PathBuf,
+    pub store_path: PathBuf,
+    pub keep_days: Option<u32>,
+    pub feeds: Vec<FeedSpec>,
+    pub backfill: Backfill,
+    pub poll: PollPolicy,
+    pub http: HttpConfig,
+    pub mail: MailConfig,
+    pub rules: Arc<RuleSet>,
+    pub rule_warnings: Vec<String>,
+    pub rule_pack_version: Option<String>,
+    pub digests: Vec<DigestProfile>,
+}
+
+impl Config {
+    /// Loads and validates the configuration from `source`.
+    pub fn load(source: &ConfigSource) -> Result<Config, ConfigError> {
+        let state_dir = default_state_dir();
+        match source {
+            ConfigSource::Embedded => {
+                let text = EMBEDDED[0].1;
+                resolve::load_from_str(text, None, source.clone(), state_dir)
+            }
+            ConfigSource::File(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source: e,
+                })?;
+                resolve::load_from_str(&text, Some(p), source.clone(), state_dir)
+            }
+        }
+    }
+
+    /// Names of the rules that exist (for validation of profile filters, CLI `--rule`).
+    pub fn rule_names(&self) -> Vec<String> {
+        self.rules.rules().iter().map(|r| r.name.clone()).collect()
+    }
+}
+
+/// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else `./chipwatch-state`.
+pub fn default_state_dir() -> PathBuf {
+    match std::env::var("STATE_DIRECTORY") {
+        Ok(s) if !s.is_empty() => PathBuf::from(s.split(':').next().unwrap_or(&s)),
+        _ => PathBuf::from("chipwatch-state"),
+    }
+}
+
+/// Formats a rule warning for `check-config` and logs.
+pub fn format_warning(w: &Warning) -> String {
+    w.to_string()
+}

@@ -1,0 +1,158 @@
+//! The configuration file as written: serde structs with `deny_unknown_fields`, so a typo is
+//! an error with its line. `Spanned` values keep their position for validation messages.
+//! Only `config::load` reads these; everything else sees the validated `Config`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub store: Option<RawStore>,
+    pub feeds: Option<RawFeeds>,
+    #[serde(default)]
+    pub feed: Vec<RawFeed>,
+    pub http: Option<RawHttp>,
+    pub mail: Option<RawMail>,
+    pub smtp: Option<RawSmtp>,
+    pub rules: Option<RawRules>,
+    #[serde(default)]
+    pub terms: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub rule: Vec<RawRule>,
+    #[serde(default)]
+    pub digest: Vec<RawDigest>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub path: Option<String>,
+    pub keep_days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeeds {
+    pub opml: Option<Spanned<String>>,
+    pub backfill: Option<Spanned<String>>,
+    pub interval: Option<Spanned<String>>,
+    pub min_interval: Option<Spanned<String>>,
+    pub max_interval: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    pub url: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub interval: Option<Spanned<String>>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// UTC offset for dates without a zone, e.g. "+08:00".
+    pub utc_offset: Option<Spanned<String>>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub concurrency: Option<usize>,
+    pub per_host_concurrency: Option<usize>,
+    pub timeout: Option<Spanned<String>>,
+    pub connect_timeout: Option<Spanned<String>>,
+    pub user_agent: Option<String>,
+    pub max_body: Option<Spanned<String>>,
+    pub proxy: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawMail {
+    pub from: Option<Spanned<String>>,
+    pub transport: Option<Spanned<String>>,
+    pub dir: Option<String>,
+    pub sendmail_command: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: Spanned<String>,
+    pub port: Option<u16>,
+    pub tls: Option<Spanned<String>>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
+    pub password_env: Option<String>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawRules {
+    #[serde(default)]
+    pub include: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub name: Spanned<String>,
+    pub query: Spanned<String>,
+    pub weight: Option<f64>,
+    pub min_score: Option<f64>,
+    pub priority: Option<Spanned<String>>,
+    #[serde(default)]
+    pub feeds: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[allow(dead_code)] // documentation for readers of the file; accepted, not used
+    pub description: Option<String>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub to: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub cc: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub bcc: Vec<Spanned<String>>,
+    pub schedule: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub min_score: Option<f64>,
+    pub max_stories: Option<usize>,
+    #[serde(default)]
+    pub send_empty: bool,
+    pub subject: Option<String>,
+}
+
+/// A rule pack file (`[rules] include`): version, term sets and rules.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawPack {
+    pub version: Option<String>,
+    #[allow(dead_code)] // documentation for readers of the file; accepted, not used
+    pub description: Option<String>,
+    #[serde(default)]
+    pub terms: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub rule: Vec<RawRule>,
+}

@@ -1,0 +1,114 @@
+//! Excerpts and explanations for digests: a window of the entry's text around its first hit,
+//! with every hit inside it highlighted (escaped HTML with `<mark>`, or «» in plain text), and
+//! the one-line "why" (rule, terms and their fields, score). Pure; spans are validated, so a
+//! stale or odd span can never panic.
+
+use super::render::esc;
+use crate::model::{DigestItem, StoredHit};
+
+pub struct Excerpt {
+    pub text: String,
+    pub html: String,
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The excerpt of `item` (at most about `max_chars` characters).
+pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
+    let (field, text) = [("summary", &item.summary), ("content", &item.content)]
+        .into_iter()
+        .find(|(f, t)| !t.is_empty() && item.hits.iter().any(|h| h.field == *f))
+        .or_else(|| [("summary", &item.summary), ("content", &item.content)].into_iter().find(|(_, t)| !t.is_empty()))
+        .unwrap_or(("summary", &item.summary));
+    let mut hits: Vec<&StoredHit> = item
+        .hits
+        .iter()
+        .filter(|h| h.field == field && h.start < h.end && h.end <= text.len() && text.is_char_boundary(h.start) && text.is_char_boundary(h.end))
+        .collect();
+    hits.sort_by_key(|h| (h.start, h.end));
+    // Window: start ~80 characters before the first hit, at a word boundary when possible.
+    let first = hits.first().map(|h| h.start).unwrap_or(0);
+    let back: usize = text[..first].chars().rev().take(80).map(char::len_utf8).sum();
+    let mut start = first - back;
+    if start > 0 {
+        if let Some(sp) = text[start..first].find(' ') {
+            start += sp + 1;
+        }
+    }
+    let budget: usize = text[start..].chars().take(max_chars).map(char::len_utf8).sum();
+    let mut end = floor_boundary(text, start + budget);
+    if end < text.len() {
+        if let Some(sp) = text[start..end].rfind(' ').filter(|&sp| sp > budget / 2) {
+            end = start + sp;
+        }
+    }
+    let (mut t, mut h) = (String::new(), String::new());
+    if start > 0 {
+        t.push('…');
+        h.push('…');
+    }
+    let mut pos = start;
+    for hit in hits.iter().filter(|x| x.start >= start && x.end <= end) {
+        if hit.start < pos {
+            continue; // overlapping hit already highlighted
+        }
+        t.push_str(&text[pos..hit.start]);
+        h.push_str(&esc(&text[pos..hit.start]));
+        t.push('«');
+        t.push_str(&text[hit.start..hit.end]);
+        t.push('»');
+        h.push_str("<mark style=\"background:#fde68a;color:#202124;padding:0 1px\">");
+        h.push_str(&esc(&text[hit.start..hit.end]));
+        h.push_str("</mark>");
+        pos = hit.end;
+    }
+    t.push_str(&text[pos..end]);
+    h.push_str(&esc(&text[pos..end]));
+    if end < text.len() {
+        t.push('…');
+        h.push('…');
+    }
+    Excerpt { text: t, html: h }
+}
+
+/// "rule X; terms: "export controls" (title, summary), H20 (summary); score 6".
+pub fn why_line(item: &DigestItem) -> String {
+    let mut terms: Vec<(String, Vec<String>)> = Vec::new();
+    for h in &item.hits {
+        match terms.iter_mut().find(|(t, _)| *t == h.term) {
+            Some((_, fields)) => {
+                if !fields.contains(&h.field) {
+                    fields.push(h.field.clone());
+                }
+            }
+            None => terms.push((h.term.clone(), vec![h.field.clone()])),
+        }
+    }
+    let list: Vec<String> = terms
+        .iter()
+        .take(12)
+        .map(|(t, f)| {
+            let shown = super::render::one_line(t, 60);
+            let q = if shown.contains(' ') { format!("\"{shown}\"") } else { shown };
+            format!("{q} ({})", f.join(", "))
+        })
+        .collect();
+    let mut s = format!("rule {}", item.rule);
+    if item.rules.len() > 1 {
+        let others: Vec<&str> = item.rules.iter().filter(|r| **r != item.rule).map(String::as_str).collect();
+        s.push_str(&format!(" (also {})", others.join(", ")));
+    }
+    if !list.is_empty() {
+        s.push_str("; terms: ");
+        s.push_str(&list.join(", "));
+    }
+    let score = if item.score.fract() == 0.0 { format!("{:.0}", item.score) } else { format!("{:.1}", item.score) };
+    s.push_str(&format!("; score {score}"));
+    s
+}

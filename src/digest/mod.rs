@@ -1,0 +1,172 @@
+//! Digests: deciding which profiles are due ([`schedule`]), claiming their stories into
+//! rendered messages ([`render`], [`excerpt`]) through the store's outbox, and sending what is
+//! pending through the [`crate::mailer`], marking each sent only after the transport accepted
+//! it. Failures stay pending with exponential backoff; permanent rejections become dead
+//! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
+
+pub mod excerpt;
+pub mod render;
+pub mod schedule;
+
+use crate::clock::Clock;
+use crate::config::DigestProfile;
+use crate::mailer::{MailError, Mailer};
+use crate::model::Recipients;
+use crate::store::actor::StoreHandle;
+use crate::store::digests::ProfileFilter;
+use crate::store::StoreError;
+use render::RenderContext;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What digests need besides the profiles.
+#[derive(Clone)]
+pub struct DigestContext {
+    pub store: StoreHandle,
+    pub mailer: Arc<Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub profiles: Vec<DigestProfile>,
+    pub from: String,
+    pub rule_pack_version: Option<String>,
+    pub config_path: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DigestRun {
+    pub created: usize,
+    pub sent: usize,
+    pub failed: usize,
+    pub pending: i64,
+    pub errors: Vec<String>,
+}
+
+pub fn filter_for(p: &DigestProfile) -> ProfileFilter {
+    ProfileFilter { profile: p.name.clone(), rules: p.rules.clone(), tags: p.tags.clone(), min_score: p.min_score }
+}
+
+pub fn render_context(p: &DigestProfile, from: &str, version: Option<String>, config_path: &str, now: chrono::DateTime<chrono::Utc>) -> RenderContext {
+    let host = from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    RenderContext {
+        profile: p.name.clone(),
+        from: from.to_string(),
+        recipients: Recipients { to: p.to.clone(), cc: p.cc.clone(), bcc: p.bcc.clone() },
+        subject_template: p.subject.clone(),
+        tz: p.schedule.tz,
+        now,
+        unhealthy: Vec::new(),
+        rule_pack_version: version,
+        config_path: config_path.to_string(),
+        host,
+        max_stories: p.max_stories,
+    }
+}
+
+/// Claims and renders a digest for `p` now. Returns the new digest ids (none when there is
+/// nothing new and the profile does not send empty digests).
+pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, StoreError> {
+    let now = ctx.clock.now();
+    let next_due = p.schedule.next_after(now).map(|d| d.timestamp());
+    let mut cx = render_context(p, &ctx.from, ctx.rule_pack_version.clone(), &ctx.config_path, now);
+    let filter = filter_for(p);
+    let send_empty = p.send_empty;
+    ctx.store
+        .call(move |s| {
+            cx.unhealthy = s.unhealthy_feeds()?;
+            s.claim_digest(&filter, now.timestamp(), next_due, |items| {
+                if items.is_empty() && !send_empty { Vec::new() } else { render::render(items, &cx) }
+            })
+        })
+        .await
+}
+
+/// Creates digests for the profiles that are due (all of them when `force`), then sends
+/// everything pending.
+pub async fn run_due(ctx: &DigestContext, force: bool) -> DigestRun {
+    let mut run = DigestRun::default();
+    let now = ctx.clock.now();
+    for p in &ctx.profiles {
+        let name = p.name.clone();
+        let next = match ctx.store.call(move |s| s.profile_next_due(&name)).await {
+            Ok(n) => n,
+            Err(e) => {
+                run.errors.push(e.to_string());
+                continue;
+            }
+        };
+        let due = force || next.is_some_and(|d| d <= now.timestamp());
+        if !due {
+            if next.is_none() {
+                // First sight of this profile: its first digest comes at the next scheduled time.
+                let (name, at) = (p.name.clone(), p.schedule.next_after(now).map(|d| d.timestamp()));
+                if let Err(e) = ctx.store.call(move |s| s.set_profile_due(&name, at)).await {
+                    run.errors.push(e.to_string());
+                }
+            }
+            continue;
+        }
+        match create(ctx, p).await {
+            Ok(ids) => {
+                if !ids.is_empty() {
+                    tracing::info!(profile = %p.name, parts = ids.len(), "digest created");
+                }
+                run.created += ids.len();
+            }
+            Err(e) => {
+                tracing::error!(profile = %p.name, error = %e, "cannot create digest");
+                run.errors.push(format!("profile {}: {e}", p.name));
+            }
+        }
+    }
+    let (sent, failed, errors) = send_pending(ctx).await;
+    run.sent = sent;
+    run.failed = failed;
+    run.errors.extend(errors);
+    run.pending = ctx.store.call(|s| s.pending_count()).await.unwrap_or(-1);
+    run
+}
+
+/// Retry delay after `attempts` failed sends: 1 min × 2^attempts, at most 6 h, ±20 %.
+fn retry_delay(attempts: i64) -> i64 {
+    let base = 60i64.saturating_mul(1i64 << attempts.clamp(0, 9)).min(6 * 3600);
+    crate::scheduler::jitter(std::time::Duration::from_secs(base as u64), 0.2).as_secs() as i64
+}
+
+/// Sends every pending digest that is due; returns (sent, failed, errors).
+pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
+    let now = ctx.clock.now().timestamp();
+    let pending = match ctx.store.call(move |s| s.pending_digests(now)).await {
+        Ok(p) => p,
+        Err(e) => return (0, 0, vec![e.to_string()]),
+    };
+    let (mut sent, mut failed, mut errors) = (0, 0, Vec::new());
+    for d in pending {
+        match ctx.mailer.send(&ctx.from, &d).await {
+            Ok(()) => {
+                let id = d.id;
+                let at = ctx.clock.now().timestamp();
+                if let Err(e) = ctx.store.call(move |s| s.mark_sent(id, at)).await {
+                    // Sent but not recorded: the next run resends it with the same Message-ID.
+                    tracing::error!(digest = id, error = %e, "digest sent but not marked; it may be sent again (same Message-ID)");
+                    errors.push(e.to_string());
+                }
+                tracing::info!(digest = d.id, profile = %d.profile, stories = d.story_count, message_id = %d.message_id, "digest sent");
+                sent += 1;
+            }
+            Err(e) => {
+                failed += 1;
+                let dead = matches!(e, MailError::Permanent(_));
+                let next = ctx.clock.now().timestamp() + retry_delay(d.attempts);
+                let (id, msg) = (d.id, e.to_string());
+                tracing::warn!(digest = d.id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });
+                errors.push(format!("digest {} ({}): {msg}", d.id, d.profile));
+                if let Err(e) = ctx.store.call(move |s| s.mark_failed(id, &msg, next, dead)).await {
+                    errors.push(e.to_string());
+                }
+            }
+        }
+    }
+    (sent, failed, errors)
+}

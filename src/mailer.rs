@@ -1,0 +1,100 @@
+//! Mail transports: SMTP (STARTTLS, implicit TLS or plain; AUTH), the sendmail binary, and
+//! `.eml` files (written to a temporary name, then renamed). Sends the stored message bytes
+//! unchanged, so a resend carries the same Message-ID. Called by `digest`.
+
+use crate::config::{MailConfig, Tls, Transport};
+use crate::store::digests::PendingDigest;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Address, AsyncSendmailTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// Worth retrying later (connection, timeout, 4xx).
+    #[error("{0}")]
+    Transient(String),
+    /// The server refused for good (5xx).
+    #[error("{0}")]
+    Permanent(String),
+    #[error("bad address {0:?}")]
+    Address(String),
+}
+
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Sendmail(AsyncSendmailTransport<Tokio1Executor>),
+    File(PathBuf),
+}
+
+impl Mailer {
+    pub fn new(cfg: &MailConfig) -> Result<Mailer, MailError> {
+        crate::fetch::install_crypto_provider();
+        Ok(match &cfg.transport {
+            Transport::File { dir } => Mailer::File(dir.clone()),
+            Transport::Sendmail { command } => Mailer::Sendmail(match command {
+                Some(c) => AsyncSendmailTransport::new_with_command(c),
+                None => AsyncSendmailTransport::new(),
+            }),
+            Transport::Smtp(s) => {
+                let mut b = match s.tls {
+                    Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| MailError::Transient(e.to_string()))?,
+                    Tls::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(|e| MailError::Transient(e.to_string()))?
+                    }
+                    Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+                };
+                b = b.port(s.port).timeout(Some(s.timeout));
+                if let (Some(u), Some(p)) = (&s.username, &s.password) {
+                    b = b.credentials(Credentials::new(u.clone(), p.0.clone()));
+                }
+                Mailer::Smtp(b.build())
+            }
+        })
+    }
+
+    /// Short description for logs and summaries.
+    pub fn describe(&self) -> String {
+        match self {
+            Mailer::Smtp(_) => "smtp".into(),
+            Mailer::Sendmail(_) => "sendmail".into(),
+            Mailer::File(d) => format!("file ({})", d.display()),
+        }
+    }
+
+    /// Delivers one stored digest.
+    pub async fn send(&self, from: &str, d: &PendingDigest) -> Result<(), MailError> {
+        let sender = from.parse::<lettre::message::Mailbox>().map_err(|_| MailError::Address(from.to_string()))?.email;
+        let mut rcpt: Vec<Address> = Vec::new();
+        for a in d.recipients.to.iter().chain(&d.recipients.cc).chain(&d.recipients.bcc) {
+            rcpt.push(a.parse::<lettre::message::Mailbox>().map_err(|_| MailError::Address(a.clone()))?.email);
+        }
+        let env = Envelope::new(Some(sender), rcpt).map_err(|e| MailError::Permanent(e.to_string()))?;
+        match self {
+            Mailer::Smtp(t) => t.send_raw(&env, &d.message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() { MailError::Permanent(format!("SMTP: {e}")) } else { MailError::Transient(format!("SMTP: {e}")) }
+            }),
+            Mailer::Sendmail(t) => t.send_raw(&env, &d.message).await.map_err(|e| MailError::Transient(format!("sendmail: {e}"))),
+            Mailer::File(dir) => write_eml(dir, d).await,
+        }
+    }
+}
+
+/// File name of a digest in the file outbox: `<profile>-<digest id>.eml`.
+pub fn eml_name(d: &PendingDigest) -> String {
+    let p: String = d.profile.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    format!("{p}-{:06}.eml", d.id)
+}
+
+async fn write_eml(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailError> {
+    let io = |e: std::io::Error| MailError::Transient(format!("writing to {}: {e}", dir.display()));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    let name = eml_name(d);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    tokio::fs::write(&tmp, &d.message).await.map_err(io)?;
+    if let Ok(f) = tokio::fs::File::open(&tmp).await {
+        let _ = f.sync_all().await;
+    }
+    tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(io)?;
+    Ok(())
+}

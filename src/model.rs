@@ -1,0 +1,149 @@
+//! Plain data shared by the pipeline stages: feed specifications, parsed entries, stored
+//! matches and stories. No behaviour beyond small helpers; every stage speaks these types.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a feed comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedSource {
+    /// http(s) or file:// URL.
+    Url(url::Url),
+    /// A local file (config `path = …`, resolved against the config file's folder).
+    Path(PathBuf),
+}
+
+/// One feed as configured (from `[[feed]]` or the OPML file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedSpec {
+    pub source: FeedSource,
+    pub name: String,
+    pub tags: Vec<String>,
+    /// Per-feed polling interval override.
+    pub interval: Option<Duration>,
+    /// Offset (seconds east of UTC) for dates without a zone, e.g. +28800 for Chinese feeds.
+    pub default_offset: Option<i32>,
+    /// Extra request headers (tokens, basic auth); never logged.
+    pub headers: Vec<(String, String)>,
+}
+
+impl FeedSpec {
+    /// The feed's identity: its URL as configured, or `file://` + absolute path.
+    pub fn id_url(&self) -> String {
+        match &self.source {
+            FeedSource::Url(u) => u.to_string(),
+            FeedSource::Path(p) => match url::Url::from_file_path(p) {
+                Ok(u) => u.to_string(),
+                Err(()) => format!("file://{}", p.display()),
+            },
+        }
+    }
+    /// Host used for the per-host concurrency limit ("" for local files).
+    pub fn host(&self) -> String {
+        match &self.source {
+            FeedSource::Url(u) => u.host_str().unwrap_or("").to_ascii_lowercase(),
+            FeedSource::Path(_) => String::new(),
+        }
+    }
+}
+
+/// One item of a parsed feed, reduced to what chipwatch needs. Text fields are plain text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// Identity within the feed: GUID, else canonical link, else hash of title + content.
+    pub key: String,
+    pub title: String,
+    pub link: Option<String>,
+    /// Canonical form of `link` (lowercase scheme/host, no fragment/default port/tracking).
+    pub canonical_link: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub summary: String,
+    pub content: String,
+    /// True when the feed gives this same link to several distinct items (e.g. its homepage):
+    /// the link then identifies nothing and is not used for stories.
+    pub link_shared: bool,
+}
+
+impl Entry {
+    /// Key that groups entries of different feeds into one story.
+    pub fn story_key(&self, feed_id: i64) -> String {
+        match (&self.canonical_link, self.link_shared) {
+            (Some(l), false) => format!("link:{l}"),
+            _ => format!("entry:{feed_id}:{}", self.key),
+        }
+    }
+}
+
+/// Result of parsing one feed document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedFeed {
+    pub format: String,
+    pub encoding: String,
+    pub title: Option<String>,
+    pub entries: Vec<Entry>,
+    /// Repairs applied to get the document through the parser (shown in `feeds status`).
+    pub repairs: Vec<String>,
+    /// RSS `<ttl>` / `sy:updatePeriod` hint, if any.
+    pub ttl: Option<Duration>,
+}
+
+/// A rule hit as stored with a match: which term, in which field, where (bytes of the
+/// entry's stored plain text for that field).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredHit {
+    pub term: String,
+    pub field: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A match ready to be stored: entry × rule with its score and explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewMatch {
+    pub rule: String,
+    pub score: f64,
+    pub hits: Vec<StoredHit>,
+}
+
+/// A story as a digest shows it: its best-scoring matched entry, why it matched, and the
+/// other outlets that reported it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DigestItem {
+    pub story_id: i64,
+    /// The rule the story is filed under (its best-scoring match).
+    pub rule: String,
+    /// Every rule that matched some entry of the story.
+    pub rules: Vec<String>,
+    pub score: f64,
+    pub hits: Vec<StoredHit>,
+    pub title: String,
+    pub link: Option<String>,
+    pub feed_name: String,
+    pub feed_tags: Vec<String>,
+    pub published: Option<i64>,
+    pub summary: String,
+    pub content: String,
+    /// Other entries of the same story: (feed name, link).
+    pub also: Vec<(String, Option<String>)>,
+}
+
+/// Recipients of a digest.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recipients {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
+}
+
+/// One rendered message of a digest (a large digest has several parts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedPart {
+    pub story_ids: Vec<i64>,
+    pub subject: String,
+    pub message_id: String,
+    pub recipients: Recipients,
+    /// The complete RFC 5322 message.
+    pub message: Vec<u8>,
+}

@@ -1,0 +1,181 @@
+//! Parsing: feed bytes → [`ParsedFeed`]. Transcodes to UTF-8 (see [`encoding`]), runs feed-rs
+//! (with repairs on failure, see [`repair`]), then builds our entries: identity keys (GUID,
+//! else canonical link, else a hash — never feed-rs's invented ids), canonical links, dates
+//! (see [`dates`]) and plain text (see [`text`]). Pure: called by the poller and `feeds inspect`.
+
+pub mod dates;
+pub mod encoding;
+pub mod link;
+pub mod repair;
+pub mod text;
+
+use crate::model::{Entry, ParsedFeed};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Marks ids that feed-rs made up because the entry had none.
+const GENERATED: &str = "\u{1}chipwatch-generated";
+
+/// Why a document could not be read as a feed.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ParseError {
+    #[error("empty document")]
+    Empty,
+    #[error("got an HTML page, not a feed")]
+    Html,
+    #[error("not a feed: {0}")]
+    Invalid(String),
+}
+
+/// What the parser needs to know besides the bytes.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions<'a> {
+    /// Content-Type header (for its charset), if fetched over HTTP.
+    pub content_type: Option<&'a str>,
+    /// The document's URL: base for relative links.
+    pub base_url: Option<&'a str>,
+    /// Offset for dates without zone (seconds east of UTC).
+    pub default_offset: Option<i32>,
+}
+
+fn looks_like_html(b: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&b[..b.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start();
+    (head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<html"))
+        && !head.contains("<rss")
+        && !head.contains("<feed")
+        && !head.contains("<rdf:rdf")
+}
+
+fn run_feed_rs(bytes: &[u8], opts: &ParseOptions) -> Result<feed_rs::model::Feed, String> {
+    let offset = opts.default_offset;
+    feed_rs::parser::Builder::new()
+        .base_uri(opts.base_url)
+        .sanitize_content(false)
+        .id_generator(|_, _, _| GENERATED.to_string())
+        .timestamp_parser(move |s| dates::parse_timestamp(s, offset))
+        .build()
+        .parse(bytes)
+        .map_err(|e| e.to_string())
+}
+
+/// Parses a feed document.
+pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::Empty);
+    }
+    let charset = opts.content_type.and_then(encoding::charset_of);
+    let prepared = encoding::prepare(raw, charset);
+    let mut repairs: Vec<String> = prepared.note.iter().cloned().collect();
+    let mut doc = prepared.bytes.into_owned();
+    let mut result = run_feed_rs(&doc, opts);
+    if result.is_err() {
+        let first_err = result.as_ref().err().cloned().unwrap_or_default();
+        if looks_like_html(&doc) {
+            return Err(ParseError::Html);
+        }
+        for (name, fix) in repair::REPAIRS {
+            if let Some(fixed) = fix(&doc) {
+                doc = fixed;
+                repairs.push((*name).to_string());
+                result = run_feed_rs(&doc, opts);
+                if result.is_ok() {
+                    break;
+                }
+            }
+        }
+        if result.is_err() {
+            return Err(ParseError::Invalid(first_err));
+        }
+    }
+    let feed = result.map_err(ParseError::Invalid)?;
+    Ok(build(feed, prepared.encoding, repairs, opts))
+}
+
+fn format_name(t: &feed_rs::model::FeedType) -> &'static str {
+    use feed_rs::model::FeedType::*;
+    match t {
+        Atom => "Atom",
+        JSON => "JSON Feed",
+        RSS0 => "RSS 0.9x",
+        RSS1 => "RSS 1.0",
+        RSS2 => "RSS 2.0",
+    }
+}
+
+fn build(feed: feed_rs::model::Feed, encoding: &str, repairs: Vec<String>, opts: &ParseOptions) -> ParsedFeed {
+    let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
+    struct Pre {
+        guid: Option<String>,
+        title: String,
+        link: Option<String>,
+        canonical: Option<String>,
+        published: Option<chrono::DateTime<chrono::Utc>>,
+        summary: String,
+        content: String,
+    }
+    let pre: Vec<Pre> = feed
+        .entries
+        .into_iter()
+        .map(|e| {
+            let guid = (!e.id.starts_with(GENERATED) && !e.id.trim().is_empty()).then(|| e.id.trim().to_string());
+            let link = e
+                .links
+                .iter()
+                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+                .or(e.links.first())
+                .map(|l| l.href.trim().to_string())
+                .filter(|l| !l.is_empty());
+            let canonical = link.as_deref().and_then(|l| link::canonical_link(l, base.as_ref()));
+            let title = e.title.map(|t| text::html_to_text(&t.content)).unwrap_or_default();
+            let summary = e.summary.map(|t| text::html_to_text(&t.content)).unwrap_or_default();
+            let mut content = e.content.and_then(|c| c.body).map(|b| text::html_to_text(&b)).unwrap_or_default();
+            if content == summary || (!summary.is_empty() && content.starts_with(&summary) && content.len() < summary.len() + 8) {
+                content.clear();
+            }
+            Pre { guid, title, link, canonical, published: e.published.or(e.updated), summary, content }
+        })
+        .collect();
+    // A link given to several distinct items (e.g. the site's homepage) identifies nothing.
+    let mut by_link: HashMap<&str, HashSet<(&Option<String>, &str)>> = HashMap::new();
+    for p in &pre {
+        if let Some(c) = &p.canonical {
+            by_link.entry(c.as_str()).or_default().insert((&p.guid, p.title.as_str()));
+        }
+    }
+    let shared: HashSet<String> = by_link.into_iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.to_string()).collect();
+    let mut seen_keys = HashSet::new();
+    let mut entries = Vec::with_capacity(pre.len());
+    for p in pre {
+        let link_shared = p.canonical.as_ref().is_some_and(|c| shared.contains(c));
+        let key = match (&p.guid, &p.canonical) {
+            (Some(g), _) => g.clone(),
+            (None, Some(c)) if !link_shared => c.clone(),
+            _ => format!("h:{:016x}", link::fnv64(&[&p.title, &p.summary, &p.content])),
+        };
+        if !seen_keys.insert(key.clone()) {
+            continue; // the same item twice in one document
+        }
+        entries.push(Entry {
+            key,
+            title: p.title,
+            link: p.link,
+            canonical_link: p.canonical,
+            published: p.published,
+            summary: p.summary,
+            content: p.content,
+            link_shared,
+        });
+    }
+    ParsedFeed {
+        format: format_name(&feed.feed_type).to_string(),
+        encoding: encoding.to_string(),
+        title: feed.title.map(|t| text::html_to_text(&t.content)),
+        entries,
+        repairs,
+        ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,216 @@
+//! Fast HTML → plain text for the ingest path: skips tags (and `<script>`/`<style>` bodies),
+//! decodes entities, collapses whitespace. A single pass over the bytes; a full HTML renderer
+//! is far too slow here (digest rendering never embeds feed HTML either). Pure.
+
+/// Converts an HTML (or plain) fragment to one line of plain text.
+pub fn html_to_text(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let mut pending_space = false;
+    while i < b.len() {
+        let Some(off) = memchr::memchr3(b'<', b'&', b'\n', &b[i..]).map(|o| i + o).or(Some(b.len())) else {
+            break;
+        };
+        push_collapsed(&mut out, &s[i..off], &mut pending_space);
+        i = off;
+        if i >= b.len() {
+            break;
+        }
+        match b[i] {
+            b'<' => {
+                let next = b.get(i + 1).copied().unwrap_or(b' ');
+                if next.is_ascii_alphabetic() || next == b'/' || next == b'!' || next == b'?' {
+                    let (end, block) = skip_tag(s, i);
+                    if block {
+                        pending_space = true;
+                    }
+                    i = end;
+                } else {
+                    push_collapsed(&mut out, "<", &mut pending_space);
+                    i += 1;
+                }
+            }
+            b'&' => {
+                let (decoded, len) = decode_entity(&s[i..]);
+                push_collapsed(&mut out, decoded.as_str(), &mut pending_space);
+                i += len;
+            }
+            _ => {
+                pending_space = true;
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Appends `t` collapsing whitespace runs into single spaces (no leading space).
+fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
+    for (n, part) in t.split(char::is_whitespace).enumerate() {
+        if n > 0 {
+            *pending_space = true;
+        }
+        if part.is_empty() {
+            continue;
+        }
+        if *pending_space && !out.is_empty() {
+            out.push(' ');
+        }
+        *pending_space = false;
+        out.push_str(part);
+    }
+}
+
+const BLOCK: &[&str] = &[
+    "p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
+    "hr", "table", "section", "article", "figure", "figcaption", "img", "dd", "dt",
+];
+
+/// Skips the tag starting at `i`; returns the index after it and whether it separates words.
+/// `<script>`/`<style>` skip to their closing tag; comments and CDATA markers are dropped.
+fn skip_tag(s: &str, i: usize) -> (usize, bool) {
+    let b = s.as_bytes();
+    if s[i..].starts_with("<!--") {
+        return match s[i + 4..].find("-->") {
+            Some(e) => (i + 4 + e + 3, false),
+            None => (b.len(), false),
+        };
+    }
+    if s[i..].starts_with("<![CDATA[") {
+        return (i + 9, false);
+    }
+    let end = match memchr::memchr(b'>', &b[i..]) {
+        Some(e) => i + e + 1,
+        None => return (b.len(), true),
+    };
+    let name_start = if b.get(i + 1) == Some(&b'/') { i + 2 } else { i + 1 };
+    let name_len = b[name_start..end].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    let name = s[name_start..name_start + name_len].to_ascii_lowercase();
+    if (name == "script" || name == "style") && b.get(i + 1) != Some(&b'/') {
+        let close = format!("</{name}");
+        let lower = s[end..].to_ascii_lowercase();
+        return match lower.find(&close) {
+            Some(c) => {
+                let after = end + c;
+                let gt = memchr::memchr(b'>', &b[after..]).map(|g| after + g + 1).unwrap_or(b.len());
+                (gt, true)
+            }
+            None => (b.len(), true),
+        };
+    }
+    (end, BLOCK.contains(&name.as_str()))
+}
+
+/// Decodes one entity at the start of `s` (which begins with '&'). Returns the text and the
+/// number of bytes consumed; an unknown or malformed entity is kept literally.
+pub fn decode_entity(s: &str) -> (String, usize) {
+    let b = s.as_bytes();
+    let max = b.len().min(40);
+    let Some(semi) = b[..max].iter().position(|&c| c == b';') else {
+        return ("&".into(), 1);
+    };
+    let body = &s[1..semi];
+    if let Some(num) = body.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => num.parse::<u32>().ok(),
+        };
+        return match code.and_then(char::from_u32) {
+            Some(c) if c != '\0' => (c.to_string(), semi + 1),
+            _ => ("&".into(), 1),
+        };
+    }
+    match named(body) {
+        Some(t) => (t.to_string(), semi + 1),
+        None => ("&".into(), 1),
+    }
+}
+
+fn named(n: &str) -> Option<&'static str> {
+    Some(match n {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" | "ensp" | "emsp" | "thinsp" => " ",
+        "ndash" => "–",
+        "mdash" => "—",
+        "lsquo" => "‘",
+        "rsquo" => "’",
+        "sbquo" => "‚",
+        "ldquo" => "“",
+        "rdquo" => "”",
+        "bdquo" => "„",
+        "hellip" => "…",
+        "copy" => "©",
+        "reg" => "®",
+        "trade" => "™",
+        "euro" => "€",
+        "pound" => "£",
+        "yen" => "¥",
+        "cent" => "¢",
+        "middot" => "·",
+        "bull" => "•",
+        "laquo" => "«",
+        "raquo" => "»",
+        "times" => "×",
+        "divide" => "÷",
+        "deg" => "°",
+        "plusmn" => "±",
+        "sect" => "§",
+        "para" => "¶",
+        "shy" => "",
+        "zwj" | "zwnj" => "",
+        "eacute" => "é",
+        "egrave" => "è",
+        "ecirc" => "ê",
+        "aacute" => "á",
+        "agrave" => "à",
+        "acirc" => "â",
+        "auml" => "ä",
+        "ouml" => "ö",
+        "uuml" => "ü",
+        "Auml" => "Ä",
+        "Ouml" => "Ö",
+        "Uuml" => "Ü",
+        "szlig" => "ß",
+        "ccedil" => "ç",
+        "ntilde" => "ñ",
+        "iacute" => "í",
+        "oacute" => "ó",
+        "uacute" => "ú",
+        "Eacute" => "É",
+        "oslash" => "ø",
+        "aring" => "å",
+        "iexcl" => "¡",
+        "iquest" => "¿",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_tags_and_decodes() {
+        let h = "<p>US <strong>tightens</strong>&nbsp;export controls</p><p>on chips &amp; tools</p>";
+        assert_eq!(html_to_text(h), "US tightens export controls on chips & tools");
+        assert_eq!(html_to_text("a<br/>b"), "a b");
+        assert_eq!(html_to_text("x<script>var a = '<p>';</script>y"), "x y");
+        assert_eq!(html_to_text("1 < 2 &bogus; &#x4E2D;&#25991;"), "1 < 2 &bogus; 中文");
+        assert_eq!(html_to_text("  many \n\t spaces  "), "many spaces");
+        assert_eq!(html_to_text("<!-- c -->text<img src=x>more"), "text more");
+        assert_eq!(html_to_text("unclosed <b"), "unclosed");
+        assert_eq!(html_to_text("<![CDATA[inside]]>"), "inside]]>");
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for s in ["&", "&#", "&#x;", "&#99999999;", "<", "<!--", "<script", "é&amp", "<a\u{1F600}>"] {
+            let _ = html_to_text(s);
+        }
+    }
+}

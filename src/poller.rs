@@ -1,0 +1,241 @@
+//! One refresh of one feed, start to finish: fetch (conditional GET) → parse → skip entries
+//! already stored → match the new ones → record everything in one store transaction, and
+//! decide when to poll next. Errors are recorded on the feed and backed off; they never
+//! escape. Called by `app` for every due feed.
+
+use crate::clock::Clock;
+use crate::config::{Backfill, PollPolicy};
+use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+use crate::model::{Entry, FeedSpec, NewMatch, StoredHit};
+use crate::parse::{ParseOptions, parse_feed};
+use crate::rules::{Doc, RuleSet};
+use crate::scheduler::{Hints, backoff, interval_after_success, jitter};
+use crate::store::actor::StoreHandle;
+use crate::store::entries::{NewEntry, PollOutcome, PollRecord};
+use crate::store::feeds::FeedState;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// What a poll needs; cheap to clone.
+#[derive(Clone)]
+pub struct PollContext {
+    pub fetcher: Fetcher,
+    pub store: StoreHandle,
+    pub rules: Arc<RuleSet>,
+    pub clock: Arc<dyn Clock>,
+    pub backfill: Backfill,
+    pub policy: PollPolicy,
+    /// Bounds CPU-heavy parsing/matching to the number of cores.
+    pub cpu: Arc<Semaphore>,
+}
+
+/// The outcome of one poll, for summaries and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PollSummary {
+    pub status: Option<u16>,
+    pub modified: bool,
+    pub not_modified: bool,
+    pub error: bool,
+    pub entries_new: usize,
+    pub matches_new: usize,
+}
+
+/// Matches one entry against all rules; the hits refer to the entry's stored text.
+pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch> {
+    let doc = Doc {
+        title: &e.title,
+        summary: &e.summary,
+        content: &e.content,
+        link: e.canonical_link.as_deref().or(e.link.as_deref()).unwrap_or(""),
+        feed_name: Some(&feed.name),
+        feed_tags: &feed.tags,
+    };
+    let infos = rules.rules();
+    rules
+        .match_doc(&doc)
+        .into_iter()
+        .filter_map(|m| {
+            let info = infos.get(m.rule)?;
+            Some(NewMatch {
+                rule: info.name.clone(),
+                score: m.score,
+                hits: m
+                    .hits
+                    .into_iter()
+                    .map(|h| StoredHit { term: h.term, field: h.field.as_str().to_string(), start: h.start, end: h.end })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
+}
+
+/// Polls one feed and records the result. Never fails: problems are recorded on the feed.
+pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
+    let now = ctx.clock.now();
+    let url = state.redirect_url.clone().unwrap_or_else(|| spec.id_url());
+    let req = FetchRequest { url: url.clone(), etag: state.etag.clone(), last_modified: state.last_modified.clone(), headers: spec.headers.clone() };
+    let outcome = ctx.fetcher.fetch(&req, now).await;
+    let mut summary = PollSummary::default();
+    let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
+    let rec = match outcome {
+        FetchOutcome::NotModified { permanent_redirect, max_age } => {
+            summary.not_modified = true;
+            summary.status = Some(304);
+            let hints = Hints { max_age, ..Default::default() };
+            let next = now.timestamp() + secs(jitter(interval_after_success(&ctx.policy, spec, &hints), 0.1));
+            log_redirect(&url, &permanent_redirect);
+            PollRecord {
+                feed_id: state.id,
+                checked_at: now.timestamp(),
+                status: Some(304),
+                etag: None,
+                last_modified: None,
+                redirect_url: permanent_redirect,
+                next_check_at: next,
+                interval_secs: None,
+                outcome: PollOutcome::NotModified,
+            }
+        }
+        FetchOutcome::Modified(f) => {
+            summary.status = Some(f.status);
+            log_redirect(&url, &f.permanent_redirect);
+            let known = if state.polled {
+                let id = state.id;
+                ctx.store.call(move |s| s.known_keys(id)).await.unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            let permit = ctx.cpu.clone().acquire_owned().await.ok();
+            let (rules, spec2, backfill, polled) = (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
+            let (status, etag, last_modified, permanent_redirect, max_age) =
+                (f.status, f.etag.clone(), f.last_modified.clone(), f.permanent_redirect.clone(), f.max_age);
+            let f2 = f;
+            let parsed = tokio::task::spawn_blocking(move || {
+                let opts = ParseOptions {
+                    content_type: f2.content_type.as_deref(),
+                    base_url: Some(&f2.final_url),
+                    default_offset: spec2.default_offset,
+                };
+                let feed = parse_feed(&f2.body, &opts)?;
+                let cutoff = match backfill {
+                    Backfill::All => None,
+                    Backfill::Within(d) => Some(now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(14))),
+                };
+                let posting = posting_interval(&feed.entries);
+                let entries: Vec<NewEntry> = feed
+                    .entries
+                    .iter()
+                    .filter(|e| !known.contains(&e.key))
+                    .map(|e| {
+                        let backfilled = !polled && matches!((cutoff, e.published), (Some(c), Some(p)) if p < c);
+                        let matches = if backfilled { Vec::new() } else { match_entry(&rules, e, &spec2) };
+                        NewEntry { entry: e.clone(), backfilled, matches }
+                    })
+                    .collect();
+                Ok::<_, crate::parse::ParseError>((feed, entries, posting))
+            })
+            .await;
+            drop(permit);
+            match parsed {
+                Ok(Ok((feed, entries, posting))) => {
+                    summary.modified = true;
+                    let hints = Hints { max_age, ttl: feed.ttl, posting_interval: posting };
+                    let interval = interval_after_success(&ctx.policy, spec, &hints);
+                    if !feed.repairs.is_empty() {
+                        tracing::debug!(feed = %url, repairs = ?feed.repairs, "feed repaired before parsing");
+                    }
+                    PollRecord {
+                        feed_id: state.id,
+                        checked_at: now.timestamp(),
+                        status: Some(status),
+                        etag,
+                        last_modified,
+                        redirect_url: permanent_redirect,
+                        next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
+                        interval_secs: Some(secs(interval)),
+                        outcome: PollOutcome::Modified { entries, format: feed.format, encoding: feed.encoding, repairs: feed.repairs, title: feed.title },
+                    }
+                }
+                Ok(Err(e)) => failed(&mut summary, state, now.timestamp(), Some(status), format!("parse: {e}"), None, false, fail(state.error_count + 1), &url),
+                Err(e) => failed(&mut summary, state, now.timestamp(), Some(status), format!("parser crashed: {e}"), None, false, fail(state.error_count + 1), &url),
+            }
+        }
+        FetchOutcome::RateLimited { status, retry_after } => {
+            let wait = retry_after.unwrap_or_else(|| backoff(&ctx.policy, state.error_count + 1));
+            let until = now.timestamp() + secs(wait.min(ctx.policy.max_interval * 7));
+            let msg = format!("HTTP {status}: rate limited, retry after {}s", until - now.timestamp());
+            failed(&mut summary, state, now.timestamp(), Some(status), msg, Some(until), false, until, &url)
+        }
+        FetchOutcome::Gone => {
+            tracing::warn!(feed = %url, "feed is gone (HTTP 410); disabled, kept in `feeds status`");
+            failed(&mut summary, state, now.timestamp(), Some(410), "HTTP 410 Gone".into(), None, true, i64::MAX / 4, &url)
+        }
+        FetchOutcome::Failed { status, error } => {
+            failed(&mut summary, state, now.timestamp(), status, error.to_string(), None, false, fail(state.error_count + 1), &url)
+        }
+    };
+    match ctx.store.commit(rec).await {
+        Ok(stats) => {
+            summary.entries_new = stats.entries_new;
+            summary.matches_new = stats.matches_new;
+            tracing::debug!(feed = %url, status = ?summary.status, entries_new = stats.entries_new, matches_new = stats.matches_new, "polled");
+        }
+        Err(e) => {
+            summary.error = true;
+            tracing::error!(feed = %url, error = %e, "cannot record poll");
+        }
+    }
+    summary
+}
+
+#[allow(clippy::too_many_arguments)]
+fn failed(
+    summary: &mut PollSummary,
+    state: &FeedState,
+    now: i64,
+    status: Option<u16>,
+    error: String,
+    retry_after_until: Option<i64>,
+    gone: bool,
+    next: i64,
+    url: &str,
+) -> PollRecord {
+    summary.error = true;
+    summary.status = status;
+    if !gone {
+        tracing::warn!(feed = %url, error = %error, errors = state.error_count + 1, retry_in_s = next - now, "feed failed");
+    }
+    PollRecord {
+        feed_id: state.id,
+        checked_at: now,
+        status,
+        etag: None,
+        last_modified: None,
+        redirect_url: None,
+        next_check_at: next,
+        interval_secs: None,
+        outcome: PollOutcome::Failed { error, retry_after_until, gone },
+    }
+}
+
+fn log_redirect(url: &str, to: &Option<String>) {
+    if let Some(t) = to {
+        tracing::info!(feed = %url, moved_to = %t, "feed moved permanently; polling the new address (update the config to silence this)");
+    }
+}
+
+/// Average gap between the feed's dated entries (None with fewer than 3).
+fn posting_interval(entries: &[Entry]) -> Option<Duration> {
+    let mut ts: Vec<i64> = entries.iter().filter_map(|e| e.published.map(|p| p.timestamp())).collect();
+    if ts.len() < 3 {
+        return None;
+    }
+    ts.sort_unstable();
+    let span = ts.last()? - ts.first()?;
+    u64::try_from(span / (ts.len() as i64 - 1)).ok().map(Duration::from_secs)
+}

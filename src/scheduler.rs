@@ -1,0 +1,154 @@
+//! Scheduling: when each feed is next polled (interval from config, server hints and the
+//! feed's own posting rate, clamped; exponential backoff with jitter on errors) and running
+//! polls under a global and a per-host concurrency limit. Used by `app` for the daemon and
+//! for `run --once`.
+
+use crate::config::PollPolicy;
+use crate::model::FeedSpec;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Hints gathered by a successful poll.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints {
+    /// Cache-Control max-age / Expires.
+    pub max_age: Option<Duration>,
+    /// RSS `<ttl>`.
+    pub ttl: Option<Duration>,
+    /// Average time between the feed's recent entries.
+    pub posting_interval: Option<Duration>,
+}
+
+/// Interval after a successful poll: the per-feed override wins; otherwise server hints
+/// (max-age, ttl), then half the observed posting interval, then the default; clamped.
+pub fn interval_after_success(policy: &PollPolicy, spec: &FeedSpec, hints: &Hints) -> Duration {
+    if let Some(i) = spec.interval {
+        return i.clamp(policy.min_interval.min(i), policy.max_interval.max(i));
+    }
+    let base = hints
+        .max_age
+        .or(hints.ttl)
+        .or(hints.posting_interval.map(|p| p / 2))
+        .unwrap_or(policy.default_interval);
+    base.clamp(policy.min_interval, policy.max_interval)
+}
+
+/// Backoff after `errors` consecutive failures: min interval × 2^(errors-1), capped at the
+/// max interval.
+pub fn backoff(policy: &PollPolicy, errors: i64) -> Duration {
+    let exp = errors.clamp(1, 20) as u32 - 1;
+    let d = policy.min_interval.saturating_mul(1u32 << exp.min(16));
+    d.min(policy.max_interval)
+}
+
+/// Spreads `d` by ±`frac` so feeds (and retries) don't move in lockstep.
+pub fn jitter(d: Duration, frac: f64) -> Duration {
+    let f = 1.0 + frac * (fastrand::f64() * 2.0 - 1.0);
+    Duration::from_secs_f64((d.as_secs_f64() * f).max(0.0))
+}
+
+/// Global and per-host concurrency limits for requests.
+#[derive(Clone)]
+pub struct Limits {
+    global: Arc<Semaphore>,
+    per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    host_limit: usize,
+}
+
+/// Permits held for the duration of one request.
+pub struct Permit {
+    _global: OwnedSemaphorePermit,
+    _host: Option<OwnedSemaphorePermit>,
+}
+
+impl Limits {
+    pub fn new(global: usize, per_host: usize) -> Limits {
+        Limits {
+            global: Arc::new(Semaphore::new(global.max(1))),
+            per_host: Arc::new(Mutex::new(HashMap::new())),
+            host_limit: per_host.max(1),
+        }
+    }
+
+    /// Waits for a slot for `host` ("" = local file: no host limit), then a global slot.
+    pub async fn acquire(&self, host: &str) -> Option<Permit> {
+        let host_sem = if host.is_empty() {
+            None
+        } else {
+            let sem = match self.per_host.lock() {
+                Ok(mut m) => m.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.host_limit))).clone(),
+                Err(p) => p.into_inner().entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.host_limit))).clone(),
+            };
+            Some(sem)
+        };
+        let host = match host_sem {
+            Some(s) => Some(s.acquire_owned().await.ok()?),
+            None => None,
+        };
+        let global = self.global.clone().acquire_owned().await.ok()?;
+        Some(Permit { _global: global, _host: host })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FeedSource;
+
+    fn policy() -> PollPolicy {
+        PollPolicy {
+            default_interval: Duration::from_secs(1800),
+            min_interval: Duration::from_secs(300),
+            max_interval: Duration::from_secs(86400),
+        }
+    }
+
+    fn spec(interval: Option<Duration>) -> FeedSpec {
+        FeedSpec {
+            source: FeedSource::Path("x".into()),
+            name: "x".into(),
+            tags: vec![],
+            interval,
+            default_offset: None,
+            headers: vec![],
+        }
+    }
+
+    #[test]
+    fn intervals_follow_hints_and_clamp() {
+        let p = policy();
+        let h = Hints::default();
+        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(1800));
+        let h = Hints { max_age: Some(Duration::from_secs(60)), ..Default::default() };
+        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(300));
+        let h = Hints { posting_interval: Some(Duration::from_secs(7 * 86400)), ..Default::default() };
+        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(86400));
+        let h = Hints { posting_interval: Some(Duration::from_secs(3600)), ..Default::default() };
+        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(1800));
+        assert_eq!(interval_after_success(&p, &spec(Some(Duration::from_secs(60))), &h), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = policy();
+        assert_eq!(backoff(&p, 1), Duration::from_secs(300));
+        assert_eq!(backoff(&p, 3), Duration::from_secs(1200));
+        assert_eq!(backoff(&p, 50), Duration::from_secs(86400));
+        let j = jitter(Duration::from_secs(100), 0.2);
+        assert!(j >= Duration::from_secs(80) && j <= Duration::from_secs(120));
+    }
+
+    #[tokio::test]
+    async fn per_host_limit_holds() {
+        let l = Limits::new(10, 1);
+        let a = l.acquire("a.example").await;
+        assert!(a.is_some());
+        let blocked = tokio::time::timeout(Duration::from_millis(20), l.acquire("a.example")).await;
+        assert!(blocked.is_err(), "second permit for the same host must wait");
+        assert!(l.acquire("b.example").await.is_some());
+        drop(a);
+        assert!(l.acquire("a.example").await.is_some());
+    }
+}

@@ -1,0 +1,298 @@
+//! The outbox: claiming matched stories into digests (claim, recipients and rendered message
+//! in one transaction), listing what is pending, and marking sends done or failed. A story is
+//! delivered once per profile: the `deliveries` row is the claim. Part of [`Store`].
+
+use super::{Result, Store};
+use crate::model::{DigestItem, Recipients, RenderedPart, StoredHit};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Which matches a profile takes.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileFilter {
+    pub profile: String,
+    /// Rule names (empty = all).
+    pub rules: Vec<String>,
+    /// Feed tags (empty = all feeds).
+    pub tags: Vec<String>,
+    pub min_score: f64,
+}
+
+/// A digest waiting to be sent.
+#[derive(Debug, Clone)]
+pub struct PendingDigest {
+    pub id: i64,
+    pub profile: String,
+    pub message_id: String,
+    pub recipients: Recipients,
+    pub message: Vec<u8>,
+    pub attempts: i64,
+    pub story_count: i64,
+}
+
+/// A row of `digest history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestRecord {
+    pub id: i64,
+    pub profile: String,
+    pub part: i64,
+    pub parts: i64,
+    pub message_id: String,
+    pub status: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub recipients: Recipients,
+    pub subject: String,
+    pub story_count: i64,
+}
+
+impl Store {
+    /// Stories with a qualifying match not yet delivered to the profile (no claim made).
+    pub fn digest_candidates(&self, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
+        candidates(&self.conn, f)
+    }
+
+    /// Claims the profile's pending stories, renders them with `render` and stores the
+    /// resulting messages as pending digests — one transaction. Returns the new digest ids.
+    pub fn claim_digest<F>(&mut self, f: &ProfileFilter, now: i64, next_due: Option<i64>, render: F) -> Result<Vec<i64>>
+    where
+        F: FnOnce(&[DigestItem]) -> Vec<RenderedPart>,
+    {
+        let tx = self.conn.transaction()?;
+        let items = candidates(&tx, f)?;
+        let parts = render(&items);
+        let n = parts.len() as i64;
+        let mut ids = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            tx.prepare_cached(
+                "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                f.profile,
+                i as i64 + 1,
+                n,
+                p.message_id,
+                now,
+                serde_json::to_string(&p.recipients)?,
+                p.subject,
+                p.story_ids.len() as i64,
+                p.message
+            ])?;
+            let id = tx.last_insert_rowid();
+            let mut claim = tx.prepare_cached("INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)")?;
+            for s in &p.story_ids {
+                claim.execute(params![f.profile, s, id])?;
+            }
+            ids.push(id);
+        }
+        set_due(&tx, &f.profile, Some(now), next_due)?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Digests to send now, oldest first.
+    pub fn pending_digests(&self, now: i64) -> Result<Vec<PendingDigest>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, profile, message_id, recipients, message, attempts, story_count FROM digests
+             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([now], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, profile, message_id, rcpt, message, attempts, story_count) = row?;
+            out.push(PendingDigest { id, profile, message_id, recipients: serde_json::from_str(&rcpt)?, message, attempts, story_count });
+        }
+        Ok(out)
+    }
+
+    /// Number of digests still pending (any due time).
+    pub fn pending_count(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM digests WHERE status = 'pending'", [], |r| r.get(0))?)
+    }
+
+    pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE digests SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; `dead` = permanent failure, not retried.
+    pub fn mark_failed(&mut self, id: i64, error: &str, next_attempt_at: i64, dead: bool) -> Result<()> {
+        self.conn.execute(
+            "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
+             status = CASE WHEN ?4 THEN 'dead' ELSE status END WHERE id = ?1",
+            params![id, error, next_attempt_at, dead],
+        )?;
+        Ok(())
+    }
+
+    pub fn digest_history(&self, limit: i64) -> Result<Vec<DigestRecord>> {
+        let mut st = self.conn.prepare(
+            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count
+             FROM digests ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit], |r| {
+            Ok(DigestRecord {
+                id: r.get(0)?,
+                profile: r.get(1)?,
+                part: r.get(2)?,
+                parts: r.get(3)?,
+                message_id: r.get(4)?,
+                status: r.get(5)?,
+                created_at: r.get(6)?,
+                sent_at: r.get(7)?,
+                attempts: r.get(8)?,
+                last_error: r.get(9)?,
+                recipients: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
+                subject: r.get(11)?,
+                story_count: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// When the profile's next scheduled digest is due (None: never scheduled yet).
+    pub fn profile_next_due(&self, profile: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT next_due_at FROM profiles WHERE name = ?1", [profile], |r| r.get::<_, Option<i64>>(0))
+            .optional()?
+            .flatten())
+    }
+
+    pub fn set_profile_due(&mut self, profile: &str, next_due: Option<i64>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        set_due(&tx, profile, None, next_due)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO profiles (name, last_digest_at, next_due_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT(name) DO UPDATE SET last_digest_at = COALESCE(excluded.last_digest_at, last_digest_at), next_due_at = excluded.next_due_at",
+    )?
+    .execute(params![profile, last, next])?;
+    Ok(())
+}
+
+type Row = (i64, String, f64, String, String, Option<String>, String, String, Option<i64>, String, String);
+
+fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
+    let mut st = conn.prepare_cached(
+        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, f.name, f.tags, e.published_at, e.summary, e.content
+         FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
+         WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
+         ORDER BY m.story_id, m.score DESC, m.id",
+    )?;
+    let rows = st.query_map(params![f.profile, f.min_score], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?))
+    })?;
+    let mut by_story: Vec<DigestItem> = Vec::new();
+    let mut index: HashMap<i64, usize> = HashMap::new();
+    for row in rows {
+        let (story_id, rule, score, hits, title, link, feed_name, tags, published, summary, content): Row = row?;
+        if !f.rules.is_empty() && !f.rules.contains(&rule) {
+            continue;
+        }
+        let feed_tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+        if !f.tags.is_empty() && !feed_tags.iter().any(|t| f.tags.contains(t)) {
+            continue;
+        }
+        match index.get(&story_id) {
+            Some(&i) => {
+                if let Some(item) = by_story.get_mut(i) {
+                    if !item.rules.contains(&rule) {
+                        item.rules.push(rule);
+                    }
+                }
+            }
+            None => {
+                index.insert(story_id, by_story.len());
+                let hits: Vec<StoredHit> = serde_json::from_str(&hits)?;
+                by_story.push(DigestItem {
+                    story_id,
+                    rule: rule.clone(),
+                    rules: vec![rule],
+                    score,
+                    hits,
+                    title,
+                    link,
+                    feed_name,
+                    feed_tags,
+                    published,
+                    summary,
+                    content,
+                    also: Vec::new(),
+                });
+            }
+        }
+    }
+    let mut also = conn.prepare_cached(
+        "SELECT f.name, e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+    )?;
+    for item in &mut by_story {
+        let rows = also.query_map([item.story_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        let mut first_skipped = false;
+        for row in rows {
+            let (name, link) = row?;
+            if !first_skipped && name == item.feed_name && link == item.link {
+                first_skipped = true;
+                continue;
+            }
+            if !item.also.iter().any(|(n, l)| *n == name && *l == link) && !(name == item.feed_name && link == item.link) {
+                item.also.push((name, link));
+            }
+        }
+    }
+    Ok(by_story)
+}
+
+/// An entry with the rules it matched when stored (for `rules backtest`).
+#[derive(Debug, Clone)]
+pub struct BacktestRow {
+    pub title: String,
+    pub summary: String,
+    pub content: String,
+    pub link: Option<String>,
+    pub feed_name: String,
+    pub feed_tags: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+impl Store {
+    /// Entries first seen since `since` (not backfilled), with their stored matches.
+    pub fn entries_since(&self, since: i64) -> Result<Vec<BacktestRow>> {
+        let mut st = self.conn.prepare(
+            "SELECT e.title, e.summary, e.content, COALESCE(e.canonical_link, e.link), f.name, f.tags,
+                    (SELECT json_group_array(rule) FROM matches m WHERE m.entry_id = e.id)
+             FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.seen_at >= ?1 AND e.backfilled = 0 ORDER BY e.id",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (title, summary, content, link, feed_name, tags, rules) = row?;
+            out.push(BacktestRow {
+                title,
+                summary,
+                content,
+                link,
+                feed_name,
+                feed_tags: serde_json::from_str(&tags)?,
+                rules: serde_json::from_str(&rules)?,
+            });
+        }
+        Ok(out)
+    }
+}

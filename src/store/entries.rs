@@ -1,0 +1,173 @@
+//! Recording a poll: feed state, new entries (deduplicated on (feed, key)), their stories
+//! (same canonical link across feeds = one story) and matches — all in one transaction.
+//! Several polls can share a transaction ([`Store::commit_polls`]). Part of [`Store`].
+
+use super::{Result, Store};
+use crate::model::{Entry, NewMatch};
+use rusqlite::{OptionalExtension, Transaction, params};
+use std::collections::HashSet;
+
+/// A parsed entry that was not in the store when the poll began, with its matches.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub entry: Entry,
+    /// Older than the backfill window on the feed's first poll: stored as seen, not reported.
+    pub backfilled: bool,
+    pub matches: Vec<NewMatch>,
+}
+
+/// What happened when a feed was polled.
+#[derive(Debug, Clone)]
+pub enum PollOutcome {
+    NotModified,
+    Modified {
+        entries: Vec<NewEntry>,
+        format: String,
+        encoding: String,
+        repairs: Vec<String>,
+        title: Option<String>,
+    },
+    Failed {
+        error: String,
+        retry_after_until: Option<i64>,
+        gone: bool,
+    },
+}
+
+/// Everything a poll writes.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub feed_id: i64,
+    pub checked_at: i64,
+    pub status: Option<u16>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Target of a permanent redirect seen during this poll.
+    pub redirect_url: Option<String>,
+    pub next_check_at: i64,
+    pub interval_secs: Option<i64>,
+    pub outcome: PollOutcome,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub entries_new: usize,
+    pub matches_new: usize,
+}
+
+impl Store {
+    /// Keys of the entries already stored for a feed (to skip matching known entries).
+    pub fn known_keys(&self, feed_id: i64) -> Result<HashSet<String>> {
+        let mut st = self.conn.prepare_cached("SELECT key FROM entries WHERE feed_id = ?1")?;
+        let rows = st.query_map([feed_id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<HashSet<_>>>()?)
+    }
+
+    /// Records one poll in its own transaction.
+    pub fn commit_poll(&mut self, rec: &PollRecord) -> Result<CommitStats> {
+        self.commit_polls([rec]).map(|mut v| v.pop().unwrap_or_default())
+    }
+
+    /// Records several polls in one transaction (all or nothing).
+    pub fn commit_polls<'a>(&mut self, recs: impl IntoIterator<Item = &'a PollRecord>) -> Result<Vec<CommitStats>> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::new();
+        for r in recs {
+            out.push(record(&tx, r)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
+    let mut stats = CommitStats::default();
+    match &r.outcome {
+        PollOutcome::NotModified => {
+            tx.prepare_cached(
+                "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
+                 last_error = NULL, next_check_at = ?4, retry_after_until = NULL,
+                 etag = COALESCE(?5, etag), last_modified = COALESCE(?6, last_modified), redirect_url = COALESCE(?7, redirect_url),
+                 interval_secs = COALESCE(?8, interval_secs) WHERE id = ?1",
+            )?
+            .execute(params![r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, r.interval_secs])?;
+        }
+        PollOutcome::Failed { error, retry_after_until, gone } => {
+            tx.prepare_cached(
+                "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, error_count = error_count + 1,
+                 first_error_at = COALESCE(first_error_at, ?3), last_error = ?4, next_check_at = ?5,
+                 retry_after_until = ?6, gone = MAX(gone, ?7), redirect_url = COALESCE(?8, redirect_url) WHERE id = ?1",
+            )?
+            .execute(params![r.feed_id, r.status, r.checked_at, error, r.next_check_at, retry_after_until, *gone as i64, r.redirect_url])?;
+        }
+        PollOutcome::Modified { entries, format, encoding, repairs, title } => {
+            let repairs = (!repairs.is_empty()).then(|| repairs.join("; "));
+            tx.prepare_cached(
+                "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
+                 last_error = NULL, next_check_at = ?4, retry_after_until = NULL, etag = ?5, last_modified = ?6,
+                 redirect_url = COALESCE(?7, redirect_url), polled = 1, format = ?8, encoding = ?9, repairs = ?10, title = ?11,
+                 interval_secs = COALESCE(?12, interval_secs) WHERE id = ?1",
+            )?
+            .execute(params![
+                r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, format, encoding,
+                repairs, title, r.interval_secs
+            ])?;
+            for ne in entries {
+                let Some(entry_id) = insert_entry(tx, r.feed_id, r.checked_at, ne)? else {
+                    continue;
+                };
+                stats.entries_new += 1;
+                if ne.backfilled {
+                    continue;
+                }
+                let story_id: i64 = tx.prepare_cached("SELECT story_id FROM entries WHERE id = ?1")?.query_row([entry_id], |x| x.get(0))?;
+                for m in &ne.matches {
+                    let n = tx
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO matches (entry_id, story_id, rule, score, hits, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        )?
+                        .execute(params![entry_id, story_id, m.rule, m.score, serde_json::to_string(&m.hits)?, r.checked_at])?;
+                    stats.matches_new += n;
+                }
+            }
+            if stats.entries_new > 0 {
+                tx.prepare_cached("UPDATE feeds SET entries_seen = entries_seen + ?2 WHERE id = ?1")?
+                    .execute(params![r.feed_id, stats.entries_new as i64])?;
+            }
+        }
+    }
+    Ok(stats)
+}
+
+/// Inserts an entry unless (feed, key) exists; returns its new row id.
+fn insert_entry(tx: &Transaction, feed_id: i64, now: i64, ne: &NewEntry) -> Result<Option<i64>> {
+    let e = &ne.entry;
+    let exists: Option<i64> = tx
+        .prepare_cached("SELECT id FROM entries WHERE feed_id = ?1 AND key = ?2")?
+        .query_row(params![feed_id, e.key], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Ok(None);
+    }
+    let story_key = e.story_key(feed_id);
+    tx.prepare_cached("INSERT OR IGNORE INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?.execute(params![story_key, now])?;
+    let story_id: i64 = tx.prepare_cached("SELECT id FROM stories WHERE story_key = ?1")?.query_row([&story_key], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        feed_id,
+        e.key,
+        story_id,
+        e.title,
+        e.link,
+        e.canonical_link,
+        e.published.map(|d| d.timestamp()),
+        now,
+        e.summary,
+        e.content,
+        ne.backfilled as i64
+    ])?;
+    Ok(Some(tx.last_insert_rowid()))
+}

@@ -1,0 +1,126 @@
+//! The store: one [`Store`] type owns the SQLite connection and all SQL of chipwatch (WAL,
+//! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
+//! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
+//! [`digests`] (the outbox) and [`actor`] (a thread that owns a Store for the async daemon).
+
+pub mod actor;
+pub mod digests;
+pub mod entries;
+pub mod feeds;
+
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the state directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database {path} has schema version {found}, newer than this chipwatch knows ({known}); upgrade chipwatch")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database: bad stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the store thread has stopped")]
+    Gone,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The one owner of the database connection.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir { path: dir.to_path_buf(), source: e })?;
+        }
+        let open_err = |e| StoreError::Open { path: path.to_path_buf(), source: e };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+            .map_err(open_err)?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: version, known });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check` result ("ok" when healthy).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Counts for summaries and status lines.
+    pub fn counts(&self) -> Result<Counts> {
+        let one = |sql: &str| -> Result<i64> { Ok(self.conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(Counts {
+            feeds: one("SELECT COUNT(*) FROM feeds")?,
+            entries: one("SELECT COUNT(*) FROM entries")?,
+            stories: one("SELECT COUNT(*) FROM stories")?,
+            matches: one("SELECT COUNT(*) FROM matches")?,
+            digests_pending: one("SELECT COUNT(*) FROM digests WHERE status = 'pending'")?,
+            digests_sent: one("SELECT COUNT(*) FROM digests WHERE status = 'sent'")?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Counts {
+    pub feeds: i64,
+    pub entries: i64,
+    pub stories: i64,
+    pub matches: i64,
+    pub digests_pending: i64,
+    pub digests_sent: i64,
+}
+
+impl Store {
+    /// Writes a consistent copy of the database to `file` (`VACUUM INTO`; safe while running).
+    pub fn backup_to(&self, file: &Path) -> Result<()> {
+        self.conn.execute("VACUUM INTO ?1", [file.to_string_lossy()])?;
+        Ok(())
+    }
+
+    /// Rebuilds the database file; returns its size before and after.
+    pub fn vacuum(&self) -> Result<(u64, u64)> {
+        let size = || std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
+        let before = size();
+        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        Ok((before, size()))
+    }
+}
