@@ -48,14 +48,21 @@ fn strip_tags(s: &str) -> String {
             _ => {}
         }
     }
-    out.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
+    out.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
 }
 
 fn inner<'a>(chunk: &'a str, tag: &str) -> &'a str {
     let open = format!("<{tag}");
     let close = format!("</{tag}>");
-    let Some(s) = chunk.find(&open) else { return "" };
-    let Some(gt) = chunk[s..].find('>') else { return "" };
+    let Some(s) = chunk.find(&open) else {
+        return "";
+    };
+    let Some(gt) = chunk[s..].find('>') else {
+        return "";
+    };
     let body = &chunk[s + gt + 1..];
     body.find(&close).map_or("", |e| &body[..e])
 }
@@ -69,7 +76,9 @@ fn cut(s: &str, mut n: usize) -> (&str, &str) {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -86,30 +95,107 @@ fn corpus(root: &Path) -> Vec<Item> {
     files.sort();
     let mut items = Vec::new();
     for f in files {
-        let Ok(bytes) = std::fs::read(&f) else { continue };
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
         let raw = String::from_utf8_lossy(&bytes);
-        let chunks = raw.split("<item").skip(1).chain(raw.split("<entry").skip(1));
+        let chunks = raw
+            .split("<item")
+            .skip(1)
+            .chain(raw.split("<entry").skip(1));
         for chunk in chunks {
-            let title = strip_tags(inner(&format!("<t{chunk}"), "title")).trim().to_owned();
-            let link = strip_tags(inner(&format!("<t{chunk}"), "link")).trim().to_owned();
+            let title = strip_tags(inner(&format!("<t{chunk}"), "title"))
+                .trim()
+                .to_owned();
+            let link = strip_tags(inner(&format!("<t{chunk}"), "link"))
+                .trim()
+                .to_owned();
             let text = strip_tags(chunk);
             let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
             let (summary, content) = cut(&text, 300);
-            items.push(Item { title, summary: summary.into(), content: content.into(), link });
+            items.push(Item {
+                title,
+                summary: summary.into(),
+                content: content.into(),
+                link,
+            });
         }
     }
     items
 }
 
 const EN: &[&str] = &[
-    "the", "US", "Commerce", "Department", "said", "on", "Tuesday", "it", "would", "tighten", "export", "controls",
-    "advanced", "chips", "semiconductor", "equipment", "China", "Nvidia", "H20", "licence", "BIS", "Entity List",
-    "market", "shares", "rose", "after", "earnings", "company", "new", "rules", "AI", "data", "center", "supply",
-    "chain", "Huawei", "SMIC", "ASML", "lithography", "tools", "Netherlands", "Japan", "officials", "week",
+    "the",
+    "US",
+    "Commerce",
+    "Department",
+    "said",
+    "on",
+    "Tuesday",
+    "it",
+    "would",
+    "tighten",
+    "export",
+    "controls",
+    "advanced",
+    "chips",
+    "semiconductor",
+    "equipment",
+    "China",
+    "Nvidia",
+    "H20",
+    "licence",
+    "BIS",
+    "Entity List",
+    "market",
+    "shares",
+    "rose",
+    "after",
+    "earnings",
+    "company",
+    "new",
+    "rules",
+    "AI",
+    "data",
+    "center",
+    "supply",
+    "chain",
+    "Huawei",
+    "SMIC",
+    "ASML",
+    "lithography",
+    "tools",
+    "Netherlands",
+    "Japan",
+    "officials",
+    "week",
 ];
 const ZH: &[&str] = &[
-    "美国", "商务部", "宣布", "对华", "芯片", "出口管制", "半导体", "晶片", "輝達", "華為", "實體清單", "许可",
-    "市场", "公司", "表示", "技术", "限制", "中国", "台積電", "光刻机", "制裁", "稀土", "镓", "锗", "報導",
+    "美国",
+    "商务部",
+    "宣布",
+    "对华",
+    "芯片",
+    "出口管制",
+    "半导体",
+    "晶片",
+    "輝達",
+    "華為",
+    "實體清單",
+    "许可",
+    "市场",
+    "公司",
+    "表示",
+    "技术",
+    "限制",
+    "中国",
+    "台積電",
+    "光刻机",
+    "制裁",
+    "稀土",
+    "镓",
+    "锗",
+    "報導",
 ];
 
 fn synthetic(n: usize) -> Vec<Item> {
@@ -117,7 +203,12 @@ fn synthetic(n: usize) -> Vec<Item> {
     let mut items = Vec::new();
     for i in 0..n {
         let (vocab, sep) = if i % 3 == 2 { (ZH, "") } else { (EN, " ") };
-        let mut words = |k: usize| (0..k).map(|_| *rng.pick(vocab)).collect::<Vec<_>>().join(sep);
+        let mut words = |k: usize| {
+            (0..k)
+                .map(|_| *rng.pick(vocab))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
         items.push(Item {
             title: words(10),
             summary: words(40),
@@ -129,30 +220,59 @@ fn synthetic(n: usize) -> Vec<Item> {
 }
 
 fn load_pack(path: &Path) -> (Vec<RuleDef>, TermSets) {
-    let Ok(text) = std::fs::read_to_string(path) else { return (Vec::new(), TermSets::new()) };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return (Vec::new(), TermSets::new());
+    };
     let v: toml::Table = toml::from_str(&text).expect("rule pack is valid TOML");
     let mut sets = TermSets::new();
     if let Some(t) = v.get("terms").and_then(|t| t.as_table()) {
         for (k, list) in t {
-            let members = list.as_array().into_iter().flatten().filter_map(|m| m.as_str().map(String::from));
+            let members = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|m| m.as_str().map(String::from));
             sets.insert(k.clone(), members.collect());
         }
     }
     let mut rules = Vec::new();
-    for r in v.get("rule").and_then(|r| r.as_array()).into_iter().flatten() {
-        let s = |k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+    for r in v
+        .get("rule")
+        .and_then(|r| r.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let s = |k: &str| {
+            r.get(k)
+                .and_then(|x| x.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let list = |k: &str| {
-            r.get(k).and_then(|x| x.as_array()).into_iter().flatten().filter_map(|x| x.as_str().map(String::from)).collect()
+            r.get(k)
+                .and_then(|x| x.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
         };
         rules.push(RuleDef {
             name: s("name"),
             query: s("query"),
             weight: r.get("weight").and_then(|x| x.as_float()).unwrap_or(1.0),
             min_score: r.get("min_score").and_then(|x| x.as_float()).unwrap_or(0.0),
-            priority: if s("priority") == "alert" { Priority::Alert } else { Priority::Digest },
+            priority: if s("priority") == "alert" {
+                Priority::Alert
+            } else {
+                Priority::Digest
+            },
             feeds: list("feeds"),
             tags: list("tags"),
-            origin: Origin { path: path.display().to_string(), line: 0, col: 0 },
+            origin: Origin {
+                path: path.display().to_string(),
+                line: 0,
+                col: 0,
+            },
         });
     }
     (rules, sets)
@@ -161,8 +281,24 @@ fn load_pack(path: &Path) -> (Vec<RuleDef>, TermSets) {
 /// Deterministic generated rules (many distinct terms, all operators).
 fn generate(n: usize, start: usize, sets: &TermSets) -> Vec<RuleDef> {
     let mut rng = Rng(0xD1B5_4A32_D192_ED03);
-    let syl = ["ex", "port", "chip", "con", "trol", "semi", "li", "cense", "ban", "tar", "iff", "fab", "wa", "fer"];
-    let zh = ["出口", "芯片", "管制", "半导体", "制裁", "许可", "光刻", "晶圆", "稀土", "禁令", "实体", "清单"];
+    let syl = [
+        "ex", "port", "chip", "con", "trol", "semi", "li", "cense", "ban", "tar", "iff", "fab",
+        "wa", "fer",
+    ];
+    let zh = [
+        "出口",
+        "芯片",
+        "管制",
+        "半导体",
+        "制裁",
+        "许可",
+        "光刻",
+        "晶圆",
+        "稀土",
+        "禁令",
+        "实体",
+        "清单",
+    ];
     let set_names: Vec<&String> = sets.keys().collect();
     let word = |rng: &mut Rng| {
         let k = 2 + rng.next() % 3;
@@ -219,8 +355,10 @@ fn main() {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus_dir = std::env::var_os("CHIPWATCH_CORPUS")
         .map_or_else(|| manifest.join("../shared/corpus/feeds"), PathBuf::from);
-    let pack = std::env::var_os("CHIPWATCH_RULE_PACK")
-        .map_or_else(|| manifest.join("config/rules/semiconductor-export.toml"), PathBuf::from);
+    let pack = std::env::var_os("CHIPWATCH_RULE_PACK").map_or_else(
+        || manifest.join("config/rules/semiconductor-export.toml"),
+        PathBuf::from,
+    );
     let mut items = corpus(&corpus_dir);
     let real = items.len();
     items.extend(synthetic(600));
@@ -235,21 +373,35 @@ fn main() {
             feed_tags: &[],
         })
         .collect();
-    let bytes: usize = items.iter().map(|i| i.title.len() + i.summary.len() + i.content.len()).sum();
+    let bytes: usize = items
+        .iter()
+        .map(|i| i.title.len() + i.summary.len() + i.content.len())
+        .sum();
     let (mut rules, sets) = load_pack(&pack);
     let pack_rules = rules.len();
-    rules.extend(generate(500usize.saturating_sub(rules.len()), rules.len(), &sets));
+    rules.extend(generate(
+        500usize.saturating_sub(rules.len()),
+        rules.len(),
+        &sets,
+    ));
     println!(
         "corpus: {real} feed items from {} + 600 synthetic = {} docs, {:.2} MB (title+summary+content)",
         corpus_dir.display(),
         docs.len(),
         bytes as f64 / 1e6
     );
-    println!("rules: {pack_rules} from {} + {} generated", pack.display(), rules.len() - pack_rules);
+    println!(
+        "rules: {pack_rules} from {} + {} generated",
+        pack.display(),
+        rules.len() - pack_rules
+    );
 
     let compile = |defs: &[RuleDef]| match RuleSet::compile(defs, &sets) {
         Ok((rs, _)) => rs,
-        Err(errs) => panic!("rules do not compile:\n{}", errs.iter().map(|e| format!("{e}\n")).collect::<String>()),
+        Err(errs) => panic!(
+            "rules do not compile:\n{}",
+            errs.iter().map(|e| format!("{e}\n")).collect::<String>()
+        ),
     };
     let mut times = Vec::new();
     for _ in 0..15 {
@@ -263,9 +415,18 @@ fn main() {
     let rs5 = compile(&rules[..5]);
     let (mbs5, m5) = throughput(&rs5, &docs, bytes);
     let (mbs500, m500) = throughput(&rs500, &docs, bytes);
-    println!("5 rules   ({:>4} terms): {mbs5:8.1} MB/s  ({m5} matches per pass)", rs5.term_count());
-    println!("500 rules ({:>4} terms): {mbs500:8.1} MB/s  ({m500} matches per pass)", rs500.term_count());
-    println!("compile 500 rules: {compile_ms:.2} ms (median of {})", times.len());
+    println!(
+        "5 rules   ({:>4} terms): {mbs5:8.1} MB/s  ({m5} matches per pass)",
+        rs5.term_count()
+    );
+    println!(
+        "500 rules ({:>4} terms): {mbs500:8.1} MB/s  ({m500} matches per pass)",
+        rs500.term_count()
+    );
+    println!(
+        "compile 500 rules: {compile_ms:.2} ms (median of {})",
+        times.len()
+    );
     let ok = |b: bool| if b { "ok" } else { "MISSED" };
     println!(
         "bars: >=100 MB/s [{}], 500-rule within 2x of 5-rule [{}] (ratio {:.2}), compile < 50 ms [{}]",

@@ -58,8 +58,18 @@ impl RunSummary {
     pub fn line(&self) -> String {
         format!(
             "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending ({} ms)",
-            self.feeds, self.polled, self.http_200, self.http_304, self.errors, self.entries_new, self.matches_new,
-            self.digests_created, self.digests_sent, self.digests_failed, self.digests_pending, self.elapsed_ms
+            self.feeds,
+            self.polled,
+            self.http_200,
+            self.http_304,
+            self.errors,
+            self.entries_new,
+            self.matches_new,
+            self.digests_created,
+            self.digests_sent,
+            self.digests_failed,
+            self.digests_pending,
+            self.elapsed_ms
         )
     }
 }
@@ -81,9 +91,11 @@ fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
     p.push(".lock");
     let path = PathBuf::from(p);
     if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(d).with_context(|| format!("creating state directory {}", d.display()))?;
+        std::fs::create_dir_all(d)
+            .with_context(|| format!("creating state directory {}", d.display()))?;
     }
-    let f = File::create(&path).with_context(|| format!("creating lock file {}", path.display()))?;
+    let f =
+        File::create(&path).with_context(|| format!("creating lock file {}", path.display()))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
         Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
@@ -91,7 +103,9 @@ fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
             db.display(),
             path.display()
         ),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", path.display())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
     }
 }
 
@@ -103,7 +117,9 @@ impl Service {
         let (handle, join) = StoreHandle::spawn(store);
         let fetcher = Fetcher::new(&config.http)?;
         let mailer = Arc::new(Mailer::new(&config.mail)?);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let poll = PollContext {
             fetcher,
             store: handle.clone(),
@@ -123,7 +139,15 @@ impl Service {
             config_path: config.source.describe(),
         };
         let limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
-        Ok(Service { config, store: handle, store_thread: Some(join), poll, digests, limits, _lock: Some(lock) })
+        Ok(Service {
+            config,
+            store: handle,
+            store_thread: Some(join),
+            poll,
+            digests,
+            limits,
+            _lock: Some(lock),
+        })
     }
 
     /// Applies a new configuration (SIGHUP): rules, feeds, profiles, limits.
@@ -148,8 +172,14 @@ impl Service {
     pub async fn feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
         let specs = self.config.feeds.clone();
         let states = self.store.call(move |s| s.register_feeds(&specs)).await?;
-        let by_url: HashMap<String, FeedState> = states.into_iter().map(|s| (s.url.clone(), s)).collect();
-        Ok(self.config.feeds.iter().filter_map(|f| by_url.get(&f.id_url()).map(|s| (f.clone(), s.clone()))).collect())
+        let by_url: HashMap<String, FeedState> =
+            states.into_iter().map(|s| (s.url.clone(), s)).collect();
+        Ok(self
+            .config
+            .feeds
+            .iter()
+            .filter_map(|f| by_url.get(&f.id_url()).map(|s| (f.clone(), s.clone())))
+            .collect())
     }
 
     /// Polls the given feeds concurrently and waits for all of them.
@@ -184,19 +214,35 @@ impl Service {
 }
 
 /// Feeds that may be polled now: not gone, not under Retry-After, and (if `due_only`) due.
-pub fn pollable(feeds: Vec<(FeedSpec, FeedState)>, now: i64, due_only: bool) -> Vec<(FeedSpec, FeedState)> {
+pub fn pollable(
+    feeds: Vec<(FeedSpec, FeedState)>,
+    now: i64,
+    due_only: bool,
+) -> Vec<(FeedSpec, FeedState)> {
     feeds
         .into_iter()
-        .filter(|(_, s)| !s.gone && s.retry_after_until.is_none_or(|t| t <= now) && (!due_only || s.next_check_at <= now))
+        .filter(|(_, s)| {
+            !s.gone
+                && s.retry_after_until.is_none_or(|t| t <= now)
+                && (!due_only || s.next_check_at <= now)
+        })
         .collect()
 }
 
 /// `run --once`: one poll cycle, then digests if due (or forced).
-pub async fn run_once(config: Config, clock: Arc<dyn Clock>, due_only: bool, digest_now: bool) -> anyhow::Result<RunSummary> {
+pub async fn run_once(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    due_only: bool,
+    digest_now: bool,
+) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     let svc = Service::start(config, clock.clone())?;
     let feeds = svc.feeds().await?;
-    let mut summary = RunSummary { feeds: feeds.len(), ..Default::default() };
+    let mut summary = RunSummary {
+        feeds: feeds.len(),
+        ..Default::default()
+    };
     let now = clock.now().timestamp();
     let todo = pollable(feeds, now, due_only);
     svc.poll_all(todo, &mut summary).await;
@@ -215,7 +261,11 @@ pub async fn run_once(config: Config, clock: Arc<dyn Clock>, due_only: bool, dig
 
 /// The daemon: polls feeds as they fall due, sends digests on schedule, reloads on SIGHUP,
 /// stops cleanly on SIGTERM/SIGINT.
-pub async fn run_daemon(source: ConfigSource, config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+pub async fn run_daemon(
+    source: ConfigSource,
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut svc = Service::start(config, clock.clone())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -231,7 +281,12 @@ pub async fn run_daemon(source: ConfigSource, config: Config, clock: Arc<dyn Clo
         cycle.feeds = feeds.len();
         let due: Vec<_> = pollable(feeds, now, true)
             .into_iter()
-            .filter(|(f, _)| in_flight.lock().map(|mut s| s.insert(f.id_url())).unwrap_or(false))
+            .filter(|(f, _)| {
+                in_flight
+                    .lock()
+                    .map(|mut s| s.insert(f.id_url()))
+                    .unwrap_or(false)
+            })
             .collect();
         for (spec, state) in due {
             let (ctx, limits, flight) = (svc.poll.clone(), svc.limits.clone(), in_flight.clone());
@@ -246,11 +301,27 @@ pub async fn run_daemon(source: ConfigSource, config: Config, clock: Arc<dyn Clo
         }
         let d = digest::run_due(&svc.digests, false).await;
         if d.created + d.sent + d.failed > 0 {
-            tracing::info!(created = d.created, sent = d.sent, failed = d.failed, pending = d.pending, "digests");
+            tracing::info!(
+                created = d.created,
+                sent = d.sent,
+                failed = d.failed,
+                pending = d.pending,
+                "digests"
+            );
         }
         // Sleep until the next feed is due (at most 30 s), collecting finished polls.
-        let next = svc.store.call(|s| s.next_check_due()).await.ok().flatten().unwrap_or(now + 30);
-        let wait = Duration::from_secs(u64::try_from(next - clock.now().timestamp()).unwrap_or(0).clamp(1, 30));
+        let next = svc
+            .store
+            .call(|s| s.next_check_due())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(now + 30);
+        let wait = Duration::from_secs(
+            u64::try_from(next - clock.now().timestamp())
+                .unwrap_or(0)
+                .clamp(1, 30),
+        );
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
@@ -286,7 +357,10 @@ async fn stop(
     term: &mut tokio::signal::unix::Signal,
     int: &mut tokio::signal::unix::Signal,
 ) -> anyhow::Result<()> {
-    tracing::info!(in_flight = tasks.len(), "stopping: finishing in-flight polls (up to 20 s)");
+    tracing::info!(
+        in_flight = tasks.len(),
+        "stopping: finishing in-flight polls (up to 20 s)"
+    );
     let grace = tokio::time::sleep(Duration::from_secs(20));
     tokio::pin!(grace);
     loop {

@@ -48,13 +48,22 @@ pub struct FetchRequest {
 /// The result of one fetch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchOutcome {
-    NotModified { permanent_redirect: Option<String>, max_age: Option<Duration> },
+    NotModified {
+        permanent_redirect: Option<String>,
+        max_age: Option<Duration>,
+    },
     Modified(Box<Fetched>),
     /// 429 or 503: come back after `retry_after` (when the server said).
-    RateLimited { status: u16, retry_after: Option<Duration> },
+    RateLimited {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     /// 410: the feed is gone for good.
     Gone,
-    Failed { status: Option<u16>, error: FetchError },
+    Failed {
+        status: Option<u16>,
+        error: FetchError,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,10 +105,17 @@ impl Fetcher {
             .pool_max_idle_per_host(cfg.per_host_concurrency.max(2))
             .tcp_nodelay(true);
         if let Some(p) = &cfg.proxy {
-            b = b.proxy(reqwest::Proxy::all(p).map_err(|e| FetchError::Other(format!("bad proxy: {e}")))?);
+            b = b.proxy(
+                reqwest::Proxy::all(p).map_err(|e| FetchError::Other(format!("bad proxy: {e}")))?,
+            );
         }
-        let client = b.build().map_err(|e| FetchError::Other(format!("HTTP client: {e}")))?;
-        Ok(Fetcher { client, max_body: cfg.max_body })
+        let client = b
+            .build()
+            .map_err(|e| FetchError::Other(format!("HTTP client: {e}")))?;
+        Ok(Fetcher {
+            client,
+            max_body: cfg.max_body,
+        })
     }
 
     /// Fetches `req.url` (http, https, file).
@@ -107,10 +123,16 @@ impl Fetcher {
         match url::Url::parse(&req.url) {
             Ok(u) if u.scheme() == "file" => match u.to_file_path() {
                 Ok(p) => read_file(&p, req, self.max_body).await,
-                Err(()) => FetchOutcome::Failed { status: None, error: FetchError::Other(format!("bad file URL {}", req.url)) },
+                Err(()) => FetchOutcome::Failed {
+                    status: None,
+                    error: FetchError::Other(format!("bad file URL {}", req.url)),
+                },
             },
             Ok(_) => self.fetch_http(req, now).await,
-            Err(e) => FetchOutcome::Failed { status: None, error: FetchError::Other(format!("bad URL: {e}")) },
+            Err(e) => FetchOutcome::Failed {
+                status: None,
+                error: FetchError::Other(format!("bad URL: {e}")),
+            },
         }
     }
 
@@ -120,7 +142,10 @@ impl Fetcher {
         let mut all_permanent = true;
         for _hop in 0..=MAX_HOPS {
             if !seen.insert(url.clone()) {
-                return FetchOutcome::Failed { status: None, error: FetchError::RedirectLoop(url) };
+                return FetchOutcome::Failed {
+                    status: None,
+                    error: FetchError::RedirectLoop(url),
+                };
             }
             let mut rb = self.client.get(&url);
             if let Some(e) = &req.etag {
@@ -134,7 +159,12 @@ impl Fetcher {
             }
             let resp = match rb.send().await {
                 Ok(r) => r,
-                Err(e) => return FetchOutcome::Failed { status: None, error: classify(&e) },
+                Err(e) => {
+                    return FetchOutcome::Failed {
+                        status: None,
+                        error: classify(&e),
+                    };
+                }
             };
             let status = resp.status();
             let permanent = (all_permanent && url != req.url).then(|| url.clone());
@@ -145,19 +175,31 @@ impl Fetcher {
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| url::Url::parse(&url).ok()?.join(l).ok())
                 else {
-                    return FetchOutcome::Failed { status: Some(status.as_u16()), error: FetchError::BadRedirect };
+                    return FetchOutcome::Failed {
+                        status: Some(status.as_u16()),
+                        error: FetchError::BadRedirect,
+                    };
                 };
-                all_permanent &= matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT);
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
                 url = next.to_string();
                 continue;
             }
             let headers = resp.headers().clone();
             let max_age = cache_hint(&headers, now);
             return match status {
-                StatusCode::NOT_MODIFIED => FetchOutcome::NotModified { permanent_redirect: permanent, max_age },
+                StatusCode::NOT_MODIFIED => FetchOutcome::NotModified {
+                    permanent_redirect: permanent,
+                    max_age,
+                },
                 StatusCode::GONE => FetchOutcome::Gone,
                 StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                    FetchOutcome::RateLimited { status: status.as_u16(), retry_after: retry_after(&headers, now) }
+                    FetchOutcome::RateLimited {
+                        status: status.as_u16(),
+                        retry_after: retry_after(&headers, now),
+                    }
                 }
                 s if s.is_success() => match read_capped(resp, self.max_body).await {
                     Ok(body) => FetchOutcome::Modified(Box::new(Fetched {
@@ -170,12 +212,21 @@ impl Fetcher {
                         permanent_redirect: permanent,
                         max_age,
                     })),
-                    Err(error) => FetchOutcome::Failed { status: Some(s.as_u16()), error },
+                    Err(error) => FetchOutcome::Failed {
+                        status: Some(s.as_u16()),
+                        error,
+                    },
                 },
-                s => FetchOutcome::Failed { status: Some(s.as_u16()), error: FetchError::Status { status: s.as_u16() } },
+                s => FetchOutcome::Failed {
+                    status: Some(s.as_u16()),
+                    error: FetchError::Status { status: s.as_u16() },
+                },
             };
         }
-        FetchOutcome::Failed { status: None, error: FetchError::TooManyRedirects }
+        FetchOutcome::Failed {
+            status: None,
+            error: FetchError::TooManyRedirects,
+        }
     }
 }
 
@@ -199,7 +250,9 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    h.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string)
+    h.get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Reads the body chunk by chunk, failing as soon as it exceeds `max` bytes (decoded).
@@ -217,7 +270,13 @@ async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Vec<u8>, F
                 body.extend_from_slice(&c);
             }
             Ok(None) => return Ok(body),
-            Err(e) => return Err(if e.is_timeout() { FetchError::Timeout } else { FetchError::Other(format!("reading body: {}", root_cause(&e))) }),
+            Err(e) => {
+                return Err(if e.is_timeout() {
+                    FetchError::Timeout
+                } else {
+                    FetchError::Other(format!("reading body: {}", root_cause(&e)))
+                });
+            }
         }
     }
 }
@@ -248,13 +307,22 @@ fn cache_hint(h: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 
 /// A local file: its modification time plays the part of Last-Modified.
 async fn read_file(path: &Path, req: &FetchRequest, max: u64) -> FetchOutcome {
-    let fail = |m: String| FetchOutcome::Failed { status: None, error: FetchError::File { path: path.display().to_string(), message: m } };
+    let fail = |m: String| FetchOutcome::Failed {
+        status: None,
+        error: FetchError::File {
+            path: path.display().to_string(),
+            message: m,
+        },
+    };
     let meta = match tokio::fs::metadata(path).await {
         Ok(m) => m,
         Err(e) => return fail(e.to_string()),
     };
     if meta.len() > max {
-        return FetchOutcome::Failed { status: None, error: FetchError::TooLarge { limit: max } };
+        return FetchOutcome::Failed {
+            status: None,
+            error: FetchError::TooLarge { limit: max },
+        };
     }
     let stamp = meta
         .modified()
@@ -262,7 +330,10 @@ async fn read_file(path: &Path, req: &FetchRequest, max: u64) -> FetchOutcome {
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| format!("{}.{:09}-{}", d.as_secs(), d.subsec_nanos(), meta.len()));
     if stamp.is_some() && stamp == req.last_modified {
-        return FetchOutcome::NotModified { permanent_redirect: None, max_age: None };
+        return FetchOutcome::NotModified {
+            permanent_redirect: None,
+            max_age: None,
+        };
     }
     match tokio::fs::read(path).await {
         Ok(body) => FetchOutcome::Modified(Box::new(Fetched {

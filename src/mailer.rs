@@ -38,10 +38,10 @@ impl Mailer {
             }),
             Transport::Smtp(s) => {
                 let mut b = match s.tls {
-                    Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| MailError::Transient(e.to_string()))?,
-                    Tls::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(|e| MailError::Transient(e.to_string()))?
-                    }
+                    Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
+                        .map_err(|e| MailError::Transient(e.to_string()))?,
+                    Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
+                        .map_err(|e| MailError::Transient(e.to_string()))?,
                     Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
                 };
                 b = b.port(s.port).timeout(Some(s.timeout));
@@ -64,17 +64,38 @@ impl Mailer {
 
     /// Delivers one stored digest.
     pub async fn send(&self, from: &str, d: &PendingDigest) -> Result<(), MailError> {
-        let sender = from.parse::<lettre::message::Mailbox>().map_err(|_| MailError::Address(from.to_string()))?.email;
+        let sender = from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|_| MailError::Address(from.to_string()))?
+            .email;
         let mut rcpt: Vec<Address> = Vec::new();
-        for a in d.recipients.to.iter().chain(&d.recipients.cc).chain(&d.recipients.bcc) {
-            rcpt.push(a.parse::<lettre::message::Mailbox>().map_err(|_| MailError::Address(a.clone()))?.email);
+        for a in d
+            .recipients
+            .to
+            .iter()
+            .chain(&d.recipients.cc)
+            .chain(&d.recipients.bcc)
+        {
+            rcpt.push(
+                a.parse::<lettre::message::Mailbox>()
+                    .map_err(|_| MailError::Address(a.clone()))?
+                    .email,
+            );
         }
-        let env = Envelope::new(Some(sender), rcpt).map_err(|e| MailError::Permanent(e.to_string()))?;
+        let env =
+            Envelope::new(Some(sender), rcpt).map_err(|e| MailError::Permanent(e.to_string()))?;
         match self {
             Mailer::Smtp(t) => t.send_raw(&env, &d.message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() { MailError::Permanent(format!("SMTP: {e}")) } else { MailError::Transient(format!("SMTP: {e}")) }
+                if e.is_permanent() {
+                    MailError::Permanent(format!("SMTP: {e}"))
+                } else {
+                    MailError::Transient(format!("SMTP: {e}"))
+                }
             }),
-            Mailer::Sendmail(t) => t.send_raw(&env, &d.message).await.map_err(|e| MailError::Transient(format!("sendmail: {e}"))),
+            Mailer::Sendmail(t) => t
+                .send_raw(&env, &d.message)
+                .await
+                .map_err(|e| MailError::Transient(format!("sendmail: {e}"))),
             Mailer::File(dir) => write_eml(dir, d).await,
         }
     }
@@ -82,7 +103,17 @@ impl Mailer {
 
 /// File name of a digest in the file outbox: `<profile>-<digest id>.eml`.
 pub fn eml_name(d: &PendingDigest) -> String {
-    let p: String = d.profile.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let p: String = d
+        .profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     format!("{p}-{:06}.eml", d.id)
 }
 

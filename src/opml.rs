@@ -2,8 +2,8 @@
 //! attributes become tags) and writes it back out. Pure; used by `config` and the
 //! `feeds import-opml` / `feeds export-opml` commands.
 
-use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
 
 /// One feed outline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +19,19 @@ fn attrs(e: &BytesStart) -> Result<Vec<(String, String)>, String> {
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
         let key = a.key.local_name().into_inner().to_string();
-        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.to_string();
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| e.to_string())?
+            .to_string();
         out.push((key, value));
     }
     Ok(out)
 }
 
 fn get<'a>(a: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    a.iter().find(|(key, _)| key.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
+    a.iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case(k))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Parses an OPML document into its feed outlines, in document order.
@@ -87,7 +92,11 @@ fn outline(a: &[(String, String)], folders: &[Option<String>]) -> Option<Outline
         }
     }
     Some(Outline {
-        title: get(a, "title").or(get(a, "text")).unwrap_or("").trim().to_string(),
+        title: get(a, "title")
+            .or(get(a, "text"))
+            .unwrap_or("")
+            .trim()
+            .to_string(),
         xml_url,
         html_url: get(a, "htmlUrl").map(str::to_string),
         tags,
@@ -100,8 +109,12 @@ fn esc(s: &str) -> String {
 
 /// Writes an OPML 2.0 document; each feed's first tag becomes its folder.
 pub fn write(title: &str, feeds: &[Outline]) -> String {
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
-    s.push_str(&format!("  <head><title>{}</title></head>\n  <body>\n", esc(title)));
+    let mut s =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    s.push_str(&format!(
+        "  <head><title>{}</title></head>\n  <body>\n",
+        esc(title)
+    ));
     let mut folders: Vec<&str> = Vec::new();
     for f in feeds {
         let folder = f.tags.first().map(String::as_str).unwrap_or("");
@@ -112,15 +125,29 @@ pub fn write(title: &str, feeds: &[Outline]) -> String {
     for folder in folders {
         let indent = if folder.is_empty() { "    " } else { "      " };
         if !folder.is_empty() {
-            s.push_str(&format!("    <outline text=\"{}\" title=\"{}\">\n", esc(folder), esc(folder)));
+            s.push_str(&format!(
+                "    <outline text=\"{}\" title=\"{}\">\n",
+                esc(folder),
+                esc(folder)
+            ));
         }
-        for f in feeds.iter().filter(|f| f.tags.first().map(String::as_str).unwrap_or("") == folder) {
+        for f in feeds
+            .iter()
+            .filter(|f| f.tags.first().map(String::as_str).unwrap_or("") == folder)
+        {
             let extra: Vec<&str> = f.tags.iter().skip(1).map(String::as_str).collect();
             s.push_str(&format!(
                 "{indent}<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{}\"{}{}/>\n",
                 esc(&f.xml_url),
-                f.html_url.as_ref().map(|h| format!(" htmlUrl=\"{}\"", esc(h))).unwrap_or_default(),
-                if extra.is_empty() { String::new() } else { format!(" category=\"{}\"", esc(&extra.join(","))) },
+                f.html_url
+                    .as_ref()
+                    .map(|h| format!(" htmlUrl=\"{}\"", esc(h)))
+                    .unwrap_or_default(),
+                if extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" category=\"{}\"", esc(&extra.join(",")))
+                },
                 t = esc(&f.title),
             ));
         }

@@ -47,7 +47,11 @@ pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch>
         title: &e.title,
         summary: &e.summary,
         content: &e.content,
-        link: e.canonical_link.as_deref().or(e.link.as_deref()).unwrap_or(""),
+        link: e
+            .canonical_link
+            .as_deref()
+            .or(e.link.as_deref())
+            .unwrap_or(""),
         feed_name: Some(&feed.name),
         feed_tags: &feed.tags,
     };
@@ -63,7 +67,12 @@ pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch>
                 hits: m
                     .hits
                     .into_iter()
-                    .map(|h| StoredHit { term: h.term, field: h.field.as_str().to_string(), start: h.start, end: h.end })
+                    .map(|h| StoredHit {
+                        term: h.term,
+                        field: h.field.as_str().to_string(),
+                        start: h.start,
+                        end: h.end,
+                    })
                     .collect(),
             })
         })
@@ -78,16 +87,31 @@ fn secs(d: Duration) -> i64 {
 pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
     let now = ctx.clock.now();
     let url = state.redirect_url.clone().unwrap_or_else(|| spec.id_url());
-    let req = FetchRequest { url: url.clone(), etag: state.etag.clone(), last_modified: state.last_modified.clone(), headers: spec.headers.clone() };
+    let req = FetchRequest {
+        url: url.clone(),
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+        headers: spec.headers.clone(),
+    };
     let outcome = ctx.fetcher.fetch(&req, now).await;
     let mut summary = PollSummary::default();
     let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
     let rec = match outcome {
-        FetchOutcome::NotModified { permanent_redirect, max_age } => {
+        FetchOutcome::NotModified {
+            permanent_redirect,
+            max_age,
+        } => {
             summary.not_modified = true;
             summary.status = Some(304);
-            let hints = Hints { max_age, ..Default::default() };
-            let next = now.timestamp() + secs(jitter(interval_after_success(&ctx.policy, spec, &hints), 0.1));
+            let hints = Hints {
+                max_age,
+                ..Default::default()
+            };
+            let next = now.timestamp()
+                + secs(jitter(
+                    interval_after_success(&ctx.policy, spec, &hints),
+                    0.1,
+                ));
             log_redirect(&url, &permanent_redirect);
             PollRecord {
                 feed_id: state.id,
@@ -106,14 +130,23 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             log_redirect(&url, &f.permanent_redirect);
             let known = if state.polled {
                 let id = state.id;
-                ctx.store.call(move |s| s.known_keys(id)).await.unwrap_or_default()
+                ctx.store
+                    .call(move |s| s.known_keys(id))
+                    .await
+                    .unwrap_or_default()
             } else {
                 Default::default()
             };
             let permit = ctx.cpu.clone().acquire_owned().await.ok();
-            let (rules, spec2, backfill, polled) = (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
-            let (status, etag, last_modified, permanent_redirect, max_age) =
-                (f.status, f.etag.clone(), f.last_modified.clone(), f.permanent_redirect.clone(), f.max_age);
+            let (rules, spec2, backfill, polled) =
+                (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
+            let (status, etag, last_modified, permanent_redirect, max_age) = (
+                f.status,
+                f.etag.clone(),
+                f.last_modified.clone(),
+                f.permanent_redirect.clone(),
+                f.max_age,
+            );
             let f2 = f;
             let parsed = tokio::task::spawn_blocking(move || {
                 let opts = ParseOptions {
@@ -124,7 +157,9 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 let feed = parse_feed(&f2.body, &opts)?;
                 let cutoff = match backfill {
                     Backfill::All => None,
-                    Backfill::Within(d) => Some(now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(14))),
+                    Backfill::Within(d) => Some(
+                        now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(14)),
+                    ),
                 };
                 let posting = posting_interval(&feed.entries);
                 let entries: Vec<NewEntry> = feed
@@ -132,9 +167,18 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     .iter()
                     .filter(|e| !known.contains(&e.key))
                     .map(|e| {
-                        let backfilled = !polled && matches!((cutoff, e.published), (Some(c), Some(p)) if p < c);
-                        let matches = if backfilled { Vec::new() } else { match_entry(&rules, e, &spec2) };
-                        NewEntry { entry: e.clone(), backfilled, matches }
+                        let backfilled =
+                            !polled && matches!((cutoff, e.published), (Some(c), Some(p)) if p < c);
+                        let matches = if backfilled {
+                            Vec::new()
+                        } else {
+                            match_entry(&rules, e, &spec2)
+                        };
+                        NewEntry {
+                            entry: e.clone(),
+                            backfilled,
+                            matches,
+                        }
                     })
                     .collect();
                 Ok::<_, crate::parse::ParseError>((feed, entries, posting))
@@ -144,7 +188,11 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             match parsed {
                 Ok(Ok((feed, entries, posting))) => {
                     summary.modified = true;
-                    let hints = Hints { max_age, ttl: feed.ttl, posting_interval: posting };
+                    let hints = Hints {
+                        max_age,
+                        ttl: feed.ttl,
+                        posting_interval: posting,
+                    };
                     let interval = interval_after_success(&ctx.policy, spec, &hints);
                     if !feed.repairs.is_empty() {
                         tracing::debug!(feed = %url, repairs = ?feed.repairs, "feed repaired before parsing");
@@ -158,26 +206,86 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                         redirect_url: permanent_redirect,
                         next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
                         interval_secs: Some(secs(interval)),
-                        outcome: PollOutcome::Modified { entries, format: feed.format, encoding: feed.encoding, repairs: feed.repairs, title: feed.title },
+                        outcome: PollOutcome::Modified {
+                            entries,
+                            format: feed.format,
+                            encoding: feed.encoding,
+                            repairs: feed.repairs,
+                            title: feed.title,
+                        },
                     }
                 }
-                Ok(Err(e)) => failed(&mut summary, state, now.timestamp(), Some(status), format!("parse: {e}"), None, false, fail(state.error_count + 1), &url),
-                Err(e) => failed(&mut summary, state, now.timestamp(), Some(status), format!("parser crashed: {e}"), None, false, fail(state.error_count + 1), &url),
+                Ok(Err(e)) => failed(
+                    &mut summary,
+                    state,
+                    now.timestamp(),
+                    Some(status),
+                    format!("parse: {e}"),
+                    None,
+                    false,
+                    fail(state.error_count + 1),
+                    &url,
+                ),
+                Err(e) => failed(
+                    &mut summary,
+                    state,
+                    now.timestamp(),
+                    Some(status),
+                    format!("parser crashed: {e}"),
+                    None,
+                    false,
+                    fail(state.error_count + 1),
+                    &url,
+                ),
             }
         }
-        FetchOutcome::RateLimited { status, retry_after } => {
+        FetchOutcome::RateLimited {
+            status,
+            retry_after,
+        } => {
             let wait = retry_after.unwrap_or_else(|| backoff(&ctx.policy, state.error_count + 1));
             let until = now.timestamp() + secs(wait.min(ctx.policy.max_interval * 7));
-            let msg = format!("HTTP {status}: rate limited, retry after {}s", until - now.timestamp());
-            failed(&mut summary, state, now.timestamp(), Some(status), msg, Some(until), false, until, &url)
+            let msg = format!(
+                "HTTP {status}: rate limited, retry after {}s",
+                until - now.timestamp()
+            );
+            failed(
+                &mut summary,
+                state,
+                now.timestamp(),
+                Some(status),
+                msg,
+                Some(until),
+                false,
+                until,
+                &url,
+            )
         }
         FetchOutcome::Gone => {
             tracing::warn!(feed = %url, "feed is gone (HTTP 410); disabled, kept in `feeds status`");
-            failed(&mut summary, state, now.timestamp(), Some(410), "HTTP 410 Gone".into(), None, true, i64::MAX / 4, &url)
+            failed(
+                &mut summary,
+                state,
+                now.timestamp(),
+                Some(410),
+                "HTTP 410 Gone".into(),
+                None,
+                true,
+                i64::MAX / 4,
+                &url,
+            )
         }
-        FetchOutcome::Failed { status, error } => {
-            failed(&mut summary, state, now.timestamp(), status, error.to_string(), None, false, fail(state.error_count + 1), &url)
-        }
+        FetchOutcome::Failed { status, error } => failed(
+            &mut summary,
+            state,
+            now.timestamp(),
+            status,
+            error.to_string(),
+            None,
+            false,
+            fail(state.error_count + 1),
+            &url,
+        ),
     };
     match ctx.store.commit(rec).await {
         Ok(stats) => {
@@ -219,7 +327,11 @@ fn failed(
         redirect_url: None,
         next_check_at: next,
         interval_secs: None,
-        outcome: PollOutcome::Failed { error, retry_after_until, gone },
+        outcome: PollOutcome::Failed {
+            error,
+            retry_after_until,
+            gone,
+        },
     }
 }
 
@@ -231,11 +343,16 @@ fn log_redirect(url: &str, to: &Option<String>) {
 
 /// Average gap between the feed's dated entries (None with fewer than 3).
 fn posting_interval(entries: &[Entry]) -> Option<Duration> {
-    let mut ts: Vec<i64> = entries.iter().filter_map(|e| e.published.map(|p| p.timestamp())).collect();
+    let mut ts: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e.published.map(|p| p.timestamp()))
+        .collect();
     if ts.len() < 3 {
         return None;
     }
     ts.sort_unstable();
     let span = ts.last()? - ts.first()?;
-    u64::try_from(span / (ts.len() as i64 - 1)).ok().map(Duration::from_secs)
+    u64::try_from(span / (ts.len() as i64 - 1))
+        .ok()
+        .map(Duration::from_secs)
 }

@@ -78,8 +78,15 @@ impl Limits {
             None
         } else {
             let sem = match self.per_host.lock() {
-                Ok(mut m) => m.entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.host_limit))).clone(),
-                Err(p) => p.into_inner().entry(host.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.host_limit))).clone(),
+                Ok(mut m) => m
+                    .entry(host.to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
+                    .clone(),
+                Err(p) => p
+                    .into_inner()
+                    .entry(host.to_string())
+                    .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
+                    .clone(),
             };
             Some(sem)
         };
@@ -88,7 +95,10 @@ impl Limits {
             None => None,
         };
         let global = self.global.clone().acquire_owned().await.ok()?;
-        Some(Permit { _global: global, _host: host })
+        Some(Permit {
+            _global: global,
+            _host: host,
+        })
     }
 }
 
@@ -120,14 +130,38 @@ mod tests {
     fn intervals_follow_hints_and_clamp() {
         let p = policy();
         let h = Hints::default();
-        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(1800));
-        let h = Hints { max_age: Some(Duration::from_secs(60)), ..Default::default() };
-        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(300));
-        let h = Hints { posting_interval: Some(Duration::from_secs(7 * 86400)), ..Default::default() };
-        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(86400));
-        let h = Hints { posting_interval: Some(Duration::from_secs(3600)), ..Default::default() };
-        assert_eq!(interval_after_success(&p, &spec(None), &h), Duration::from_secs(1800));
-        assert_eq!(interval_after_success(&p, &spec(Some(Duration::from_secs(60))), &h), Duration::from_secs(60));
+        assert_eq!(
+            interval_after_success(&p, &spec(None), &h),
+            Duration::from_secs(1800)
+        );
+        let h = Hints {
+            max_age: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        assert_eq!(
+            interval_after_success(&p, &spec(None), &h),
+            Duration::from_secs(300)
+        );
+        let h = Hints {
+            posting_interval: Some(Duration::from_secs(7 * 86400)),
+            ..Default::default()
+        };
+        assert_eq!(
+            interval_after_success(&p, &spec(None), &h),
+            Duration::from_secs(86400)
+        );
+        let h = Hints {
+            posting_interval: Some(Duration::from_secs(3600)),
+            ..Default::default()
+        };
+        assert_eq!(
+            interval_after_success(&p, &spec(None), &h),
+            Duration::from_secs(1800)
+        );
+        assert_eq!(
+            interval_after_success(&p, &spec(Some(Duration::from_secs(60))), &h),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
@@ -146,7 +180,10 @@ mod tests {
         let a = l.acquire("a.example").await;
         assert!(a.is_some());
         let blocked = tokio::time::timeout(Duration::from_millis(20), l.acquire("a.example")).await;
-        assert!(blocked.is_err(), "second permit for the same host must wait");
+        assert!(
+            blocked.is_err(),
+            "second permit for the same host must wait"
+        );
         assert!(l.acquire("b.example").await.is_some());
         drop(a);
         assert!(l.acquire("a.example").await.is_some());

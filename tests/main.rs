@@ -1,1 +1,12 @@
+//! The one integration-test binary (`autotests = false`): real HTTP and SMTP servers on
+//! loopback, real SQLite files in temp dirs, the real `chipwatch` binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+mod common;
+mod config_checks;
+mod corpus;
+mod demo;
+mod e2e;
+mod faults;
+mod util;

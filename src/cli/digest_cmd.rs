@@ -38,14 +38,22 @@ pub enum DigestCmd {
     },
 }
 
-fn profiles<'a>(config: &'a Config, name: &Option<String>) -> anyhow::Result<Vec<&'a DigestProfile>> {
+fn profiles<'a>(
+    config: &'a Config,
+    name: &Option<String>,
+) -> anyhow::Result<Vec<&'a DigestProfile>> {
     match name {
         None => Ok(config.digests.iter().collect()),
         Some(n) => match config.digests.iter().find(|p| p.name == *n) {
             Some(p) => Ok(vec![p]),
             None => anyhow::bail!(
                 "no digest profile named `{n}` (profiles: {})",
-                config.digests.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                config
+                    .digests
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         },
     }
@@ -54,19 +62,39 @@ fn profiles<'a>(config: &'a Config, name: &Option<String>) -> anyhow::Result<Vec
 pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
     let config = load_config(cli)?;
     match cmd {
-        DigestCmd::Preview { profile, html, text } => {
+        DigestCmd::Preview {
+            profile,
+            html,
+            text,
+        } => {
             let store = Store::open(&config.store_path)?;
             for p in profiles(&config, profile)? {
                 let items = store.digest_candidates(&digest::filter_for(p))?;
-                let mut cx = digest::render_context(p, &config.mail.from, config.rule_pack_version.clone(), &config.source.describe(), clock.now());
+                let mut cx = digest::render_context(
+                    p,
+                    &config.mail.from,
+                    config.rule_pack_version.clone(),
+                    &config.source.describe(),
+                    clock.now(),
+                );
                 cx.unhealthy = store.unhealthy_feeds()?;
                 let parts = render::render(&items, &cx);
-                eprintln!("profile {}: {} stories in {} message(s)", p.name, items.len(), parts.len());
+                eprintln!(
+                    "profile {}: {} stories in {} message(s)",
+                    p.name,
+                    items.len(),
+                    parts.len()
+                );
                 for (k, part) in parts.iter().enumerate() {
                     let (t, h) = split_parts(&part.message);
                     if let Some(file) = html {
-                        let f = if parts.len() > 1 { numbered(file, k + 1) } else { file.clone() };
-                        std::fs::write(&f, h).with_context(|| format!("writing {}", f.display()))?;
+                        let f = if parts.len() > 1 {
+                            numbered(file, k + 1)
+                        } else {
+                            file.clone()
+                        };
+                        std::fs::write(&f, h)
+                            .with_context(|| format!("writing {}", f.display()))?;
                         eprintln!("HTML written to {}", f.display());
                     }
                     if *text || html.is_none() {
@@ -77,7 +105,8 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             Ok(0)
         }
         DigestCmd::Send { profile } => {
-            let chosen: Vec<DigestProfile> = profiles(&config, profile)?.into_iter().cloned().collect();
+            let chosen: Vec<DigestProfile> =
+                profiles(&config, profile)?.into_iter().cloned().collect();
             let mut cfg = config.clone();
             cfg.digests = chosen;
             let rt = runtime()?;
@@ -85,7 +114,10 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                 let svc = crate::app::Service::start(cfg, clock)?;
                 let d = digest::run_due(&svc.digests, true).await;
                 svc.shutdown();
-                println!("digests: {} created, {} sent, {} failed, {} still pending", d.created, d.sent, d.failed, d.pending);
+                println!(
+                    "digests: {} created, {} sent, {} failed, {} still pending",
+                    d.created, d.sent, d.failed, d.pending
+                );
                 for e in &d.errors {
                     eprintln!("error: {e}");
                 }
@@ -104,7 +136,9 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             }
             for r in rows {
                 let when = |t: Option<i64>| {
-                    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or("-".into())
+                    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                        .unwrap_or("-".into())
                 };
                 println!(
                     "#{:<5} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
@@ -118,7 +152,9 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     when(r.sent_at),
                     r.attempts,
                     r.recipients.to.join(", "),
-                    r.last_error.map(|e| format!("  last error: {e}")).unwrap_or_default()
+                    r.last_error
+                        .map(|e| format!("  last error: {e}"))
+                        .unwrap_or_default()
                 );
             }
             Ok(0)
@@ -127,8 +163,14 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
 }
 
 fn numbered(file: &std::path::Path, k: usize) -> PathBuf {
-    let stem = file.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let ext = file.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let ext = file
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
     file.with_file_name(format!("{stem}-{k}{ext}"))
 }
 
@@ -138,7 +180,9 @@ pub fn split_parts(message: &[u8]) -> (String, String) {
     let mut text = String::new();
     let mut html = String::new();
     for section in s.split("\r\n--") {
-        let Some((head, body)) = section.split_once("\r\n\r\n") else { continue };
+        let Some((head, body)) = section.split_once("\r\n\r\n") else {
+            continue;
+        };
         let lower = head.to_ascii_lowercase();
         let decoded = if lower.contains("content-transfer-encoding: quoted-printable") {
             decode_qp(body)
@@ -166,7 +210,10 @@ fn decode_qp(s: &str) -> String {
                 i += 3;
                 continue;
             }
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -183,7 +230,9 @@ fn decode_b64(s: &str) -> String {
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0);
     for c in s.bytes() {
-        let Some(v) = A.iter().position(|&x| x == c) else { continue };
+        let Some(v) = A.iter().position(|&x| x == c) else {
+            continue;
+        };
         acc = (acc << 6) | v as u32;
         bits += 6;
         if bits >= 8 {

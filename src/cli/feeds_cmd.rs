@@ -30,7 +30,9 @@ pub enum FeedsCmd {
 }
 
 fn ts(t: Option<i64>) -> String {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
@@ -64,7 +66,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                     ts(r.last_success_at),
                     ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
                     r.entries_seen,
-                    r.avg_post_interval_secs.map(|s| format!("{:.1}h", s as f64 / 3600.0)).unwrap_or("-".into())
+                    r.avg_post_interval_secs
+                        .map(|s| format!("{:.1}h", s as f64 / 3600.0))
+                        .unwrap_or("-".into())
                 );
                 if let Some(e) = &r.last_error {
                     println!("         error since {}: {e}", ts(r.first_error_at));
@@ -81,7 +85,12 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             let outlines: Vec<crate::opml::Outline> = config
                 .feeds
                 .iter()
-                .map(|f| crate::opml::Outline { title: f.name.clone(), xml_url: f.id_url(), html_url: None, tags: f.tags.clone() })
+                .map(|f| crate::opml::Outline {
+                    title: f.name.clone(),
+                    xml_url: f.id_url(),
+                    html_url: None,
+                    tags: f.tags.clone(),
+                })
                 .collect();
             print!("{}", crate::opml::write("chipwatch feeds", &outlines));
             Ok(0)
@@ -92,20 +101,38 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
 fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
     let http = match load_config(cli) {
         Ok(c) => c.http,
-        Err(_) => crate::config::load_from_str("", None, crate::config::ConfigSource::Embedded, PathBuf::from("."))
+        Err(_) => {
+            crate::config::load_from_str(
+                "",
+                None,
+                crate::config::ConfigSource::Embedded,
+                PathBuf::from("."),
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?
-            .http,
+            .http
+        }
     };
     let url = if target.contains("://") {
         target.to_string()
     } else {
         let p = std::fs::canonicalize(target).with_context(|| format!("reading {target}"))?;
-        url::Url::from_file_path(&p).map_err(|()| anyhow::anyhow!("bad path {target}"))?.to_string()
+        url::Url::from_file_path(&p)
+            .map_err(|()| anyhow::anyhow!("bad path {target}"))?
+            .to_string()
     };
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         let f = Fetcher::new(&http)?;
-        Ok::<_, anyhow::Error>(f.fetch(&FetchRequest { url: url.clone(), ..Default::default() }, clock.now()).await)
+        Ok::<_, anyhow::Error>(
+            f.fetch(
+                &FetchRequest {
+                    url: url.clone(),
+                    ..Default::default()
+                },
+                clock.now(),
+            )
+            .await,
+        )
     })?;
     let fetched = match outcome {
         FetchOutcome::Modified(f) => f,
@@ -113,7 +140,11 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
     };
     let feed = parse_feed(
         &fetched.body,
-        &ParseOptions { content_type: fetched.content_type.as_deref(), base_url: Some(&fetched.final_url), default_offset: None },
+        &ParseOptions {
+            content_type: fetched.content_type.as_deref(),
+            base_url: Some(&fetched.final_url),
+            default_offset: None,
+        },
     )
     .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     if json {
@@ -129,7 +160,13 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
         println!("{v}");
         return Ok(0);
     }
-    println!("{url}\n  format {}  encoding {}  title {:?}  {} entries", feed.format, feed.encoding, feed.title.as_deref().unwrap_or(""), feed.entries.len());
+    println!(
+        "{url}\n  format {}  encoding {}  title {:?}  {} entries",
+        feed.format,
+        feed.encoding,
+        feed.title.as_deref().unwrap_or(""),
+        feed.entries.len()
+    );
     if let Some(p) = &fetched.permanent_redirect {
         println!("  moved permanently to {p}");
     }
@@ -137,10 +174,27 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
         println!("  repairs: {}", feed.repairs.join("; "));
     }
     for e in &feed.entries {
-        println!("\n- {}\n  key       {}\n  link      {}\n  published {}", e.title, e.key, e.canonical_link.as_deref().unwrap_or("-"), e.published.map(|p| p.to_rfc3339()).unwrap_or("-".into()));
-        let text = if e.summary.is_empty() { &e.content } else { &e.summary };
+        println!(
+            "\n- {}\n  key       {}\n  link      {}\n  published {}",
+            e.title,
+            e.key,
+            e.canonical_link.as_deref().unwrap_or("-"),
+            e.published.map(|p| p.to_rfc3339()).unwrap_or("-".into())
+        );
+        let text = if e.summary.is_empty() {
+            &e.content
+        } else {
+            &e.summary
+        };
         let short: String = text.chars().take(300).collect();
-        println!("  text      {short}{}", if text.chars().count() > 300 { "…" } else { "" });
+        println!(
+            "  text      {short}{}",
+            if text.chars().count() > 300 {
+                "…"
+            } else {
+                ""
+            }
+        );
     }
     Ok(0)
 }
@@ -149,7 +203,10 @@ fn describe(o: &FetchOutcome) -> String {
     match o {
         FetchOutcome::NotModified { .. } => "not modified".into(),
         FetchOutcome::Modified(_) => "ok".into(),
-        FetchOutcome::RateLimited { status, retry_after } => format!("HTTP {status}, retry after {retry_after:?}"),
+        FetchOutcome::RateLimited {
+            status,
+            retry_after,
+        } => format!("HTTP {status}, retry after {retry_after:?}"),
         FetchOutcome::Gone => "HTTP 410 Gone".into(),
         FetchOutcome::Failed { error, .. } => error.to_string(),
     }

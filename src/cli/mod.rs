@@ -16,7 +16,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
-#[command(name = "chipwatch", version, about = "Watches news feeds for semiconductor export-policy news and emails digests")]
+#[command(
+    name = "chipwatch",
+    version,
+    about = "Watches news feeds for semiconductor export-policy news and emails digests"
+)]
 pub struct Cli {
     /// Configuration file (default: $CHIPWATCH_CONFIG, else the embedded config/chipwatch.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -111,12 +115,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
             let store = crate::store::Store::open(&config.store_path)?;
             match c {
                 DbCmd::Backup { file } => {
-                    store.backup_to(file).with_context(|| format!("backing up to {}", file.display()))?;
+                    store
+                        .backup_to(file)
+                        .with_context(|| format!("backing up to {}", file.display()))?;
                     println!("backup written to {}", file.display());
                 }
                 DbCmd::Vacuum => {
                     let (before, after) = store.vacuum()?;
-                    println!("vacuumed {}: {before} → {after} bytes", config.store_path.display());
+                    println!(
+                        "vacuumed {}: {before} → {after} bytes",
+                        config.store_path.display()
+                    );
                 }
             }
             Ok(0)
@@ -126,7 +135,10 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
 
 /// A multi-threaded tokio runtime for the commands that do I/O.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 fn check_config(cli: &Cli) -> anyhow::Result<i32> {

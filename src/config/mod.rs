@@ -17,7 +17,10 @@ pub use resolve::load_from_str;
 
 /// Files compiled into the binary: the shipped configuration and what it includes.
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("chipwatch.toml", include_str!("../../config/chipwatch.toml")),
+    (
+        "chipwatch.toml",
+        include_str!("../../config/chipwatch.toml"),
+    ),
     ("feeds.opml", include_str!("../../config/feeds.opml")),
     (
         "rules/semiconductor-export.toml",

@@ -14,7 +14,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     while !rest.is_empty() {
         let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
-            return Err(format!("bad duration {s:?}: expected a number, e.g. \"30m\", \"6h\", \"14d\""));
+            return Err(format!(
+                "bad duration {s:?}: expected a number, e.g. \"30m\", \"6h\", \"14d\""
+            ));
         }
         let n: u64 = rest[..digits]
             .parse()
@@ -34,7 +36,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "d" | "day" | "days" => 86_400,
             "w" | "week" | "weeks" => 604_800,
             "" => return Err(format!("bad duration {s:?}: missing unit (s, m, h, d, w)")),
-            other => return Err(format!("bad duration {s:?}: unknown unit {other:?} (use s, m, h, d, w)")),
+            other => {
+                return Err(format!(
+                    "bad duration {s:?}: unknown unit {other:?} (use s, m, h, d, w)"
+                ));
+            }
         };
         total += Duration::from_secs(n.saturating_mul(secs));
         rest = rest[unit_len..].trim_start();

@@ -24,29 +24,48 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
     let (field, text) = [("summary", &item.summary), ("content", &item.content)]
         .into_iter()
         .find(|(f, t)| !t.is_empty() && item.hits.iter().any(|h| h.field == *f))
-        .or_else(|| [("summary", &item.summary), ("content", &item.content)].into_iter().find(|(_, t)| !t.is_empty()))
+        .or_else(|| {
+            [("summary", &item.summary), ("content", &item.content)]
+                .into_iter()
+                .find(|(_, t)| !t.is_empty())
+        })
         .unwrap_or(("summary", &item.summary));
     let mut hits: Vec<&StoredHit> = item
         .hits
         .iter()
-        .filter(|h| h.field == field && h.start < h.end && h.end <= text.len() && text.is_char_boundary(h.start) && text.is_char_boundary(h.end))
+        .filter(|h| {
+            h.field == field
+                && h.start < h.end
+                && h.end <= text.len()
+                && text.is_char_boundary(h.start)
+                && text.is_char_boundary(h.end)
+        })
         .collect();
     hits.sort_by_key(|h| (h.start, h.end));
     // Window: start ~80 characters before the first hit, at a word boundary when possible.
     let first = hits.first().map(|h| h.start).unwrap_or(0);
-    let back: usize = text[..first].chars().rev().take(80).map(char::len_utf8).sum();
+    let back: usize = text[..first]
+        .chars()
+        .rev()
+        .take(80)
+        .map(char::len_utf8)
+        .sum();
     let mut start = first - back;
-    if start > 0 {
-        if let Some(sp) = text[start..first].find(' ') {
-            start += sp + 1;
-        }
+    if start > 0
+        && let Some(sp) = text[start..first].find(' ')
+    {
+        start += sp + 1;
     }
-    let budget: usize = text[start..].chars().take(max_chars).map(char::len_utf8).sum();
+    let budget: usize = text[start..]
+        .chars()
+        .take(max_chars)
+        .map(char::len_utf8)
+        .sum();
     let mut end = floor_boundary(text, start + budget);
-    if end < text.len() {
-        if let Some(sp) = text[start..end].rfind(' ').filter(|&sp| sp > budget / 2) {
-            end = start + sp;
-        }
+    if end < text.len()
+        && let Some(sp) = text[start..end].rfind(' ').filter(|&sp| sp > budget / 2)
+    {
+        end = start + sp;
     }
     let (mut t, mut h) = (String::new(), String::new());
     if start > 0 {
@@ -95,20 +114,33 @@ pub fn why_line(item: &DigestItem) -> String {
         .take(12)
         .map(|(t, f)| {
             let shown = super::render::one_line(t, 60);
-            let q = if shown.contains(' ') { format!("\"{shown}\"") } else { shown };
+            let q = if shown.contains(' ') {
+                format!("\"{shown}\"")
+            } else {
+                shown
+            };
             format!("{q} ({})", f.join(", "))
         })
         .collect();
     let mut s = format!("rule {}", item.rule);
     if item.rules.len() > 1 {
-        let others: Vec<&str> = item.rules.iter().filter(|r| **r != item.rule).map(String::as_str).collect();
+        let others: Vec<&str> = item
+            .rules
+            .iter()
+            .filter(|r| **r != item.rule)
+            .map(String::as_str)
+            .collect();
         s.push_str(&format!(" (also {})", others.join(", ")));
     }
     if !list.is_empty() {
         s.push_str("; terms: ");
         s.push_str(&list.join(", "));
     }
-    let score = if item.score.fract() == 0.0 { format!("{:.0}", item.score) } else { format!("{:.1}", item.score) };
+    let score = if item.score.fract() == 0.0 {
+        format!("{:.0}", item.score)
+    } else {
+        format!("{:.1}", item.score)
+    };
     s.push_str(&format!("; score {score}"));
     s
 }

@@ -12,9 +12,9 @@ use crate::clock::Clock;
 use crate::config::DigestProfile;
 use crate::mailer::{MailError, Mailer};
 use crate::model::Recipients;
+use crate::store::StoreError;
 use crate::store::actor::StoreHandle;
 use crate::store::digests::ProfileFilter;
-use crate::store::StoreError;
 use render::RenderContext;
 use serde::Serialize;
 use std::sync::Arc;
@@ -41,10 +41,21 @@ pub struct DigestRun {
 }
 
 pub fn filter_for(p: &DigestProfile) -> ProfileFilter {
-    ProfileFilter { profile: p.name.clone(), rules: p.rules.clone(), tags: p.tags.clone(), min_score: p.min_score }
+    ProfileFilter {
+        profile: p.name.clone(),
+        rules: p.rules.clone(),
+        tags: p.tags.clone(),
+        min_score: p.min_score,
+    }
 }
 
-pub fn render_context(p: &DigestProfile, from: &str, version: Option<String>, config_path: &str, now: chrono::DateTime<chrono::Utc>) -> RenderContext {
+pub fn render_context(
+    p: &DigestProfile,
+    from: &str,
+    version: Option<String>,
+    config_path: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> RenderContext {
     let host = from
         .parse::<lettre::message::Mailbox>()
         .map(|m| m.email.domain().to_string())
@@ -52,7 +63,11 @@ pub fn render_context(p: &DigestProfile, from: &str, version: Option<String>, co
     RenderContext {
         profile: p.name.clone(),
         from: from.to_string(),
-        recipients: Recipients { to: p.to.clone(), cc: p.cc.clone(), bcc: p.bcc.clone() },
+        recipients: Recipients {
+            to: p.to.clone(),
+            cc: p.cc.clone(),
+            bcc: p.bcc.clone(),
+        },
         subject_template: p.subject.clone(),
         tz: p.schedule.tz,
         now,
@@ -69,14 +84,24 @@ pub fn render_context(p: &DigestProfile, from: &str, version: Option<String>, co
 pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, StoreError> {
     let now = ctx.clock.now();
     let next_due = p.schedule.next_after(now).map(|d| d.timestamp());
-    let mut cx = render_context(p, &ctx.from, ctx.rule_pack_version.clone(), &ctx.config_path, now);
+    let mut cx = render_context(
+        p,
+        &ctx.from,
+        ctx.rule_pack_version.clone(),
+        &ctx.config_path,
+        now,
+    );
     let filter = filter_for(p);
     let send_empty = p.send_empty;
     ctx.store
         .call(move |s| {
             cx.unhealthy = s.unhealthy_feeds()?;
             s.claim_digest(&filter, now.timestamp(), next_due, |items| {
-                if items.is_empty() && !send_empty { Vec::new() } else { render::render(items, &cx) }
+                if items.is_empty() && !send_empty {
+                    Vec::new()
+                } else {
+                    render::render(items, &cx)
+                }
             })
         })
         .await
@@ -100,7 +125,10 @@ pub async fn run_due(ctx: &DigestContext, force: bool) -> DigestRun {
         if !due {
             if next.is_none() {
                 // First sight of this profile: its first digest comes at the next scheduled time.
-                let (name, at) = (p.name.clone(), p.schedule.next_after(now).map(|d| d.timestamp()));
+                let (name, at) = (
+                    p.name.clone(),
+                    p.schedule.next_after(now).map(|d| d.timestamp()),
+                );
                 if let Err(e) = ctx.store.call(move |s| s.set_profile_due(&name, at)).await {
                     run.errors.push(e.to_string());
                 }
@@ -130,7 +158,9 @@ pub async fn run_due(ctx: &DigestContext, force: bool) -> DigestRun {
 
 /// Retry delay after `attempts` failed sends: 1 min × 2^attempts, at most 6 h, ±20 %.
 fn retry_delay(attempts: i64) -> i64 {
-    let base = 60i64.saturating_mul(1i64 << attempts.clamp(0, 9)).min(6 * 3600);
+    let base = 60i64
+        .saturating_mul(1i64 << attempts.clamp(0, 9))
+        .min(6 * 3600);
     crate::scheduler::jitter(std::time::Duration::from_secs(base as u64), 0.2).as_secs() as i64
 }
 
@@ -162,7 +192,11 @@ pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
                 let (id, msg) = (d.id, e.to_string());
                 tracing::warn!(digest = d.id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });
                 errors.push(format!("digest {} ({}): {msg}", d.id, d.profile));
-                if let Err(e) = ctx.store.call(move |s| s.mark_failed(id, &msg, next, dead)).await {
+                if let Err(e) = ctx
+                    .store
+                    .call(move |s| s.mark_failed(id, &msg, next, dead))
+                    .await
+                {
                     errors.push(e.to_string());
                 }
             }

@@ -55,7 +55,10 @@ pub fn esc(s: &str) -> String {
 
 /// One line, bounded length: CR/LF and controls become spaces.
 pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let t = flat.split_whitespace().collect::<Vec<_>>().join(" ");
     if t.chars().count() <= max {
         t
@@ -67,7 +70,9 @@ pub fn one_line(s: &str, max: usize) -> String {
 
 /// Only http(s) links are ever put in an href.
 fn safe_href(link: &Option<String>) -> Option<String> {
-    link.as_ref().filter(|l| l.starts_with("http://") || l.starts_with("https://")).map(|l| esc(l))
+    link.as_ref()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .map(|l| esc(l))
 }
 
 fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
@@ -86,7 +91,12 @@ fn grouped(items: &[DigestItem]) -> Vec<(String, Vec<&DigestItem>)> {
     let mut v: Vec<(String, Vec<&DigestItem>)> = g
         .into_iter()
         .map(|(k, mut s)| {
-            s.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.published.cmp(&a.published)).then(a.story_id.cmp(&b.story_id)));
+            s.sort_by(|a, b| {
+                b.score
+                    .total_cmp(&a.score)
+                    .then(b.published.cmp(&a.published))
+                    .then(a.story_id.cmp(&b.story_id))
+            });
             (k.to_string(), s)
         })
         .collect();
@@ -106,19 +116,38 @@ struct Block {
 }
 
 fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
-    let title = one_line(if i.title.trim().is_empty() { "(untitled)" } else { &i.title }, MAX_TITLE);
+    let title = one_line(
+        if i.title.trim().is_empty() {
+            "(untitled)"
+        } else {
+            &i.title
+        },
+        MAX_TITLE,
+    );
     let href = safe_href(&i.link);
     let when = fmt_time(i.published, &cx.tz);
     let ex = excerpt(i, 300);
     let why = why_line(i);
     let mut h = String::new();
-    let _ = write!(h, "<div id=\"s{}\" style=\"padding:14px 0;border-top:1px solid #e3e6ea\">", i.story_id);
+    let _ = write!(
+        h,
+        "<div id=\"s{}\" style=\"padding:14px 0;border-top:1px solid #e3e6ea\">",
+        i.story_id
+    );
     match &href {
         Some(u) => {
-            let _ = write!(h, "<a href=\"{u}\" style=\"font-size:17px;line-height:1.35;font-weight:600;color:#0b57d0;text-decoration:none\">{}</a>", esc(&title));
+            let _ = write!(
+                h,
+                "<a href=\"{u}\" style=\"font-size:17px;line-height:1.35;font-weight:600;color:#0b57d0;text-decoration:none\">{}</a>",
+                esc(&title)
+            );
         }
         None => {
-            let _ = write!(h, "<span style=\"font-size:17px;line-height:1.35;font-weight:600\">{}</span>", esc(&title));
+            let _ = write!(
+                h,
+                "<span style=\"font-size:17px;line-height:1.35;font-weight:600\">{}</span>",
+                esc(&title)
+            );
         }
     }
     let _ = write!(
@@ -129,25 +158,46 @@ fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
         fmt_score(i.score)
     );
     if !ex.text.is_empty() {
-        let _ = write!(h, "<div style=\"font-size:14px;line-height:1.5;color:#202124\">{}</div>", ex.html);
+        let _ = write!(
+            h,
+            "<div style=\"font-size:14px;line-height:1.5;color:#202124\">{}</div>",
+            ex.html
+        );
     }
-    let _ = write!(h, "<div style=\"font-size:12px;color:#5f6368;margin-top:6px\">Why: {}</div>", esc(&why));
+    let _ = write!(
+        h,
+        "<div style=\"font-size:12px;color:#5f6368;margin-top:6px\">Why: {}</div>",
+        esc(&why)
+    );
     if !i.also.is_empty() {
         let links: Vec<String> = i
             .also
             .iter()
             .map(|(n, l)| match safe_href(l) {
-                Some(u) => format!("<a href=\"{u}\" style=\"color:#0b57d0\">{}</a>", esc(&one_line(n, 60))),
+                Some(u) => format!(
+                    "<a href=\"{u}\" style=\"color:#0b57d0\">{}</a>",
+                    esc(&one_line(n, 60))
+                ),
                 None => esc(&one_line(n, 60)),
             })
             .collect();
-        let _ = write!(h, "<div style=\"font-size:12px;color:#5f6368;margin-top:4px\">Also reported by: {}</div>", links.join(" &middot; "));
+        let _ = write!(
+            h,
+            "<div style=\"font-size:12px;color:#5f6368;margin-top:4px\">Also reported by: {}</div>",
+            links.join(" &middot; ")
+        );
     }
     h.push_str("</div>");
 
     let mut t = String::new();
     let _ = writeln!(t, "* {title}");
-    let _ = writeln!(t, "  {} · {} · score {}", one_line(&i.feed_name, 80), when, fmt_score(i.score));
+    let _ = writeln!(
+        t,
+        "  {} · {} · score {}",
+        one_line(&i.feed_name, 80),
+        when,
+        fmt_score(i.score)
+    );
     if let Some(l) = &i.link {
         let _ = writeln!(t, "  {}", one_line(l, 2000));
     }
@@ -160,7 +210,14 @@ fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
     if !i.also.is_empty() {
         let _ = writeln!(t, "  Also reported by:");
         for (n, l) in &i.also {
-            let _ = writeln!(t, "    - {}{}", one_line(n, 60), l.as_ref().map(|l| format!(" <{}>", one_line(l, 2000))).unwrap_or_default());
+            let _ = writeln!(
+                t,
+                "    - {}{}",
+                one_line(n, 60),
+                l.as_ref()
+                    .map(|l| format!(" <{}>", one_line(l, 2000)))
+                    .unwrap_or_default()
+            );
         }
     }
     t.push('\n');
@@ -169,11 +226,21 @@ fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
         i.story_id,
         esc(&one_line(&title, 120))
     );
-    Block { story_id: i.story_id, rule: i.rule.clone(), html: h, text: t, toc }
+    Block {
+        story_id: i.story_id,
+        rule: i.rule.clone(),
+        html: h,
+        text: t,
+        toc,
+    }
 }
 
 fn fmt_score(s: f64) -> String {
-    if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{s:.1}") }
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    }
 }
 
 /// Greedy word wrap for the text part.
@@ -210,7 +277,10 @@ pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
     for (_, r) in &ordered[shown..] {
         *more.entry(r.clone()).or_default() += 1;
     }
-    let blocks: Vec<Block> = ordered[..shown].iter().map(|(i, _)| story_block(i, cx)).collect();
+    let blocks: Vec<Block> = ordered[..shown]
+        .iter()
+        .map(|(i, _)| story_block(i, cx))
+        .collect();
     // Split into parts by HTML size.
     let mut parts: Vec<Vec<Block>> = vec![Vec::new()];
     let mut size = 0;
@@ -233,24 +303,68 @@ pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
         .map(|(k, blocks)| {
             let claimed: Vec<i64> = if k + 1 == n {
                 // The last part also claims the stories left out by max_stories.
-                blocks.iter().map(|b| b.story_id).chain(ordered[shown..].iter().map(|(i, _)| i.story_id)).collect()
+                blocks
+                    .iter()
+                    .map(|b| b.story_id)
+                    .chain(ordered[shown..].iter().map(|(i, _)| i.story_id))
+                    .collect()
             } else {
                 blocks.iter().map(|b| b.story_id).collect()
             };
-            let part_label = if n > 1 { format!(" ({}/{n})", k + 1) } else { String::new() };
+            let part_label = if n > 1 {
+                format!(" ({}/{n})", k + 1)
+            } else {
+                String::new()
+            };
             let subject = one_line(&subject(cx, total, rules_count), 200) + &part_label;
-            let html = page_html(cx, &blocks, total, rules_count, &part_label, if k + 1 == n { &more } else { &none });
-            let text = page_text(cx, &blocks, total, rules_count, &part_label, if k + 1 == n { &more } else { &none });
+            let html = page_html(
+                cx,
+                &blocks,
+                total,
+                rules_count,
+                &part_label,
+                if k + 1 == n { &more } else { &none },
+            );
+            let text = page_text(
+                cx,
+                &blocks,
+                total,
+                rules_count,
+                &part_label,
+                if k + 1 == n { &more } else { &none },
+            );
             let first = claimed.first().copied().unwrap_or(0);
-            let message_id = format!("<chipwatch.{}.{}.{}.{}of{}@{}>", slug(&cx.profile), cx.now.timestamp(), first, k + 1, n, cx.host);
+            let message_id = format!(
+                "<chipwatch.{}.{}.{}.{}of{}@{}>",
+                slug(&cx.profile),
+                cx.now.timestamp(),
+                first,
+                k + 1,
+                n,
+                cx.host
+            );
             let message = build_message(cx, &subject, &message_id, text, html);
-            RenderedPart { story_ids: claimed, subject, message_id, recipients: cx.recipients.clone(), message }
+            RenderedPart {
+                story_ids: claimed,
+                subject,
+                message_id,
+                recipients: cx.recipients.clone(),
+                message,
+            }
         })
         .collect()
 }
 
 fn slug(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn subject(cx: &RenderContext, stories: usize, rules: usize) -> String {
@@ -263,7 +377,11 @@ fn subject(cx: &RenderContext, stories: usize, rules: usize) -> String {
 }
 
 fn header_html(cx: &RenderContext, total: usize, rules: usize, part: &str) -> String {
-    let date = cx.now.with_timezone(&cx.tz).format("%A, %e %B %Y").to_string();
+    let date = cx
+        .now
+        .with_timezone(&cx.tz)
+        .format("%A, %e %B %Y")
+        .to_string();
     format!(
         "<div style=\"padding:20px 24px 12px;border-bottom:3px solid #0b57d0\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch &middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{} {} in {} {}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
         esc(&cx.profile),
@@ -276,7 +394,14 @@ fn header_html(cx: &RenderContext, total: usize, rules: usize, part: &str) -> St
     )
 }
 
-fn page_html(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, part: &str, more: &BTreeMap<String, usize>) -> String {
+fn page_html(
+    cx: &RenderContext,
+    blocks: &[Block],
+    total: usize,
+    rules: usize,
+    part: &str,
+    more: &BTreeMap<String, usize>,
+) -> String {
     let mut h = String::with_capacity(PART_BUDGET + 8_000);
     h.push_str("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"color-scheme\" content=\"light dark\"><title>chipwatch digest</title></head>");
     h.push_str("<body style=\"margin:0;padding:0;background:#f1f3f4\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f1f3f4\"><tr><td align=\"center\" style=\"padding:16px 8px\">");
@@ -294,14 +419,25 @@ fn page_html(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, p
     for b in blocks {
         if b.rule != current {
             current = &b.rule;
-            let _ = write!(h, "<div style=\"margin-top:18px;font-size:13px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#0b57d0\">{}</div>", esc(current));
+            let _ = write!(
+                h,
+                "<div style=\"margin-top:18px;font-size:13px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#0b57d0\">{}</div>",
+                esc(current)
+            );
         }
         h.push_str(&b.html);
     }
     if !more.is_empty() {
         let n: usize = more.values().sum();
-        let by: Vec<String> = more.iter().map(|(r, c)| format!("{} {}", c, esc(r))).collect();
-        let _ = write!(h, "<p style=\"font-size:13px;color:#5f6368\">…and {n} more ({}) not shown because of max_stories.</p>", by.join(", "));
+        let by: Vec<String> = more
+            .iter()
+            .map(|(r, c)| format!("{} {}", c, esc(r)))
+            .collect();
+        let _ = write!(
+            h,
+            "<p style=\"font-size:13px;color:#5f6368\">…and {n} more ({}) not shown because of max_stories.</p>",
+            by.join(", ")
+        );
     }
     h.push_str("</div>");
     h.push_str(&footer_html(cx));
@@ -310,14 +446,27 @@ fn page_html(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, p
 }
 
 fn footer_html(cx: &RenderContext) -> String {
-    let mut f = String::from("<div style=\"padding:14px 24px 20px;border-top:1px solid #e3e6ea;font-size:12px;line-height:1.5;color:#5f6368\">");
+    let mut f = String::from(
+        "<div style=\"padding:14px 24px 20px;border-top:1px solid #e3e6ea;font-size:12px;line-height:1.5;color:#5f6368\">",
+    );
     if !cx.unhealthy.is_empty() {
         f.push_str("<div style=\"font-weight:600;color:#b3261e\">Feeds with problems</div><ul style=\"margin:4px 0 10px;padding-left:18px\">");
         for (name, url, since, err) in cx.unhealthy.iter().take(30) {
-            let _ = write!(f, "<li>{} ({}) — {} since {}</li>", esc(&one_line(name, 80)), esc(&one_line(url, 200)), esc(&one_line(err, 200)), esc(&fmt_time(*since, &cx.tz)));
+            let _ = write!(
+                f,
+                "<li>{} ({}) — {} since {}</li>",
+                esc(&one_line(name, 80)),
+                esc(&one_line(url, 200)),
+                esc(&one_line(err, 200)),
+                esc(&fmt_time(*since, &cx.tz))
+            );
         }
         if cx.unhealthy.len() > 30 {
-            let _ = write!(f, "<li>…and {} more (see <code>chipwatch feeds status</code>)</li>", cx.unhealthy.len() - 30);
+            let _ = write!(
+                f,
+                "<li>…and {} more (see <code>chipwatch feeds status</code>)</li>",
+                cx.unhealthy.len() - 30
+            );
         }
         f.push_str("</ul>");
     }
@@ -333,11 +482,23 @@ fn footer_html(cx: &RenderContext) -> String {
     f
 }
 
-fn page_text(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, part: &str, more: &BTreeMap<String, usize>) -> String {
+fn page_text(
+    cx: &RenderContext,
+    blocks: &[Block],
+    total: usize,
+    rules: usize,
+    part: &str,
+    more: &BTreeMap<String, usize>,
+) -> String {
     let mut t = String::new();
     let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M %Z");
     let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, part);
-    let _ = writeln!(t, "{total} {} in {rules} {}\n", if total == 1 { "story" } else { "stories" }, if rules == 1 { "rule" } else { "rules" });
+    let _ = writeln!(
+        t,
+        "{total} {} in {rules} {}\n",
+        if total == 1 { "story" } else { "stories" },
+        if rules == 1 { "rule" } else { "rules" }
+    );
     let mut current = "";
     for b in blocks {
         if b.rule != current {
@@ -349,13 +510,24 @@ fn page_text(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, p
     if !more.is_empty() {
         let n: usize = more.values().sum();
         let by: Vec<String> = more.iter().map(|(r, c)| format!("{c} {r}")).collect();
-        let _ = writeln!(t, "…and {n} more ({}) not shown because of max_stories.\n", by.join(", "));
+        let _ = writeln!(
+            t,
+            "…and {n} more ({}) not shown because of max_stories.\n",
+            by.join(", ")
+        );
     }
     t.push_str("-- \n");
     if !cx.unhealthy.is_empty() {
         t.push_str("Feeds with problems:\n");
         for (name, url, since, err) in cx.unhealthy.iter().take(30) {
-            let _ = writeln!(t, "  - {} ({}): {} since {}", one_line(name, 80), one_line(url, 200), one_line(err, 200), fmt_time(*since, &cx.tz));
+            let _ = writeln!(
+                t,
+                "  - {} ({}): {} since {}",
+                one_line(name, 80),
+                one_line(url, 200),
+                one_line(err, 200),
+                fmt_time(*since, &cx.tz)
+            );
         }
     }
     let _ = writeln!(
@@ -369,25 +541,60 @@ fn page_text(cx: &RenderContext, blocks: &[Block], total: usize, rules: usize, p
     t
 }
 
-fn build_message(cx: &RenderContext, subject: &str, message_id: &str, text: String, html: String) -> Vec<u8> {
+fn build_message(
+    cx: &RenderContext,
+    subject: &str,
+    message_id: &str,
+    text: String,
+    html: String,
+) -> Vec<u8> {
     let mut b = lettre::Message::builder()
         .subject(subject)
         .message_id(Some(message_id.to_string()))
         .date(std::time::SystemTime::from(cx.now))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Id"), format!("chipwatch {} <{}.chipwatch.{}>", slug(&cx.profile), slug(&cx.profile), cx.host)))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Chipwatch-Profile"), slug(&cx.profile)));
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Id"),
+            format!(
+                "chipwatch {} <{}.chipwatch.{}>",
+                slug(&cx.profile),
+                slug(&cx.profile),
+                cx.host
+            ),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Chipwatch-Profile"),
+            slug(&cx.profile),
+        ));
     if let Ok(from) = cx.from.parse::<Mailbox>() {
         b = b.from(from);
     }
-    for a in cx.recipients.to.iter().filter_map(|a| a.parse::<Mailbox>().ok()) {
+    for a in cx
+        .recipients
+        .to
+        .iter()
+        .filter_map(|a| a.parse::<Mailbox>().ok())
+    {
         b = b.to(a);
     }
-    for a in cx.recipients.cc.iter().filter_map(|a| a.parse::<Mailbox>().ok()) {
+    for a in cx
+        .recipients
+        .cc
+        .iter()
+        .filter_map(|a| a.parse::<Mailbox>().ok())
+    {
         b = b.cc(a);
     }
     if cx.recipients.to.is_empty() && cx.recipients.cc.is_empty() {
-        for a in cx.recipients.bcc.iter().filter_map(|a| a.parse::<Mailbox>().ok()) {
+        for a in cx
+            .recipients
+            .bcc
+            .iter()
+            .filter_map(|a| a.parse::<Mailbox>().ok())
+        {
             b = b.bcc(a);
         }
     }

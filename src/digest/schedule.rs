@@ -21,13 +21,17 @@ pub struct Schedule {
 impl Schedule {
     /// Parses `text` (cron or friendly form) in time zone `tz` (IANA name).
     pub fn parse(text: &str, tz: &str) -> Result<Self, String> {
-        let tz: Tz = tz
-            .parse()
-            .map_err(|_| format!("unknown time zone {tz:?} (use an IANA name such as \"Europe/Berlin\")"))?;
+        let tz: Tz = tz.parse().map_err(|_| {
+            format!("unknown time zone {tz:?} (use an IANA name such as \"Europe/Berlin\")")
+        })?;
         let cron_text = friendly_to_cron(text)?;
-        let cron = Cron::from_str(&cron_text)
-            .map_err(|e| format!("bad schedule {text:?}: {e}"))?;
-        Ok(Self { text: text.to_string(), cron_text, cron, tz })
+        let cron = Cron::from_str(&cron_text).map_err(|e| format!("bad schedule {text:?}: {e}"))?;
+        Ok(Self {
+            text: text.to_string(),
+            cron_text,
+            cron,
+            tz,
+        })
     }
 
     /// The first occurrence strictly after `t`.
@@ -77,10 +81,16 @@ fn friendly_to_cron(text: &str) -> Result<String, String> {
         let rest = rest.trim();
         let n: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
         let unit = rest[n.len()..].trim();
-        let n: u32 = n.parse().map_err(|_| format!("bad schedule {text:?}: expected e.g. \"every 6h\""))?;
+        let n: u32 = n
+            .parse()
+            .map_err(|_| format!("bad schedule {text:?}: expected e.g. \"every 6h\""))?;
         return match unit {
-            "m" | "min" | "mins" | "minutes" if n > 0 && n < 60 && 60 % n == 0 => Ok(format!("*/{n} * * * *")),
-            "h" | "hour" | "hours" if n > 0 && n <= 24 && 24 % n == 0 => Ok(format!("0 */{n} * * *")),
+            "m" | "min" | "mins" | "minutes" if n > 0 && n < 60 && 60 % n == 0 => {
+                Ok(format!("*/{n} * * * *"))
+            }
+            "h" | "hour" | "hours" if n > 0 && n <= 24 && 24 % n == 0 => {
+                Ok(format!("0 */{n} * * *"))
+            }
             _ => Err(format!(
                 "bad schedule {text:?}: \"every N\" takes minutes dividing 60 or hours dividing 24 (e.g. \"every 15m\", \"every 6h\")"
             )),
@@ -96,8 +106,14 @@ mod tests {
 
     #[test]
     fn friendly_forms() {
-        assert_eq!(friendly_to_cron("daily at 08:00").as_deref(), Ok("0 8 * * *"));
-        assert_eq!(friendly_to_cron("weekdays at 07:30").as_deref(), Ok("30 7 * * 1-5"));
+        assert_eq!(
+            friendly_to_cron("daily at 08:00").as_deref(),
+            Ok("0 8 * * *")
+        );
+        assert_eq!(
+            friendly_to_cron("weekdays at 07:30").as_deref(),
+            Ok("30 7 * * 1-5")
+        );
         assert_eq!(friendly_to_cron("every 6h").as_deref(), Ok("0 */6 * * *"));
         assert!(friendly_to_cron("every 7h").is_err());
     }
@@ -106,11 +122,17 @@ mod tests {
     fn next_in_timezone_and_dst() {
         let s = Schedule::parse("0 8 * * *", "Asia/Shanghai").unwrap();
         let t = Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap();
-        assert_eq!(s.next_after(t), Some(Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap()));
+        assert_eq!(
+            s.next_after(t),
+            Some(Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap())
+        );
         // Europe/Berlin switches to summer time on 2026-03-29: 08:00 local is 07:00Z before, 06:00Z after.
         let b = Schedule::parse("daily at 08:00", "Europe/Berlin").unwrap();
         let before = Utc.with_ymd_and_hms(2026, 3, 28, 12, 0, 0).unwrap();
-        assert_eq!(b.next_after(before), Some(Utc.with_ymd_and_hms(2026, 3, 29, 6, 0, 0).unwrap()));
+        assert_eq!(
+            b.next_after(before),
+            Some(Utc.with_ymd_and_hms(2026, 3, 29, 6, 0, 0).unwrap())
+        );
         assert!(Schedule::parse("0 8 * * *", "Mars/Olympus").is_err());
         assert!(Schedule::parse("61 8 * * *", "UTC").is_err());
     }

@@ -49,14 +49,18 @@ fn looks_like_html(b: &[u8]) -> bool {
 
 fn run_feed_rs(bytes: &[u8], opts: &ParseOptions) -> Result<feed_rs::model::Feed, String> {
     let offset = opts.default_offset;
-    feed_rs::parser::Builder::new()
+    let parser = feed_rs::parser::Builder::new()
         .base_uri(opts.base_url)
         .sanitize_content(false)
         .id_generator(|_, _, _| GENERATED.to_string())
         .timestamp_parser(move |s| dates::parse_timestamp(s, offset))
-        .build()
-        .parse(bytes)
-        .map_err(|e| e.to_string())
+        .build();
+    // quick-xml asserts on some malformed declarations; a bad feed must never take the
+    // process down, so a panic inside the parser is reported as a parse error.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes))) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err("the XML parser rejected the document (internal assertion)".into()),
+    }
 }
 
 /// Parses a feed document.
@@ -103,7 +107,12 @@ fn format_name(t: &feed_rs::model::FeedType) -> &'static str {
     }
 }
 
-fn build(feed: feed_rs::model::Feed, encoding: &str, repairs: Vec<String>, opts: &ParseOptions) -> ParsedFeed {
+fn build(
+    feed: feed_rs::model::Feed,
+    encoding: &str,
+    repairs: Vec<String>,
+    opts: &ParseOptions,
+) -> ParsedFeed {
     let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
     struct Pre {
         guid: Option<String>,
@@ -118,7 +127,8 @@ fn build(feed: feed_rs::model::Feed, encoding: &str, repairs: Vec<String>, opts:
         .entries
         .into_iter()
         .map(|e| {
-            let guid = (!e.id.starts_with(GENERATED) && !e.id.trim().is_empty()).then(|| e.id.trim().to_string());
+            let guid = (!e.id.starts_with(GENERATED) && !e.id.trim().is_empty())
+                .then(|| e.id.trim().to_string());
             let link = e
                 .links
                 .iter()
@@ -126,24 +136,55 @@ fn build(feed: feed_rs::model::Feed, encoding: &str, repairs: Vec<String>, opts:
                 .or(e.links.first())
                 .map(|l| l.href.trim().to_string())
                 .filter(|l| !l.is_empty());
-            let canonical = link.as_deref().and_then(|l| link::canonical_link(l, base.as_ref()));
-            let title = e.title.map(|t| text::html_to_text(&t.content)).unwrap_or_default();
-            let summary = e.summary.map(|t| text::html_to_text(&t.content)).unwrap_or_default();
-            let mut content = e.content.and_then(|c| c.body).map(|b| text::html_to_text(&b)).unwrap_or_default();
-            if content == summary || (!summary.is_empty() && content.starts_with(&summary) && content.len() < summary.len() + 8) {
+            let canonical = link
+                .as_deref()
+                .and_then(|l| link::canonical_link(l, base.as_ref()));
+            let title = e
+                .title
+                .map(|t| text::html_to_text(&t.content))
+                .unwrap_or_default();
+            let summary = e
+                .summary
+                .map(|t| text::html_to_text(&t.content))
+                .unwrap_or_default();
+            let mut content = e
+                .content
+                .and_then(|c| c.body)
+                .map(|b| text::html_to_text(&b))
+                .unwrap_or_default();
+            if content == summary
+                || (!summary.is_empty()
+                    && content.starts_with(&summary)
+                    && content.len() < summary.len() + 8)
+            {
                 content.clear();
             }
-            Pre { guid, title, link, canonical, published: e.published.or(e.updated), summary, content }
+            Pre {
+                guid,
+                title,
+                link,
+                canonical,
+                published: e.published.or(e.updated),
+                summary,
+                content,
+            }
         })
         .collect();
     // A link given to several distinct items (e.g. the site's homepage) identifies nothing.
     let mut by_link: HashMap<&str, HashSet<(&Option<String>, &str)>> = HashMap::new();
     for p in &pre {
         if let Some(c) = &p.canonical {
-            by_link.entry(c.as_str()).or_default().insert((&p.guid, p.title.as_str()));
+            by_link
+                .entry(c.as_str())
+                .or_default()
+                .insert((&p.guid, p.title.as_str()));
         }
     }
-    let shared: HashSet<String> = by_link.into_iter().filter(|(_, v)| v.len() > 1).map(|(k, _)| k.to_string()).collect();
+    let shared: HashSet<String> = by_link
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(k, _)| k.to_string())
+        .collect();
     let mut seen_keys = HashSet::new();
     let mut entries = Vec::with_capacity(pre.len());
     for p in pre {
@@ -151,7 +192,10 @@ fn build(feed: feed_rs::model::Feed, encoding: &str, repairs: Vec<String>, opts:
         let key = match (&p.guid, &p.canonical) {
             (Some(g), _) => g.clone(),
             (None, Some(c)) if !link_shared => c.clone(),
-            _ => format!("h:{:016x}", link::fnv64(&[&p.title, &p.summary, &p.content])),
+            _ => format!(
+                "h:{:016x}",
+                link::fnv64(&[&p.title, &p.summary, &p.content])
+            ),
         };
         if !seen_keys.insert(key.clone()) {
             continue; // the same item twice in one document

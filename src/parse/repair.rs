@@ -21,7 +21,9 @@ fn strip_leading_junk(b: &[u8]) -> Option<Vec<u8>> {
 
 fn strip_controls(b: &[u8]) -> Option<Vec<u8>> {
     let bad = |c: &u8| *c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r');
-    b.iter().any(bad).then(|| b.iter().copied().filter(|c| !bad(c)).collect())
+    b.iter()
+        .any(bad)
+        .then(|| b.iter().copied().filter(|c| !bad(c)).collect())
 }
 
 /// `<rss>` with no version, or a version feed-rs rejects (`2.00`, `0.94`, …) → `version="2.0"`.
@@ -99,7 +101,8 @@ fn is_entity(b: &[u8]) -> bool {
 
 /// A document cut off mid-way: keep everything up to the last complete item and close it.
 fn close_truncated(b: &[u8]) -> Option<Vec<u8>> {
-    let tail_has = |pat: &[u8]| memchr::memmem::rfind(&b[b.len().saturating_sub(64)..], pat).is_some();
+    let tail_has =
+        |pat: &[u8]| memchr::memmem::rfind(&b[b.len().saturating_sub(64)..], pat).is_some();
     if tail_has(b"</rss>") || tail_has(b"</feed>") || tail_has(b"</rdf:RDF>") {
         return None;
     }
@@ -130,13 +133,25 @@ mod tests {
 
     #[test]
     fn repairs_known_shapes() {
-        assert_eq!(s(fix_rss_version(b"<rss><channel/></rss>")), "<rss version=\"2.0\"><channel/></rss>");
-        assert_eq!(s(fix_rss_version(b"<rss version='2.00' x='1'>")), "<rss version=\"2.0\" x='1'>");
+        assert_eq!(
+            s(fix_rss_version(b"<rss><channel/></rss>")),
+            "<rss version=\"2.0\"><channel/></rss>"
+        );
+        assert_eq!(
+            s(fix_rss_version(b"<rss version='2.00' x='1'>")),
+            "<rss version=\"2.0\" x='1'>"
+        );
         assert!(fix_rss_version(b"<rss version=\"2.0\">").is_none());
         assert!(fix_rss_version(b"<rssx>").is_none());
-        assert_eq!(s(escape_bare_amp(b"<t>AT&T &amp; &#38; &#x26; & x</t>")), "<t>AT&amp;T &amp; &#38; &#x26; &amp; x</t>");
+        assert_eq!(
+            s(escape_bare_amp(b"<t>AT&T &amp; &#38; &#x26; & x</t>")),
+            "<t>AT&amp;T &amp; &#38; &#x26; &amp; x</t>"
+        );
         assert!(escape_bare_amp(b"<t>&amp;</t>").is_none());
-        assert_eq!(s(close_truncated(b"<rss><channel><item>a</item><item>b")), "<rss><channel><item>a</item></channel></rss>");
+        assert_eq!(
+            s(close_truncated(b"<rss><channel><item>a</item><item>b")),
+            "<rss><channel><item>a</item></channel></rss>"
+        );
         assert_eq!(s(strip_leading_junk(b"\xef junk <rss/>")), "<rss/>");
         assert_eq!(s(strip_controls(b"<t>a\x08b</t>")), "<t>ab</t>");
     }

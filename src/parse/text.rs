@@ -9,7 +9,10 @@ pub fn html_to_text(s: &str) -> String {
     let mut i = 0;
     let mut pending_space = false;
     while i < b.len() {
-        let Some(off) = memchr::memchr3(b'<', b'&', b'\n', &b[i..]).map(|o| i + o).or(Some(b.len())) else {
+        let Some(off) = memchr::memchr3(b'<', b'&', b'\n', &b[i..])
+            .map(|o| i + o)
+            .or(Some(b.len()))
+        else {
             break;
         };
         push_collapsed(&mut out, &s[i..off], &mut pending_space);
@@ -63,8 +66,32 @@ fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
 }
 
 const BLOCK: &[&str] = &[
-    "p", "br", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre",
-    "hr", "table", "section", "article", "figure", "figcaption", "img", "dd", "dt",
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "hr",
+    "table",
+    "section",
+    "article",
+    "figure",
+    "figcaption",
+    "img",
+    "dd",
+    "dt",
 ];
 
 /// Skips the tag starting at `i`; returns the index after it and whether it separates words.
@@ -84,8 +111,15 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
         Some(e) => i + e + 1,
         None => return (b.len(), true),
     };
-    let name_start = if b.get(i + 1) == Some(&b'/') { i + 2 } else { i + 1 };
-    let name_len = b[name_start..end].iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+    let name_start = if b.get(i + 1) == Some(&b'/') {
+        i + 2
+    } else {
+        i + 1
+    };
+    let name_len = b[name_start..end]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
     let name = s[name_start..name_start + name_len].to_ascii_lowercase();
     if (name == "script" || name == "style") && b.get(i + 1) != Some(&b'/') {
         let close = format!("</{name}");
@@ -93,7 +127,9 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
         return match lower.find(&close) {
             Some(c) => {
                 let after = end + c;
-                let gt = memchr::memchr(b'>', &b[after..]).map(|g| after + g + 1).unwrap_or(b.len());
+                let gt = memchr::memchr(b'>', &b[after..])
+                    .map(|g| after + g + 1)
+                    .unwrap_or(b.len());
                 (gt, true)
             }
             None => (b.len(), true),
@@ -196,11 +232,18 @@ mod tests {
 
     #[test]
     fn strips_tags_and_decodes() {
-        let h = "<p>US <strong>tightens</strong>&nbsp;export controls</p><p>on chips &amp; tools</p>";
-        assert_eq!(html_to_text(h), "US tightens export controls on chips & tools");
+        let h =
+            "<p>US <strong>tightens</strong>&nbsp;export controls</p><p>on chips &amp; tools</p>";
+        assert_eq!(
+            html_to_text(h),
+            "US tightens export controls on chips & tools"
+        );
         assert_eq!(html_to_text("a<br/>b"), "a b");
         assert_eq!(html_to_text("x<script>var a = '<p>';</script>y"), "x y");
-        assert_eq!(html_to_text("1 < 2 &bogus; &#x4E2D;&#25991;"), "1 < 2 &bogus; 中文");
+        assert_eq!(
+            html_to_text("1 < 2 &bogus; &#x4E2D;&#25991;"),
+            "1 < 2 &bogus; 中文"
+        );
         assert_eq!(html_to_text("  many \n\t spaces  "), "many spaces");
         assert_eq!(html_to_text("<!-- c -->text<img src=x>more"), "text more");
         assert_eq!(html_to_text("unclosed <b"), "unclosed");
@@ -209,7 +252,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for s in ["&", "&#", "&#x;", "&#99999999;", "<", "<!--", "<script", "é&amp", "<a\u{1F600}>"] {
+        for s in [
+            "&",
+            "&#",
+            "&#x;",
+            "&#99999999;",
+            "<",
+            "<!--",
+            "<script",
+            "é&amp",
+            "<a\u{1F600}>",
+        ] {
             let _ = html_to_text(s);
         }
     }

@@ -18,6 +18,9 @@ pub(crate) struct TermInfo {
     pub display: String,
     /// Normalised pattern (case-folded unless `exact`); empty = never matches.
     pub norm: String,
+    /// Case-folded pattern (= `norm` unless `exact`): what the main automaton
+    /// searches; exact terms are then verified against the case-kept text.
+    pub folded: String,
     pub exact: bool,
     pub prefix: bool,
 }
@@ -125,12 +128,8 @@ impl Builder {
         } else {
             shown
         };
-        self.terms.push(TermInfo {
-            display,
-            norm,
-            exact,
-            prefix,
-        });
+        let folded = if exact { normalize(text, true).trim().to_owned() } else { norm.clone() };
+        self.terms.push(TermInfo { display, norm, folded, exact, prefix });
         self.term_ids.insert(key, id);
         (id, note)
     }

@@ -5,15 +5,25 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::compile::{Atom, Node, TermInfo, boundaries};
-use super::normalize::{Normalized, is_cjk, is_word_char, normalize_into};
+use super::normalize::{Normalized, is_cjk, is_word_char, normalize_both};
 use super::{Doc, Field, Hit, Match, RuleDef, RuleInfo, RuleSet};
+
+/// How a pattern of an automaton stands for one term.
+#[derive(Debug, Clone, Copy)]
+struct TermRef {
+    term: u32,
+    /// Check the word boundary on the left / right.
+    left: bool,
+    right: bool,
+    /// Exact-case term found through its case-folded pattern: verify the case.
+    verify: bool,
+}
 
 /// One automaton and, per pattern, the terms it stands for.
 #[derive(Debug)]
 pub(crate) struct Scanner {
     ac: AhoCorasick,
-    /// Per pattern id: (term id, check left boundary, check right boundary).
-    refs: Vec<Vec<(u32, bool, bool)>>,
+    refs: Vec<Vec<TermRef>>,
 }
 
 /// A compiled rule.
@@ -32,22 +42,26 @@ impl CRule {
     }
 }
 
-fn scanner(terms: &[TermInfo], exact: bool) -> Result<Option<Scanner>, String> {
+/// The main automaton (`fallback == false`: every term by its case-folded
+/// pattern) or the exact-case one (only exact terms, case kept), used for
+/// texts whose case folding changes byte offsets.
+fn scanner(terms: &[TermInfo], fallback: bool) -> Result<Option<Scanner>, String> {
     let mut pats: Vec<&str> = Vec::new();
-    let mut refs: Vec<Vec<(u32, bool, bool)>> = Vec::new();
+    let mut refs: Vec<Vec<TermRef>> = Vec::new();
     let mut index = std::collections::HashMap::new();
     for (id, t) in terms.iter().enumerate() {
-        if t.exact != exact || t.norm.is_empty() {
+        let pat = if fallback { &t.norm } else { &t.folded };
+        if (fallback && !t.exact) || pat.is_empty() {
             continue;
         }
-        let (l, r) = boundaries(t);
-        let p = *index.entry(t.norm.as_str()).or_insert_with(|| {
-            pats.push(t.norm.as_str());
+        let (left, right) = boundaries(t);
+        let p = *index.entry(pat.as_str()).or_insert_with(|| {
+            pats.push(pat.as_str());
             refs.push(Vec::new());
             refs.len() - 1
         });
         if let Some(list) = refs.get_mut(p) {
-            list.push((id as u32, l, r));
+            list.push(TermRef { term: id as u32, left, right, verify: t.exact && !fallback });
         }
     }
     if pats.is_empty() {
@@ -131,28 +145,43 @@ struct RawHit {
     term: u32,
 }
 
-/// Per-document matching state.
-struct State<'d> {
-    texts: [&'d str; 5],
+/// Buffers reused across documents (one set per thread).
+#[derive(Default)]
+struct Scratch {
+    exact: Normalized,
+    fold: Normalized,
     hits: [Vec<RawHit>; 5],
     /// Token start offsets per field, computed on first `NEAR` use.
     tokens: [Option<Vec<u32>>; 5],
     /// Bitset of hit terms per field (`words` u64 per field).
     bits: Vec<u64>,
+    seen: Vec<u32>,
+    cands: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+/// Per-document matching state.
+struct State<'d> {
+    texts: [&'d str; 5],
+    s: Scratch,
     words: usize,
 }
 
 impl State<'_> {
     fn has(&self, f: usize, term: u32) -> bool {
         let i = f * self.words + term as usize / 64;
-        self.bits
+        self.s
+            .bits
             .get(i)
             .is_some_and(|w| w & (1 << (term % 64)) != 0)
     }
 
     fn tokens(&mut self, f: usize) -> &[u32] {
         let text = self.texts.get(f).copied().unwrap_or_default();
-        let Some(slot) = self.tokens.get_mut(f) else {
+        let Some(slot) = self.s.tokens.get_mut(f) else {
             return &[];
         };
         slot.get_or_insert_with(|| {
@@ -176,98 +205,93 @@ impl State<'_> {
     }
 }
 
-fn scan(sc: &Scanner, norm: &Normalized, f: usize, st: &mut State, seen: &mut Vec<u32>) {
+/// Run one automaton over a normalised field and record the boundary-checked
+/// hits; `exact` is the case-kept text at the same offsets, for verification.
+fn scan(rs: &RuleSet, sc: &Scanner, norm: &Normalized, exact: Option<&str>, f: usize, s: &mut Scratch, words: usize) {
     let text = norm.text.as_str();
     for m in sc.ac.find_overlapping_iter(text) {
-        let Some(refs) = sc.refs.get(m.pattern().as_usize()) else {
-            continue;
-        };
-        let (s, e) = (m.start(), m.end());
-        let left_ok = || {
-            !text
-                .get(..s)
-                .and_then(|t| t.chars().next_back())
-                .is_some_and(is_word_char)
-        };
-        let right_ok = || {
-            !text
-                .get(e..)
-                .and_then(|t| t.chars().next())
-                .is_some_and(is_word_char)
-        };
-        for &(term, l, r) in refs {
-            if (l && !left_ok()) || (r && !right_ok()) {
+        let Some(refs) = sc.refs.get(m.pattern().as_usize()) else { continue };
+        let (start, end) = (m.start(), m.end());
+        let left_ok = || !text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(is_word_char);
+        let right_ok = || !text.get(end..).and_then(|t| t.chars().next()).is_some_and(is_word_char);
+        for r in refs {
+            if (r.left && !left_ok()) || (r.right && !right_ok()) {
                 continue;
             }
-            let (os, oe) = (norm.orig_start(s) as u32, norm.orig_end(e) as u32);
-            if let Some(h) = st.hits.get_mut(f) {
-                h.push(RawHit {
-                    start: os,
-                    end: oe,
-                    term,
-                });
+            if r.verify {
+                let want = rs.terms.get(r.term as usize).map(|t| t.norm.as_str());
+                if exact.and_then(|e| e.get(start..end)) != want {
+                    continue;
+                }
             }
-            let i = f * st.words + term as usize / 64;
-            if let Some(w) = st.bits.get_mut(i) {
+            let term = r.term;
+            let (os, oe) = (norm.orig_start(start) as u32, norm.orig_end(end) as u32);
+            if let Some(h) = s.hits.get_mut(f) {
+                h.push(RawHit { start: os, end: oe, term });
+            }
+            if let Some(w) = s.bits.get_mut(f * words + term as usize / 64) {
                 *w |= 1 << (term % 64);
             }
-            seen.push(term);
+            s.seen.push(term);
         }
     }
 }
 
 pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
-    let feed_text = if rs.fields & Field::Feed.bit() != 0 {
-        doc.feed_name.map(|n| {
+    let feed_text = match doc.feed_name {
+        Some(n) if rs.fields & Field::Feed.bit() != 0 => Some(
             std::iter::once(n)
                 .chain(doc.feed_tags.iter().map(String::as_str))
                 .collect::<Vec<_>>()
-                .join("\n")
-        })
-    } else {
-        None
+                .join("\n"),
+        ),
+        _ => None,
     };
     let words = rs.terms.len().div_ceil(64);
-    let mut st = State {
-        texts: [
-            doc.title,
-            doc.summary,
-            doc.content,
-            doc.link,
-            feed_text.as_deref().unwrap_or(""),
-        ],
-        hits: Default::default(),
-        tokens: Default::default(),
-        bits: vec![0; words * 5],
-        words,
-    };
-    let mut norm = Normalized::default();
-    let mut seen = Vec::new();
+    let mut s = SCRATCH.with(std::cell::Cell::take);
+    s.bits.clear();
+    s.bits.resize(words * 5, 0);
+    s.seen.clear();
+    s.cands.clear();
+    s.hits.iter_mut().for_each(Vec::clear);
+    s.tokens = Default::default();
+    let texts = [
+        doc.title,
+        doc.summary,
+        doc.content,
+        doc.link,
+        feed_text.as_deref().unwrap_or(""),
+    ];
     for f in Field::ALL {
-        let text = st.texts[f.index()];
+        let text = texts[f.index()];
         if rs.fields & f.bit() == 0 || text.is_empty() {
             continue;
         }
+        let (mut exact, mut fold) = (std::mem::take(&mut s.exact), std::mem::take(&mut s.fold));
+        let aligned = normalize_both(text, &mut exact, Some(&mut fold));
         if let Some(sc) = &rs.fold {
-            normalize_into(text, true, &mut norm);
-            scan(sc, &norm, f.index(), &mut st, &mut seen);
+            let verify = aligned.then_some(exact.text.as_str());
+            scan(rs, sc, &fold, verify, f.index(), &mut s, words);
         }
-        if let Some(sc) = &rs.exact {
-            normalize_into(text, false, &mut norm);
-            scan(sc, &norm, f.index(), &mut st, &mut seen);
+        if let Some(sc) = rs.exact.as_ref().filter(|_| !aligned) {
+            scan(rs, sc, &exact, None, f.index(), &mut s, words);
         }
+        (s.exact, s.fold) = (exact, fold);
     }
-    seen.sort_unstable();
-    seen.dedup();
-    let mut cands: Vec<u32> = rs.always.clone();
-    for t in seen {
-        cands.extend(rs.term_rules.get(t as usize).map_or(&[][..], Vec::as_slice));
+    s.seen.sort_unstable();
+    s.seen.dedup();
+    s.cands.extend_from_slice(&rs.always);
+    for &t in &s.seen {
+        s.cands
+            .extend(rs.term_rules.get(t as usize).map_or(&[][..], Vec::as_slice));
     }
-    cands.sort_unstable();
-    cands.dedup();
+    s.cands.sort_unstable();
+    s.cands.dedup();
+    let cands = std::mem::take(&mut s.cands);
+    let mut st = State { texts, s, words };
     let feed = doc.feed_name.map(str::to_lowercase);
     let mut out = Vec::new();
-    for r in cands {
+    for &r in &cands {
         let (Some(rule), Some(info)) = (rs.rules.get(r as usize), rs.infos.get(r as usize)) else {
             continue;
         };
@@ -295,6 +319,8 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
             });
         }
     }
+    st.s.cands = cands;
+    SCRATCH.with(|c| c.set(st.s));
     out
 }
 
@@ -318,29 +344,42 @@ fn eval(rs: &RuleSet, node: &Node, st: &mut State) -> bool {
     }
 }
 
-/// Hits in field `f` of any of `atoms` (original byte spans).
-fn spans(rs: &RuleSet, atoms: &[u32], f: Field, st: &State) -> Vec<RawHit> {
-    let list: Vec<&Atom> = atoms
+/// Append to `out` the hits in field `f` of any of `atoms` (original byte spans).
+fn spans(rs: &RuleSet, atoms: &[u32], f: Field, st: &State, out: &mut Vec<RawHit>) {
+    let Some(hits) = st.s.hits.get(f.index()) else {
+        return;
+    };
+    let in_field = |a: &&Atom| a.fields & f.bit() != 0;
+    if !atoms
         .iter()
         .filter_map(|&a| rs.atoms.get(a as usize))
-        .filter(|a| a.fields & f.bit() != 0)
-        .collect();
-    let Some(hits) = st.hits.get(f.index()) else {
-        return Vec::new();
-    };
-    hits.iter()
-        .filter(|h| list.iter().any(|a| a.terms.binary_search(&h.term).is_ok()))
-        .copied()
-        .collect()
+        .any(|a| in_field(&a))
+    {
+        return;
+    }
+    out.extend(hits.iter().filter(|h| {
+        atoms
+            .iter()
+            .filter_map(|&a| rs.atoms.get(a as usize))
+            .filter(in_field)
+            .any(|a| a.terms.binary_search(&h.term).is_ok())
+    }));
 }
 
 fn near(rs: &RuleSet, a: &[u32], b: &[u32], n: u32, st: &mut State) -> bool {
     if !a.iter().any(|&x| atom_hit(rs, x, st)) || !b.iter().any(|&x| atom_hit(rs, x, st)) {
         return false;
     }
+    let (mut ha, mut hb) = (Vec::new(), Vec::new());
     for f in Field::ALL {
-        let (ha, hb) = (spans(rs, a, f, st), spans(rs, b, f, st));
-        if ha.is_empty() || hb.is_empty() {
+        ha.clear();
+        hb.clear();
+        spans(rs, a, f, st, &mut ha);
+        if ha.is_empty() {
+            continue;
+        }
+        spans(rs, b, f, st, &mut hb);
+        if hb.is_empty() {
             continue;
         }
         let toks = st.tokens(f.index());
@@ -351,8 +390,7 @@ fn near(rs: &RuleSet, a: &[u32], b: &[u32], n: u32, st: &mut State) -> bool {
         let maxlen = vb.iter().map(|(s, e)| e - s).max().unwrap_or(0);
         let n = i64::from(n);
         for (s, e) in ha.iter().map(iv) {
-            let lo = s - n - maxlen;
-            let from = vb.partition_point(|&(bs, _)| bs < lo);
+            let from = vb.partition_point(|&(bs, _)| bs < s - n - maxlen);
             for &(bs, be) in vb.get(from..).unwrap_or_default() {
                 if bs > e + n {
                     break;
@@ -376,12 +414,11 @@ fn near(rs: &RuleSet, a: &[u32], b: &[u32], n: u32, st: &mut State) -> bool {
 /// Score (before weight) and sorted positive hits of a matching rule.
 fn collect(rs: &RuleSet, rule: &CRule, st: &State) -> (f64, Vec<Hit>) {
     let mut raw: Vec<(Field, RawHit)> = Vec::new();
+    let mut buf = Vec::new();
     for f in Field::ALL {
-        raw.extend(
-            spans(rs, &rule.pos_atoms, f, st)
-                .into_iter()
-                .map(|h| (f, h)),
-        );
+        buf.clear();
+        spans(rs, &rule.pos_atoms, f, st, &mut buf);
+        raw.extend(buf.iter().map(|&h| (f, h)));
     }
     raw.sort_unstable();
     raw.dedup();

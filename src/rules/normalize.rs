@@ -15,50 +15,126 @@ use super::t2s;
 pub(crate) struct Normalized {
     /// The normalised text.
     pub text: String,
-    /// `map[i]` = byte offset in the original text of the char that produced
-    /// normalised byte `i`; one extra entry at the end holds the original length.
-    /// Empty when the mapping is the identity.
-    map: Vec<u32>,
+    /// Segments sorted by `norm`; empty when the mapping is the identity.
+    segs: Vec<Seg>,
     /// Length of the original text.
     orig_len: usize,
 }
 
+/// From normalised byte `norm` on (up to the next segment), the text comes from
+/// original byte `orig` on: byte for byte (`!atomic`), or as the expansion of
+/// one original char (or a composed pair) starting there (`atomic`).
+#[derive(Debug, Clone, Copy)]
+struct Seg {
+    norm: u32,
+    orig: u32,
+    atomic: bool,
+}
+
 impl Normalized {
-    /// Original byte offset where the normalised span starting at `start` begins.
-    pub fn orig_start(&self, start: usize) -> usize {
-        if self.map.is_empty() {
-            return start.min(self.orig_len);
-        }
-        self.map.get(start).map_or(self.orig_len, |&o| o as usize)
+    fn seg_at(&self, i: usize) -> Option<(usize, &Seg)> {
+        let k = self
+            .segs
+            .partition_point(|s| s.norm as usize <= i)
+            .checked_sub(1)?;
+        self.segs.get(k).map(|s| (k, s))
     }
 
-    /// Original byte offset where a normalised span ending at `end` ends: the end
-    /// of the original char that produced normalised byte `end - 1`.
+    /// Original byte offset where a normalised span starting at `start` begins.
+    pub fn orig_start(&self, start: usize) -> usize {
+        if self.segs.is_empty() {
+            return start.min(self.orig_len);
+        }
+        let o = match self.seg_at(start) {
+            Some((_, s)) if s.atomic => s.orig as usize,
+            Some((_, s)) => s.orig as usize + (start - s.norm as usize),
+            None => 0,
+        };
+        o.min(self.orig_len)
+    }
+
+    /// Original byte offset where a normalised span ending at `end` ends (past
+    /// any chars dropped by normalisation right after it).
     pub fn orig_end(&self, end: usize) -> usize {
-        if self.map.is_empty() {
+        if self.segs.is_empty() {
             return end.min(self.orig_len);
         }
-        let Some(&last) = end.checked_sub(1).and_then(|i| self.map.get(i)) else {
-            return 0;
+        if end >= self.text.len() {
+            return self.orig_len;
+        }
+        let o = match self.seg_at(end) {
+            Some((_, s)) if s.norm as usize == end => s.orig as usize,
+            Some((k, s)) if s.atomic => self
+                .segs
+                .get(k + 1)
+                .map_or(self.orig_len, |n| n.orig as usize),
+            Some((_, s)) => s.orig as usize + (end - s.norm as usize),
+            None => 0,
         };
-        self.map
-            .get(end..)
-            .and_then(|rest| rest.iter().find(|&&o| o != last))
-            .map_or(self.orig_len, |&o| o as usize)
+        o.min(self.orig_len)
     }
 }
 
 /// Normalise `src` (folding case when `fold_case`) into a fresh string.
 pub(crate) fn normalize(src: &str, fold_case: bool) -> String {
-    let mut out = Normalized::default();
-    normalize_into(src, fold_case, &mut out);
-    out.text
+    let (mut exact, mut fold) = (Normalized::default(), Normalized::default());
+    normalize_both(src, &mut exact, fold_case.then_some(&mut fold));
+    if fold_case { fold.text } else { exact.text }
+}
+
+/// Case-preserving normalisation of `src` into `exact` and, when asked, its
+/// case fold into `fold`. This is the one definition of both forms, used for
+/// patterns and documents alike. Returns true when both texts share the same
+/// byte offsets (always, unless lowercasing changed some char's length).
+pub(crate) fn normalize_both(src: &str, exact: &mut Normalized, fold: Option<&mut Normalized>) -> bool {
+    normalize_into(src, false, exact);
+    if let Some(fold) = fold
+        && !fold_from(exact, fold)
+    {
+        normalize_into(src, true, fold);
+        return false;
+    }
+    true
+}
+
+/// Lowercase `exact` into `out` with the same offset map; false when some char
+/// changes length when lowercased (the caller then normalises from scratch).
+fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
+    out.segs.clone_from(&exact.segs);
+    out.orig_len = exact.orig_len;
+    out.text.clear();
+    out.text.push_str(&exact.text);
+    out.text.make_ascii_lowercase();
+    if out.text.is_ascii() {
+        return true;
+    }
+    out.text.clear();
+    for c in exact.text.chars() {
+        if c.is_ascii() {
+            out.text.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if (0x3040..=0xD7A3).contains(&(c as u32)) {
+            out.text.push(c); // Kana, Han, Hangul: caseless
+            continue;
+        }
+        let mut l = c.to_lowercase();
+        match (l.next(), l.next()) {
+            (Some(d), None) if d.len_utf8() == c.len_utf8() && c != 'ß' => out.text.push(d),
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn is_ws(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == 0x0b
 }
 
 /// Normalise `src` into `out`, reusing its buffers.
 pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
     out.text.clear();
-    out.map.clear();
+    out.segs.clear();
     out.orig_len = src.len();
     if src.len() >= u32::MAX as usize {
         // Absurdly large input: keep it verbatim rather than overflow the map.
@@ -73,7 +149,7 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
             if fold_case {
                 b.make_ascii_lowercase();
             }
-            if b.is_ascii_whitespace() || *b == 0x0b {
+            if is_ws(*b) {
                 *b = b' ';
             }
         }
@@ -81,49 +157,38 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
         out.text = String::from_utf8(bytes).unwrap_or_default();
         return;
     }
-    let mut w = Writer { out, last: None };
-    for (pos, c) in src.char_indices() {
-        let pos = pos as u32;
-        let cp = c as u32;
-        if cp < 0x80 {
-            let b = c as u8;
-            if b.is_ascii_whitespace() || b == 0x0b {
-                w.space(pos);
-            } else {
-                w.push(
-                    if fold_case {
-                        b.to_ascii_lowercase() as char
-                    } else {
-                        c
-                    },
-                    pos,
-                );
-            }
-        } else if (0x3400..=0x9FFF).contains(&cp) {
-            w.push(fold_han(c), pos);
+    let mut w = Writer {
+        out,
+        aligned: false,
+    };
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b < 0x80 {
+            let rest = bytes.get(i..).unwrap_or_default();
+            let end = rest
+                .iter()
+                .position(|&b| b >= 0x80)
+                .map_or(bytes.len(), |k| i + k);
+            w.ascii_run(src, i, end, fold_case);
+            i = end;
+            continue;
+        }
+        let Some(c) = src.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        let (pos, cp) = (i as u32, c as u32);
+        i += c.len_utf8();
+        if (0x3400..=0x9FFF).contains(&cp) {
+            w.linear(fold_han(c), pos); // both sides are 3-byte BMP chars
         } else if (0xAC00..=0xD7A3).contains(&cp)
             || ((0x3040..=0x30FF).contains(&cp) && !(0x3099..=0x309C).contains(&cp))
         {
-            w.push(c, pos);
+            w.linear(c, pos);
         } else {
-            decompose_compatible(c, |d| {
-                if fold_case {
-                    if d == 'ß' || d == 'ẞ' {
-                        w.push('s', pos);
-                        w.push('s', pos);
-                    } else {
-                        for l in d.to_lowercase() {
-                            w.emit(l, pos);
-                        }
-                    }
-                } else {
-                    w.emit(d, pos);
-                }
-            });
+            w.slow(c, pos, fold_case);
         }
     }
-    let end = src.len() as u32;
-    w.out.map.push(end);
 }
 
 /// True when `src` is ASCII without runs of whitespace (identity map possible).
@@ -133,7 +198,7 @@ fn ascii_clean(src: &str) -> bool {
         if b >= 0x80 {
             return false;
         }
-        let ws = b.is_ascii_whitespace() || b == 0x0b;
+        let ws = is_ws(b);
         if ws && prev_ws {
             return false;
         }
@@ -144,47 +209,147 @@ fn ascii_clean(src: &str) -> bool {
 
 struct Writer<'a> {
     out: &'a mut Normalized,
-    /// Last char written, its normalised byte start and original offset.
-    last: Option<(char, usize, u32)>,
+    /// The next char can extend the current byte-for-byte segment.
+    aligned: bool,
 }
 
 impl Writer<'_> {
-    fn push(&mut self, c: char, orig: u32) {
-        let start = self.out.text.len();
+    /// Push `c`, which replaces an original char of the same UTF-8 length.
+    fn linear(&mut self, c: char, orig: u32) {
+        if !self.aligned {
+            let norm = self.out.text.len() as u32;
+            self.out.segs.push(Seg {
+                norm,
+                orig,
+                atomic: false,
+            });
+            self.aligned = true;
+        }
         self.out.text.push(c);
-        for _ in 0..c.len_utf8() {
-            self.out.map.push(orig);
-        }
-        self.last = Some((c, start, orig));
     }
 
-    fn space(&mut self, orig: u32) {
-        if !matches!(self.last, Some((' ', _, _))) {
-            self.push(' ', orig);
+    /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs.
+    fn ascii_run(&mut self, src: &str, start: usize, end: usize, fold_case: bool) {
+        let bytes = src.as_bytes();
+        let mut j = start;
+        while j < end {
+            let k = bytes
+                .get(j..end)
+                .and_then(|r| r.iter().position(|&b| is_ws(b)))
+                .map_or(end, |k| j + k);
+            if k > j {
+                if !self.aligned {
+                    let norm = self.out.text.len() as u32;
+                    self.out.segs.push(Seg {
+                        norm,
+                        orig: j as u32,
+                        atomic: false,
+                    });
+                    self.aligned = true;
+                }
+                let from = self.out.text.len();
+                self.out.text.push_str(src.get(j..k).unwrap_or_default());
+                if fold_case && let Some(new) = self.out.text.get_mut(from..) {
+                    new.make_ascii_lowercase();
+                }
+            }
+            if k >= end {
+                break;
+            }
+            let m = bytes
+                .get(k..end)
+                .and_then(|r| r.iter().position(|&b| !is_ws(b)))
+                .map_or(end, |n| k + n);
+            if self.out.text.ends_with(' ') {
+                self.aligned = false;
+            } else {
+                self.linear(' ', k as u32);
+                if m - k > 1 {
+                    self.aligned = false;
+                }
+            }
+            j = m;
         }
     }
 
-    /// Emit a char produced by compatibility decomposition.
-    fn emit(&mut self, c: char, orig: u32) {
-        if c.is_whitespace() {
-            self.space(orig);
+    /// Slow path for one original char: decomposition, case, marks, composition.
+    fn slow(&mut self, c: char, orig: u32, fold_case: bool) {
+        let mut buf = ['\0'; 24];
+        let mut n = 0;
+        let mut put = |d: char| {
+            if let Some(slot) = buf.get_mut(n) {
+                *slot = d;
+                n += 1;
+            }
+        };
+        decompose_compatible(c, |d| {
+            if !fold_case {
+                put(d);
+            } else if d == 'ß' || d == 'ẞ' {
+                put('s');
+                put('s');
+            } else {
+                d.to_lowercase().for_each(&mut put);
+            }
+        });
+        let outs = buf.get(..n).unwrap_or_default();
+        if let [d] = outs
+            && d.len_utf8() == c.len_utf8()
+            && !d.is_whitespace()
+            && !is_combining_mark(*d)
+        {
+            self.linear(fold_han(*d), orig);
             return;
         }
-        let c = fold_han(c);
-        if let Some((prev, start, prev_orig)) = self.last {
-            if is_combining_mark(c) && is_latin_like(prev) {
-                return; // diacritic on a Latin/Greek/Cyrillic letter: drop it
-            }
-            if let Some(composed) = compose(prev, c) {
-                self.out.text.truncate(start);
-                self.out.map.truncate(start);
-                self.push(composed, prev_orig);
+        let mut started = false;
+        for &d in outs {
+            self.emit(d, orig, &mut started);
+        }
+        self.aligned = false;
+    }
+
+    /// Emit one char produced by the slow path for the original char at `orig`.
+    fn emit(&mut self, d: char, orig: u32, started: &mut bool) {
+        let text = &mut self.out.text;
+        if d.is_whitespace() {
+            if text.ends_with(' ') {
                 return;
             }
-        } else if is_combining_mark(c) {
+        } else if let Some(prev) = text.chars().next_back() {
+            if is_combining_mark(d) && is_latin_like(prev) {
+                return; // diacritic on a Latin/Greek/Cyrillic letter: drop it
+            }
+            if let Some(composed) = compose(prev, d) {
+                let at = text.len() - prev.len_utf8();
+                let prev_orig = self.out.orig_start(at) as u32;
+                let text = &mut self.out.text;
+                text.truncate(at);
+                text.push(composed);
+                while self.out.segs.last().is_some_and(|s| s.norm as usize >= at) {
+                    self.out.segs.pop();
+                }
+                self.out.segs.push(Seg {
+                    norm: at as u32,
+                    orig: prev_orig,
+                    atomic: true,
+                });
+                *started = true;
+                return;
+            }
+        } else if is_combining_mark(d) {
             return; // a stray mark at the start of the text
         }
-        self.push(c, orig);
+        let d = if d.is_whitespace() { ' ' } else { fold_han(d) };
+        if !*started {
+            let norm = self.out.text.len() as u32;
+            self.out.segs.push(Seg {
+                norm,
+                orig,
+                atomic: true,
+            });
+            *started = true;
+        }
+        self.out.text.push(d);
     }
 }
 

@@ -41,7 +41,9 @@ impl StoreHandle {
     /// Records a poll (batched with others queued at the same time).
     pub async fn commit(&self, rec: PollRecord) -> Result<CommitStats> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Job::Commit(Box::new(rec), tx)).map_err(|_| StoreError::Gone)?;
+        self.tx
+            .send(Job::Commit(Box::new(rec), tx))
+            .map_err(|_| StoreError::Gone)?;
         rx.await.map_err(|_| StoreError::Gone)?
     }
 
@@ -90,7 +92,10 @@ fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
     }
 }
 
-fn write_batch(store: &mut Store, batch: Vec<(Box<PollRecord>, oneshot::Sender<Result<CommitStats>>)>) {
+fn write_batch(
+    store: &mut Store,
+    batch: Vec<(Box<PollRecord>, oneshot::Sender<Result<CommitStats>>)>,
+) {
     let size = batch.len();
     match store.commit_polls(batch.iter().map(|(r, _)| &**r)) {
         Ok(stats) => {

@@ -57,7 +57,13 @@ impl Store {
 
     /// Claims the profile's pending stories, renders them with `render` and stores the
     /// resulting messages as pending digests — one transaction. Returns the new digest ids.
-    pub fn claim_digest<F>(&mut self, f: &ProfileFilter, now: i64, next_due: Option<i64>, render: F) -> Result<Vec<i64>>
+    pub fn claim_digest<F>(
+        &mut self,
+        f: &ProfileFilter,
+        now: i64,
+        next_due: Option<i64>,
+        render: F,
+    ) -> Result<Vec<i64>>
     where
         F: FnOnce(&[DigestItem]) -> Vec<RenderedPart>,
     {
@@ -83,7 +89,9 @@ impl Store {
                 p.message
             ])?;
             let id = tx.last_insert_rowid();
-            let mut claim = tx.prepare_cached("INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)")?;
+            let mut claim = tx.prepare_cached(
+                "INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
+            )?;
             for s in &p.story_ids {
                 claim.execute(params![f.profile, s, id])?;
             }
@@ -101,19 +109,39 @@ impl Store {
              WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
         )?;
         let rows = st.query_map([now], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, profile, message_id, rcpt, message, attempts, story_count) = row?;
-            out.push(PendingDigest { id, profile, message_id, recipients: serde_json::from_str(&rcpt)?, message, attempts, story_count });
+            out.push(PendingDigest {
+                id,
+                profile,
+                message_id,
+                recipients: serde_json::from_str(&rcpt)?,
+                message,
+                attempts,
+                story_count,
+            });
         }
         Ok(out)
     }
 
     /// Number of digests still pending (any due time).
     pub fn pending_count(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM digests WHERE status = 'pending'", [], |r| r.get(0))?)
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM digests WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     pub fn mark_sent(&mut self, id: i64, now: i64) -> Result<()> {
@@ -125,7 +153,13 @@ impl Store {
     }
 
     /// Records a failed attempt; `dead` = permanent failure, not retried.
-    pub fn mark_failed(&mut self, id: i64, error: &str, next_attempt_at: i64, dead: bool) -> Result<()> {
+    pub fn mark_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        next_attempt_at: i64,
+        dead: bool,
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
              status = CASE WHEN ?4 THEN 'dead' ELSE status END WHERE id = ?1",
@@ -163,7 +197,11 @@ impl Store {
     pub fn profile_next_due(&self, profile: &str) -> Result<Option<i64>> {
         Ok(self
             .conn
-            .query_row("SELECT next_due_at FROM profiles WHERE name = ?1", [profile], |r| r.get::<_, Option<i64>>(0))
+            .query_row(
+                "SELECT next_due_at FROM profiles WHERE name = ?1",
+                [profile],
+                |r| r.get::<_, Option<i64>>(0),
+            )
             .optional()?
             .flatten())
     }
@@ -185,7 +223,19 @@ fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>
     Ok(())
 }
 
-type Row = (i64, String, f64, String, String, Option<String>, String, String, Option<i64>, String, String);
+type Row = (
+    i64,
+    String,
+    f64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+);
 
 fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
     let mut st = conn.prepare_cached(
@@ -195,12 +245,36 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
          ORDER BY m.story_id, m.score DESC, m.id",
     )?;
     let rows = st.query_map(params![f.profile, f.min_score], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?))
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+        ))
     })?;
     let mut by_story: Vec<DigestItem> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
     for row in rows {
-        let (story_id, rule, score, hits, title, link, feed_name, tags, published, summary, content): Row = row?;
+        let (
+            story_id,
+            rule,
+            score,
+            hits,
+            title,
+            link,
+            feed_name,
+            tags,
+            published,
+            summary,
+            content,
+        ): Row = row?;
         if !f.rules.is_empty() && !f.rules.contains(&rule) {
             continue;
         }
@@ -210,10 +284,10 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         }
         match index.get(&story_id) {
             Some(&i) => {
-                if let Some(item) = by_story.get_mut(i) {
-                    if !item.rules.contains(&rule) {
-                        item.rules.push(rule);
-                    }
+                if let Some(item) = by_story.get_mut(i)
+                    && !item.rules.contains(&rule)
+                {
+                    item.rules.push(rule);
                 }
             }
             None => {
@@ -241,7 +315,9 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         "SELECT f.name, e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in &mut by_story {
-        let rows = also.query_map([item.story_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
+        let rows = also.query_map([item.story_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
         let mut first_skipped = false;
         for row in rows {
             let (name, link) = row?;
@@ -249,7 +325,9 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                 first_skipped = true;
                 continue;
             }
-            if !item.also.iter().any(|(n, l)| *n == name && *l == link) && !(name == item.feed_name && link == item.link) {
+            if !item.also.iter().any(|(n, l)| *n == name && *l == link)
+                && (name != item.feed_name || link != item.link)
+            {
                 item.also.push((name, link));
             }
         }
@@ -278,7 +356,15 @@ impl Store {
              FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.seen_at >= ?1 AND e.backfilled = 0 ORDER BY e.id",
         )?;
         let rows = st.query_map([since], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {

@@ -58,18 +58,24 @@ pub struct CommitStats {
 impl Store {
     /// Keys of the entries already stored for a feed (to skip matching known entries).
     pub fn known_keys(&self, feed_id: i64) -> Result<HashSet<String>> {
-        let mut st = self.conn.prepare_cached("SELECT key FROM entries WHERE feed_id = ?1")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT key FROM entries WHERE feed_id = ?1")?;
         let rows = st.query_map([feed_id], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<HashSet<_>>>()?)
     }
 
     /// Records one poll in its own transaction.
     pub fn commit_poll(&mut self, rec: &PollRecord) -> Result<CommitStats> {
-        self.commit_polls([rec]).map(|mut v| v.pop().unwrap_or_default())
+        self.commit_polls([rec])
+            .map(|mut v| v.pop().unwrap_or_default())
     }
 
     /// Records several polls in one transaction (all or nothing).
-    pub fn commit_polls<'a>(&mut self, recs: impl IntoIterator<Item = &'a PollRecord>) -> Result<Vec<CommitStats>> {
+    pub fn commit_polls<'a>(
+        &mut self,
+        recs: impl IntoIterator<Item = &'a PollRecord>,
+    ) -> Result<Vec<CommitStats>> {
         let tx = self.conn.transaction()?;
         let mut out = Vec::new();
         for r in recs {
@@ -92,7 +98,11 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             )?
             .execute(params![r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, r.interval_secs])?;
         }
-        PollOutcome::Failed { error, retry_after_until, gone } => {
+        PollOutcome::Failed {
+            error,
+            retry_after_until,
+            gone,
+        } => {
             tx.prepare_cached(
                 "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, error_count = error_count + 1,
                  first_error_at = COALESCE(first_error_at, ?3), last_error = ?4, next_check_at = ?5,
@@ -100,7 +110,13 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             )?
             .execute(params![r.feed_id, r.status, r.checked_at, error, r.next_check_at, retry_after_until, *gone as i64, r.redirect_url])?;
         }
-        PollOutcome::Modified { entries, format, encoding, repairs, title } => {
+        PollOutcome::Modified {
+            entries,
+            format,
+            encoding,
+            repairs,
+            title,
+        } => {
             let repairs = (!repairs.is_empty()).then(|| repairs.join("; "));
             tx.prepare_cached(
                 "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
@@ -120,7 +136,9 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
                 if ne.backfilled {
                     continue;
                 }
-                let story_id: i64 = tx.prepare_cached("SELECT story_id FROM entries WHERE id = ?1")?.query_row([entry_id], |x| x.get(0))?;
+                let story_id: i64 = tx
+                    .prepare_cached("SELECT story_id FROM entries WHERE id = ?1")?
+                    .query_row([entry_id], |x| x.get(0))?;
                 for m in &ne.matches {
                     let n = tx
                         .prepare_cached(
@@ -131,8 +149,10 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
                 }
             }
             if stats.entries_new > 0 {
-                tx.prepare_cached("UPDATE feeds SET entries_seen = entries_seen + ?2 WHERE id = ?1")?
-                    .execute(params![r.feed_id, stats.entries_new as i64])?;
+                tx.prepare_cached(
+                    "UPDATE feeds SET entries_seen = entries_seen + ?2 WHERE id = ?1",
+                )?
+                .execute(params![r.feed_id, stats.entries_new as i64])?;
             }
         }
     }
@@ -150,8 +170,11 @@ fn insert_entry(tx: &Transaction, feed_id: i64, now: i64, ne: &NewEntry) -> Resu
         return Ok(None);
     }
     let story_key = e.story_key(feed_id);
-    tx.prepare_cached("INSERT OR IGNORE INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?.execute(params![story_key, now])?;
-    let story_id: i64 = tx.prepare_cached("SELECT id FROM stories WHERE story_key = ?1")?.query_row([&story_key], |r| r.get(0))?;
+    tx.prepare_cached("INSERT OR IGNORE INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?
+        .execute(params![story_key, now])?;
+    let story_id: i64 = tx
+        .prepare_cached("SELECT id FROM stories WHERE story_key = ?1")?
+        .query_row([&story_key], |r| r.get(0))?;
     tx.prepare_cached(
         "INSERT INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

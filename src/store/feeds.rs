@@ -6,6 +6,9 @@ use crate::model::FeedSpec;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+/// A failing or gone feed for the digest footer: (name, url, failing since, error).
+pub type Unhealthy = (String, String, Option<i64>, String);
+
 /// Poll state of one feed, as the poller needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedState {
@@ -119,14 +122,23 @@ impl Store {
     }
 
     /// Feeds failing, gone or not yet healthy, for the digest footer: (name, url, since, error).
-    pub fn unhealthy_feeds(&self) -> Result<Vec<(String, String, Option<i64>, String)>> {
+    pub fn unhealthy_feeds(&self) -> Result<Vec<Unhealthy>> {
         let mut st = self.conn.prepare(
             "SELECT name, url, first_error_at, COALESCE(last_error, ''), gone FROM feeds WHERE gone = 1 OR error_count > 0 ORDER BY first_error_at",
         )?;
         let rows = st.query_map([], |r| {
             let gone: i64 = r.get(4)?;
             let err: String = r.get(3)?;
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, if gone != 0 { format!("gone (410): {err}") } else { err }))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                if gone != 0 {
+                    format!("gone (410): {err}")
+                } else {
+                    err
+                },
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }

@@ -27,8 +27,14 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    #[error("database {path} has schema version {found}, newer than this chipwatch knows ({known}); upgrade chipwatch")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "database {path} has schema version {found}, newer than this chipwatch knows ({known}); upgrade chipwatch"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("database: bad stored JSON: {0}")]
@@ -49,14 +55,26 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and migrates it.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir { path: dir.to_path_buf(), source: e })?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Dir {
+                path: dir.to_path_buf(),
+                source: e,
+            })?;
         }
-        let open_err = |e| StoreError::Open { path: path.to_path_buf(), source: e };
+        let open_err = |e| StoreError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open_err)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+        conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        )
+        .map_err(open_err)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -66,10 +84,16 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::TooNew { path: self.path.clone(), found: version, known });
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = self.conn.transaction()?;
@@ -82,7 +106,9 @@ impl Store {
 
     /// `PRAGMA integrity_check` result ("ok" when healthy).
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Counts for summaries and status lines.
@@ -112,7 +138,8 @@ pub struct Counts {
 impl Store {
     /// Writes a consistent copy of the database to `file` (`VACUUM INTO`; safe while running).
     pub fn backup_to(&self, file: &Path) -> Result<()> {
-        self.conn.execute("VACUUM INTO ?1", [file.to_string_lossy()])?;
+        self.conn
+            .execute("VACUUM INTO ?1", [file.to_string_lossy()])?;
         Ok(())
     }
 
@@ -120,7 +147,9 @@ impl Store {
     pub fn vacuum(&self) -> Result<(u64, u64)> {
         let size = || std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         let before = size();
-        self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+        self.conn.execute_batch(
+            "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);",
+        )?;
         Ok((before, size()))
     }
 }

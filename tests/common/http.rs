@@ -218,11 +218,7 @@ impl FeedServer {
             Behaviour::RedirectTo { status, location } => Special::Redirect(status, location),
             Behaviour::Delay { millis } => Special::Delay(millis),
         };
-        self.lock()
-            .routes
-            .entry(norm(path))
-            .or_default()
-            .behaviour = Some(special);
+        self.lock().routes.entry(norm(path)).or_default().behaviour = Some(special);
     }
 
     /// Back to serving the path's content normally.
@@ -418,9 +414,10 @@ fn not_modified(req: &Request, etag: &str, last_modified: u64) -> bool {
     if let Some(inm) = req.header("if-none-match") {
         // If-None-Match takes precedence over If-Modified-Since (RFC 9110 13.2.2); weak comparison.
         let ours = etag.trim_start_matches("W/");
-        return inm.split(',').map(str::trim).any(|t| {
-            t == "*" || (!t.is_empty() && t.trim_start_matches("W/") == ours)
-        });
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || (!t.is_empty() && t.trim_start_matches("W/") == ours));
     }
     if let Some(ims) = req.header("if-modified-since") {
         if let Some(t) = parse_http_date(ims) {
@@ -589,11 +586,7 @@ impl State {
     }
 
     fn body_or_filler(&self, key: &str, req: &Request) -> Resp {
-        if self
-            .routes
-            .get(key)
-            .is_some_and(|r| r.content.is_some())
-        {
+        if self.routes.get(key).is_some_and(|r| r.content.is_some()) {
             self.normal_response(key, req)
         } else {
             Resp::simple(200, "application/rss+xml", &filler_rss())
@@ -608,7 +601,10 @@ async fn read_request(conn: &mut BufReader<TcpStream>) -> Result<Option<Request>
     // Request line (skipping stray empty lines between requests, RFC 9112 2.2).
     let request_line = loop {
         line.clear();
-        let n = conn.read_until(b'\n', &mut line).await.map_err(|_| 400u16)?;
+        let n = conn
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|_| 400u16)?;
         if n == 0 {
             return Ok(None);
         }
@@ -630,7 +626,10 @@ async fn read_request(conn: &mut BufReader<TcpStream>) -> Result<Option<Request>
     let mut headers = Vec::new();
     loop {
         line.clear();
-        let n = conn.read_until(b'\n', &mut line).await.map_err(|_| 400u16)?;
+        let n = conn
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|_| 400u16)?;
         if n == 0 {
             return Err(400);
         }
@@ -913,7 +912,9 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
         return None;
     }
     let days = days_from_civil(y, m, d);
-    u64::try_from(days * 86_400).ok().map(|b| b + hh * 3600 + mm * 60 + ss)
+    u64::try_from(days * 86_400)
+        .ok()
+        .map(|b| b + hh * 3600 + mm * 60 + ss)
 }
 
 // Howard Hinnant's civil calendar algorithms.

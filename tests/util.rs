@@ -1,0 +1,148 @@
+//! Helpers for the integration tests: run the binary in a temp dir with a config, read the
+//! JSON summary, read .eml files.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+    /// Runs `chipwatch --config <config> ARGS` with the temp dir as working directory.
+    pub fn run(&self, config: &str, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"));
+        cmd.current_dir(self.path())
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("CHIPWATCH_CONFIG")
+            .env("RUST_LOG", "warn");
+        if !config.is_empty() {
+            cmd.arg("--config").arg(self.path().join(config));
+        }
+        cmd.args(args).output().expect("run chipwatch")
+    }
+    /// `run --once --json …` → parsed summary; panics with stderr on failure.
+    pub fn once(&self, config: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec!["run", "--once", "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(config, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "chipwatch failed: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("bad JSON {stdout:?}: {e}; stderr: {stderr}"))
+    }
+    pub fn emls(&self, dir: &str) -> Vec<String> {
+        let d = self.path().join(dir);
+        let mut v: Vec<_> = std::fs::read_dir(&d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v.iter()
+            .map(|p| String::from_utf8_lossy(&std::fs::read(p).expect("read eml")).into_owned())
+            .collect()
+    }
+}
+
+pub fn n(v: &serde_json::Value, k: &str) -> i64 {
+    v[k].as_i64().unwrap_or_else(|| panic!("no {k} in {v}"))
+}
+
+/// Decodes quoted-printable / base64 bodies of a message so tests can search its text.
+pub fn decoded(message: &str) -> String {
+    let mut out = String::new();
+    for section in message.split("\r\n--") {
+        let Some((head, body)) = section.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let lower = head.to_ascii_lowercase();
+        if lower.contains("quoted-printable") {
+            let b = body.as_bytes();
+            let mut v = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'=' && i + 2 < b.len() {
+                    if &b[i + 1..i + 3] == b"\r\n" {
+                        i += 3;
+                        continue;
+                    }
+                    if let Ok(x) = u8::from_str_radix(
+                        std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"),
+                        16,
+                    ) {
+                        v.push(x);
+                        i += 3;
+                        continue;
+                    }
+                }
+                v.push(b[i]);
+                i += 1;
+            }
+            out.push_str(&String::from_utf8_lossy(&v));
+        } else if lower.contains("base64") {
+            use std::io::Read;
+            let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            let mut v = Vec::new();
+            let _ = base64_decode(&clean).as_slice().read_to_end(&mut v);
+            out.push_str(&String::from_utf8_lossy(&v));
+        } else {
+            out.push_str(body);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let (mut acc, mut bits, mut out) = (0u32, 0, Vec::new());
+    for c in s.bytes() {
+        let Some(v) = A.iter().position(|&x| x == c) else {
+            continue;
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Path of the shared corpus, or None when it is absent locally (fails under CI=true).
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
+        .join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("../shared/{rel} is missing, and CI=true requires it");
+    }
+    eprintln!("skipping: ../shared/{rel} not present");
+    None
+}
