@@ -9,4 +9,5 @@ mod corpus;
 mod demo;
 mod e2e;
 mod faults;
+mod render;
 mod util;

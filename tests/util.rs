@@ -72,7 +72,13 @@ pub fn n(v: &serde_json::Value, k: &str) -> i64 {
 /// Decodes quoted-printable / base64 bodies of a message so tests can search its text.
 pub fn decoded(message: &str) -> String {
     let mut out = String::new();
-    for section in message.split("\r\n--") {
+    let boundary = message
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|b| format!("\r\n--{b}"))
+        .unwrap_or_else(|| "\r\n--".into());
+    for section in message.split(boundary.as_str()) {
         let Some((head, body)) = section.split_once("\r\n\r\n") else {
             continue;
         };

@@ -179,7 +179,13 @@ pub fn split_parts(message: &[u8]) -> (String, String) {
     let s = String::from_utf8_lossy(message);
     let mut text = String::new();
     let mut html = String::new();
-    for section in s.split("\r\n--") {
+    let boundary = s
+        .split("boundary=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .map(|b| format!("\r\n--{b}"))
+        .unwrap_or_else(|| "\r\n--".into());
+    for section in s.split(boundary.as_str()) {
         let Some((head, body)) = section.split_once("\r\n\r\n") else {
             continue;
         };

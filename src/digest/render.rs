@@ -77,7 +77,7 @@ fn safe_href(link: &Option<String>) -> Option<String> {
 
 fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
     match ts.and_then(|t| Utc.timestamp_opt(t, 0).single()) {
-        Some(d) => d.with_timezone(tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+        Some(d) => d.with_timezone(tz).format("%Y-%m-%d %H:%M UTC%:z").to_string(),
         None => "undated".into(),
     }
 }
@@ -243,18 +243,52 @@ fn fmt_score(s: f64) -> String {
     }
 }
 
-/// Greedy word wrap for the text part.
-fn wrap(s: &str, width: usize) -> Vec<String> {
+/// Display width of a character in a terminal (CJK and full-width forms take two columns).
+fn width(c: char) -> usize {
+    let u = c as u32;
+    if (0x1100..=0x115F).contains(&u) || (0x2E80..=0xA4CF).contains(&u) || (0xAC00..=0xD7A3).contains(&u)
+        || (0xF900..=0xFAFF).contains(&u) || (0xFE30..=0xFE4F).contains(&u) || (0xFF00..=0xFF60).contains(&u)
+        || (0xFFE0..=0xFFE6).contains(&u)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+/// Greedy wrap for the text part: breaks at spaces, and between any two wide (CJK) characters.
+fn wrap(s: &str, columns: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
-    for w in s.split_whitespace() {
-        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
+    let mut cur_w = 0;
+    for word in s.split_whitespace() {
+        let ww: usize = word.chars().map(width).sum();
+        if cur_w > 0 && cur_w + 1 + ww <= columns {
             cur.push(' ');
+            cur.push_str(word);
+            cur_w += 1 + ww;
+            continue;
         }
-        cur.push_str(w);
+        if cur_w > 0 && ww <= columns {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str(word);
+            cur_w = ww;
+            continue;
+        }
+        // A word longer than a line (typically CJK text without spaces): split by width.
+        if cur_w > 0 {
+            cur.push(' ');
+            cur_w += 1;
+        }
+        for c in word.chars() {
+            let w = width(c);
+            if cur_w + w > columns && cur_w > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_w = 0;
+            }
+            cur.push(c);
+            cur_w += w;
+        }
     }
     if !cur.is_empty() {
         lines.push(cur);
@@ -491,7 +525,7 @@ fn page_text(
     more: &BTreeMap<String, usize>,
 ) -> String {
     let mut t = String::new();
-    let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M %Z");
+    let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M UTC%:z");
     let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, part);
     let _ = writeln!(
         t,
@@ -605,5 +639,21 @@ fn build_message(
             tracing::error!(error = %e, "cannot build digest message");
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_latin_at_spaces_and_cjk_anywhere() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        let zh = wrap("美国商务部工业与安全局宣布将多家中国企业列入实体清单", 20);
+        assert!(zh.iter().all(|l| l.chars().map(width).sum::<usize>() <= 20), "{zh:?}");
+        assert_eq!(zh.concat(), "美国商务部工业与安全局宣布将多家中国企业列入实体清单");
+        assert_eq!(one_line("a\r\nBcc: x@y", 100), "a Bcc: x@y");
+        assert_eq!(one_line(&"x".repeat(500), 10).chars().count(), 11);
+        assert_eq!(esc("<b>\"&'"), "&lt;b&gt;&quot;&amp;&#39;");
     }
 }

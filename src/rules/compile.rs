@@ -39,12 +39,33 @@ pub(crate) enum Node {
     Not(Box<Node>),
     And(Vec<Node>),
     Or(Vec<Node>),
-    /// Some atom of `a` within `n` tokens of some atom of `b`, in one field.
+    /// Some atom of `a` within `n` tokens of some atom of `b`, in one field;
+    /// `ta` / `tb` are the same operands as sorted (term, field mask) lists.
     Near {
         a: Vec<u32>,
         b: Vec<u32>,
+        ta: Vec<(u32, u8)>,
+        tb: Vec<(u32, u8)>,
         n: u32,
     },
+}
+
+/// The terms of `ids` with the union of their field masks, sorted by term.
+pub(crate) fn term_masks(atoms: &[Atom], ids: &[u32]) -> Vec<(u32, u8)> {
+    let mut v: Vec<(u32, u8)> = ids
+        .iter()
+        .filter_map(|&a| atoms.get(a as usize))
+        .flat_map(|a| a.terms.iter().map(move |&t| (t, a.fields)))
+        .collect();
+    v.sort_unstable();
+    let mut out: Vec<(u32, u8)> = Vec::with_capacity(v.len());
+    for (t, m) in v {
+        match out.last_mut() {
+            Some(last) if last.0 == t => last.1 |= m,
+            _ => out.push((t, m)),
+        }
+    }
+    out
 }
 
 impl Node {
@@ -128,8 +149,18 @@ impl Builder {
         } else {
             shown
         };
-        let folded = if exact { normalize(text, true).trim().to_owned() } else { norm.clone() };
-        self.terms.push(TermInfo { display, norm, folded, exact, prefix });
+        let folded = if exact {
+            normalize(text, true).trim().to_owned()
+        } else {
+            norm.clone()
+        };
+        self.terms.push(TermInfo {
+            display,
+            norm,
+            folded,
+            exact,
+            prefix,
+        });
         self.term_ids.insert(key, id);
         (id, note)
     }
@@ -315,9 +346,12 @@ impl Builder {
                         "`NEAR` operands must be terms, phrases, @sets or (x OR y) groups of them";
                     return Err((*col, msg.into()));
                 }
+                let (ta, tb) = (term_masks(&self.atoms, &xa), term_masks(&self.atoms, &xb));
                 Node::Near {
                     a: xa,
                     b: xb,
+                    ta,
+                    tb,
                     n: *n,
                 }
             }

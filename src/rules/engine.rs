@@ -4,7 +4,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
-use super::compile::{Atom, Node, TermInfo, boundaries};
+use super::compile::{Atom, Node, TermInfo, boundaries, term_masks};
 use super::normalize::{Normalized, is_cjk, is_word_char, normalize_both};
 use super::{Doc, Field, Hit, Match, RuleDef, RuleInfo, RuleSet};
 
@@ -30,8 +30,8 @@ pub(crate) struct Scanner {
 #[derive(Debug)]
 pub(crate) struct CRule {
     node: Node,
-    /// Atoms in positive polarity (they give score and hits).
-    pos_atoms: Vec<u32>,
+    /// Terms in positive polarity with their field masks (score and hits).
+    pos_terms: Vec<(u32, u8)>,
     feeds: Vec<String>,
     tags: Vec<String>,
 }
@@ -61,7 +61,12 @@ fn scanner(terms: &[TermInfo], fallback: bool) -> Result<Option<Scanner>, String
             refs.len() - 1
         });
         if let Some(list) = refs.get_mut(p) {
-            list.push(TermRef { term: id as u32, left, right, verify: t.exact && !fallback });
+            list.push(TermRef {
+                term: id as u32,
+                left,
+                right,
+                verify: t.exact && !fallback,
+            });
         }
     }
     if pats.is_empty() {
@@ -108,9 +113,10 @@ pub(crate) fn build(
             }
         }
         let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect();
+        let pos_terms = term_masks(&atoms, &pos);
         rules.push(CRule {
             node,
-            pos_atoms: pos,
+            pos_terms,
             feeds: lower(&def.feeds),
             tags: lower(&def.tags),
         });
@@ -207,13 +213,33 @@ impl State<'_> {
 
 /// Run one automaton over a normalised field and record the boundary-checked
 /// hits; `exact` is the case-kept text at the same offsets, for verification.
-fn scan(rs: &RuleSet, sc: &Scanner, norm: &Normalized, exact: Option<&str>, f: usize, s: &mut Scratch, words: usize) {
+fn scan(
+    rs: &RuleSet,
+    sc: &Scanner,
+    norm: &Normalized,
+    exact: Option<&str>,
+    f: usize,
+    s: &mut Scratch,
+    words: usize,
+) {
     let text = norm.text.as_str();
     for m in sc.ac.find_overlapping_iter(text) {
-        let Some(refs) = sc.refs.get(m.pattern().as_usize()) else { continue };
+        let Some(refs) = sc.refs.get(m.pattern().as_usize()) else {
+            continue;
+        };
         let (start, end) = (m.start(), m.end());
-        let left_ok = || !text.get(..start).and_then(|t| t.chars().next_back()).is_some_and(is_word_char);
-        let right_ok = || !text.get(end..).and_then(|t| t.chars().next()).is_some_and(is_word_char);
+        let left_ok = || {
+            !text
+                .get(..start)
+                .and_then(|t| t.chars().next_back())
+                .is_some_and(is_word_char)
+        };
+        let right_ok = || {
+            !text
+                .get(end..)
+                .and_then(|t| t.chars().next())
+                .is_some_and(is_word_char)
+        };
         for r in refs {
             if (r.left && !left_ok()) || (r.right && !right_ok()) {
                 continue;
@@ -227,7 +253,11 @@ fn scan(rs: &RuleSet, sc: &Scanner, norm: &Normalized, exact: Option<&str>, f: u
             let term = r.term;
             let (os, oe) = (norm.orig_start(start) as u32, norm.orig_end(end) as u32);
             if let Some(h) = s.hits.get_mut(f) {
-                h.push(RawHit { start: os, end: oe, term });
+                h.push(RawHit {
+                    start: os,
+                    end: oe,
+                    term,
+                });
             }
             if let Some(w) = s.bits.get_mut(f * words + term as usize / 64) {
                 *w |= 1 << (term % 64);
@@ -280,6 +310,10 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     }
     s.seen.sort_unstable();
     s.seen.dedup();
+    for h in &mut s.hits {
+        h.sort_unstable_by_key(|h| (h.term, h.start, h.end));
+        h.dedup();
+    }
     s.cands.extend_from_slice(&rs.always);
     for &t in &s.seen {
         s.cands
@@ -328,10 +362,19 @@ fn atom_hit(rs: &RuleSet, a: u32, st: &State) -> bool {
     let Some(atom) = rs.atoms.get(a as usize) else {
         return false;
     };
-    Field::ALL
-        .iter()
-        .filter(|f| atom.fields & f.bit() != 0)
-        .any(|f| atom.terms.iter().any(|&t| st.has(f.index(), t)))
+    let in_fields = |t: u32| {
+        Field::ALL
+            .iter()
+            .any(|f| atom.fields & f.bit() != 0 && st.has(f.index(), t))
+    };
+    if atom.terms.len() > 4 * st.s.seen.len() {
+        // Big term set, few hit terms: walk the hit terms instead.
+        st.s.seen
+            .iter()
+            .any(|&t| atom.terms.binary_search(&t).is_ok() && in_fields(t))
+    } else {
+        atom.terms.iter().any(|&t| in_fields(t))
+    }
 }
 
 fn eval(rs: &RuleSet, node: &Node, st: &mut State) -> bool {
@@ -340,45 +383,54 @@ fn eval(rs: &RuleSet, node: &Node, st: &mut State) -> bool {
         Node::Not(x) => !eval(rs, x, st),
         Node::And(v) => v.iter().all(|x| eval(rs, x, st)),
         Node::Or(v) => v.iter().any(|x| eval(rs, x, st)),
-        Node::Near { a, b, n } => near(rs, a, b, *n, st),
+        Node::Near { ta, tb, n, .. } => near(ta, tb, *n, st),
     }
 }
 
-/// Append to `out` the hits in field `f` of any of `atoms` (original byte spans).
-fn spans(rs: &RuleSet, atoms: &[u32], f: Field, st: &State, out: &mut Vec<RawHit>) {
+/// Append to `out` the hits in field `f` of the terms of `tm` scoped to `f`.
+fn spans(tm: &[(u32, u8)], f: Field, st: &State, out: &mut Vec<RawHit>) {
     let Some(hits) = st.s.hits.get(f.index()) else {
         return;
     };
-    let in_field = |a: &&Atom| a.fields & f.bit() != 0;
-    if !atoms
-        .iter()
-        .filter_map(|&a| rs.atoms.get(a as usize))
-        .any(|a| in_field(&a))
-    {
-        return;
+    let bit = f.bit();
+    // Hits are sorted by term: one lookup per distinct term.
+    let mut i = 0;
+    while let Some(h) = hits.get(i) {
+        let n = hits
+            .get(i..)
+            .map_or(0, |r| r.partition_point(|x| x.term == h.term));
+        let wanted = tm
+            .binary_search_by_key(&h.term, |x| x.0)
+            .is_ok_and(|k| tm.get(k).is_some_and(|x| x.1 & bit != 0));
+        if wanted {
+            out.extend_from_slice(hits.get(i..i + n).unwrap_or_default());
+        }
+        i += n.max(1);
     }
-    out.extend(hits.iter().filter(|h| {
-        atoms
-            .iter()
-            .filter_map(|&a| rs.atoms.get(a as usize))
-            .filter(in_field)
-            .any(|a| a.terms.binary_search(&h.term).is_ok())
-    }));
 }
 
-fn near(rs: &RuleSet, a: &[u32], b: &[u32], n: u32, st: &mut State) -> bool {
-    if !a.iter().any(|&x| atom_hit(rs, x, st)) || !b.iter().any(|&x| atom_hit(rs, x, st)) {
+/// Does any term of `tm` hit in one of its fields?
+fn any_hit(tm: &[(u32, u8)], st: &State) -> bool {
+    tm.iter().any(|&(t, m)| {
+        Field::ALL
+            .iter()
+            .any(|f| m & f.bit() != 0 && st.has(f.index(), t))
+    })
+}
+
+fn near(ta: &[(u32, u8)], tb: &[(u32, u8)], n: u32, st: &mut State) -> bool {
+    if !any_hit(ta, st) || !any_hit(tb, st) {
         return false;
     }
     let (mut ha, mut hb) = (Vec::new(), Vec::new());
     for f in Field::ALL {
         ha.clear();
         hb.clear();
-        spans(rs, a, f, st, &mut ha);
+        spans(ta, f, st, &mut ha);
         if ha.is_empty() {
             continue;
         }
-        spans(rs, b, f, st, &mut hb);
+        spans(tb, f, st, &mut hb);
         if hb.is_empty() {
             continue;
         }
@@ -417,7 +469,7 @@ fn collect(rs: &RuleSet, rule: &CRule, st: &State) -> (f64, Vec<Hit>) {
     let mut buf = Vec::new();
     for f in Field::ALL {
         buf.clear();
-        spans(rs, &rule.pos_atoms, f, st, &mut buf);
+        spans(&rule.pos_terms, f, st, &mut buf);
         raw.extend(buf.iter().map(|&h| (f, h)));
     }
     raw.sort_unstable();

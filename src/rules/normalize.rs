@@ -86,7 +86,11 @@ pub(crate) fn normalize(src: &str, fold_case: bool) -> String {
 /// case fold into `fold`. This is the one definition of both forms, used for
 /// patterns and documents alike. Returns true when both texts share the same
 /// byte offsets (always, unless lowercasing changed some char's length).
-pub(crate) fn normalize_both(src: &str, exact: &mut Normalized, fold: Option<&mut Normalized>) -> bool {
+pub(crate) fn normalize_both(
+    src: &str,
+    exact: &mut Normalized,
+    fold: Option<&mut Normalized>,
+) -> bool {
     normalize_into(src, false, exact);
     if let Some(fold) = fold
         && !fold_from(exact, fold)
@@ -183,8 +187,12 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
             w.linear(fold_han(c), pos); // both sides are 3-byte BMP chars
         } else if (0xAC00..=0xD7A3).contains(&cp)
             || ((0x3040..=0x30FF).contains(&cp) && !(0x3099..=0x309C).contains(&cp))
+            || matches!(
+                cp,
+                0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0xFFFD
+            )
         {
-            w.linear(c, pos);
+            w.linear(c, pos); // no decomposition, no case
         } else {
             w.slow(c, pos, fold_case);
         }

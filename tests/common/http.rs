@@ -419,10 +419,10 @@ fn not_modified(req: &Request, etag: &str, last_modified: u64) -> bool {
             .map(str::trim)
             .any(|t| t == "*" || (!t.is_empty() && t.trim_start_matches("W/") == ours));
     }
-    if let Some(ims) = req.header("if-modified-since") {
-        if let Some(t) = parse_http_date(ims) {
-            return last_modified <= t;
-        }
+    if let Some(ims) = req.header("if-modified-since")
+        && let Some(t) = parse_http_date(ims)
+    {
+        return last_modified <= t;
     }
     false
 }

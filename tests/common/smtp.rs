@@ -243,10 +243,10 @@ impl Handler for MailHandler {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
-        if let SmtpMode::RejectRecipient(bad) = &lock(&self.shared).mode {
-            if bare(bad).eq_ignore_ascii_case(&bare(to)) {
-                return NO_MAILBOX;
-            }
+        if let SmtpMode::RejectRecipient(bad) = &lock(&self.shared).mode
+            && bare(bad).eq_ignore_ascii_case(&bare(to))
+        {
+            return NO_MAILBOX;
         }
         OK
     }
