@@ -172,14 +172,23 @@ impl Service {
     pub async fn feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
         let specs = self.config.feeds.clone();
         let states = self.store.call(move |s| s.register_feeds(&specs)).await?;
-        let by_url: HashMap<String, FeedState> =
+        Ok(self.pair(states))
+    }
+
+    /// The configured feeds with their current poll state (feeds must be registered).
+    pub async fn feed_states(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+        let states = self.store.call(|s| s.feed_states()).await?;
+        Ok(self.pair(states))
+    }
+
+    fn pair(&self, states: Vec<FeedState>) -> Vec<(FeedSpec, FeedState)> {
+        let mut by_url: HashMap<String, FeedState> =
             states.into_iter().map(|s| (s.url.clone(), s)).collect();
-        Ok(self
-            .config
+        self.config
             .feeds
             .iter()
-            .filter_map(|f| by_url.get(&f.id_url()).map(|s| (f.clone(), s.clone())))
-            .collect())
+            .filter_map(|f| by_url.remove(&f.id_url()).map(|s| (f.clone(), s)))
+            .collect()
     }
 
     /// Polls the given feeds concurrently and waits for all of them.
@@ -274,10 +283,11 @@ pub async fn run_daemon(
     let in_flight: Arc<std::sync::Mutex<HashSet<String>>> = Default::default();
     let mut tasks: JoinSet<PollSummary> = JoinSet::new();
     let mut cycle = RunSummary::default();
+    svc.feeds().await?;
     tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
     loop {
         let now = clock.now().timestamp();
-        let feeds = svc.feeds().await?;
+        let feeds = svc.feed_states().await?;
         cycle.feeds = feeds.len();
         let due: Vec<_> = pollable(feeds, now, true)
             .into_iter()
@@ -336,7 +346,8 @@ pub async fn run_daemon(
                 _ = hup.recv() => {
                     match Config::load(&source) {
                         Ok(c) => match svc.reconfigure(c) {
-                            Ok(()) => tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), "configuration reloaded"),
+                            Ok(()) if svc.feeds().await.is_ok() => tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), "configuration reloaded"),
+                            Ok(()) => tracing::error!("configuration reloaded but feeds could not be registered"),
                             Err(e) => tracing::error!(error = %e, "new configuration not applied; keeping the old one"),
                         },
                         Err(e) => tracing::error!(error = %e, "invalid configuration; keeping the old one"),

@@ -9,7 +9,11 @@ fn demo_writes_a_digest_with_relevant_stories_only() {
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/demo.toml");
     let demo = demo.to_str().unwrap();
     let out = env.run("", &["--config", demo, "run", "--once", "--digest-now"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let emls = env.emls("chipwatch-state/demo-outbox");
     assert_eq!(emls.len(), 1, "one digest file expected");
     let body = decoded(&emls[0]);
@@ -17,12 +21,30 @@ fn demo_writes_a_digest_with_relevant_stories_only() {
     for wanted in ["Entity List", "H20", "ASML", "METI"] {
         assert!(text.contains(wanted), "digest lacks {wanted}: {text}");
     }
-    assert!(text.contains('镓') || text.contains("稀土"), "the GB2312 sample must come through decoded: {text}");
-    for unwanted in ["potato", "Blue-chip", "CSV", "rice export", "crude oil", "Laptop makers"] {
-        assert!(!text.contains(unwanted), "digest must not contain {unwanted:?}: {text}");
+    assert!(
+        text.contains('镓') || text.contains("稀土"),
+        "the GB2312 sample must come through decoded: {text}"
+    );
+    for unwanted in [
+        "potato",
+        "Blue-chip",
+        "CSV",
+        "rice export",
+        "crude oil",
+        "Laptop makers",
+    ] {
+        assert!(
+            !text.contains(unwanted),
+            "digest must not contain {unwanted:?}: {text}"
+        );
     }
     // The story carried by two sample feeds is shown once.
-    assert_eq!(text.matches("* Commerce adds 14 Chinese chip firms to the Entity List").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("* Commerce adds 14 Chinese chip firms to the Entity List")
+            .count(),
+        1,
+        "{text}"
+    );
     // Second run: nothing new, no second file.
     let out = env.run("", &["--config", demo, "run", "--once", "--digest-now"]);
     assert!(out.status.success());

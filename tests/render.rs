@@ -11,11 +11,20 @@ fn cx() -> RenderContext {
     RenderContext {
         profile: "daily".into(),
         from: "chipwatch <cw@example.org>".into(),
-        recipients: Recipients { to: vec!["analyst@example.org".into()], cc: vec![], bcc: vec!["hidden@example.org".into()] },
+        recipients: Recipients {
+            to: vec!["analyst@example.org".into()],
+            cc: vec![],
+            bcc: vec!["hidden@example.org".into()],
+        },
         subject_template: "chipwatch {profile}: {stories} stories ({date})".into(),
         tz: chrono_tz::Asia::Shanghai,
         now: chrono::Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
-        unhealthy: vec![("METI releases".into(), "https://www.meti.go.jp/feed.xml".into(), Some(1_795_000_000), "HTTP 503".into())],
+        unhealthy: vec![(
+            "METI releases".into(),
+            "https://www.meti.go.jp/feed.xml".into(),
+            Some(1_795_000_000),
+            "HTTP 503".into(),
+        )],
         rule_pack_version: Some("2026.11.1".into()),
         config_path: "/etc/chipwatch/chipwatch.toml".into(),
         host: "example.org".into(),
@@ -25,7 +34,12 @@ fn cx() -> RenderContext {
 
 fn hit(term: &str, field: &str, text: &str) -> StoredHit {
     let start = text.find(term).unwrap_or(0);
-    StoredHit { term: term.into(), field: field.into(), start, end: start + term.len() }
+    StoredHit {
+        term: term.into(),
+        field: field.into(),
+        start,
+        end: start + term.len(),
+    }
 }
 
 fn item(id: i64, rule: &str, score: f64, title: &str, summary: &str, terms: &[&str]) -> DigestItem {
@@ -56,17 +70,46 @@ fn item(id: i64, rule: &str, score: f64, title: &str, summary: &str, terms: &[&s
 }
 
 fn fixed_items() -> Vec<DigestItem> {
-    let mut a = item(1, "entity-list", 6.0, "Commerce adds 14 Chinese chip firms to the Entity List", "The Bureau of Industry and Security said the additions target firms supplying advanced chips to military end users; a licence will be required.", &["Entity List", "chip", "licence"]);
-    a.also = vec![("SCMP Tech".into(), Some("https://scmp.example/a".into())), ("Reuters".into(), Some("https://reuters.example/b?x=1&y=2".into()))];
+    let mut a = item(
+        1,
+        "entity-list",
+        6.0,
+        "Commerce adds 14 Chinese chip firms to the Entity List",
+        "The Bureau of Industry and Security said the additions target firms supplying advanced chips to military end users; a licence will be required.",
+        &["Entity List", "chip", "licence"],
+    );
+    a.also = vec![
+        ("SCMP Tech".into(), Some("https://scmp.example/a".into())),
+        (
+            "Reuters".into(),
+            Some("https://reuters.example/b?x=1&y=2".into()),
+        ),
+    ];
     a.rules.push("us-export-controls".into());
-    let b = item(2, "china-countermeasures", 5.0, "中国宣布对镓锗相关物项实施出口管制", "商务部和海关总署发布公告，对镓、锗相关物项实施出口管制，自8月1日起正式实施。", &["出口管制", "镓"]);
-    let mut c = item(3, "entity-list", 2.0, "<script>alert(1)</script> Entity List \"update\"\r\nBcc: victim@example.org", "Summary with <b>tags</b> & entities about the Entity List.", &["Entity List"]);
+    let b = item(
+        2,
+        "china-countermeasures",
+        5.0,
+        "中国宣布对镓锗相关物项实施出口管制",
+        "商务部和海关总署发布公告，对镓、锗相关物项实施出口管制，自8月1日起正式实施。",
+        &["出口管制", "镓"],
+    );
+    let mut c = item(
+        3,
+        "entity-list",
+        2.0,
+        "<script>alert(1)</script> Entity List \"update\"\r\nBcc: victim@example.org",
+        "Summary with <b>tags</b> & entities about the Entity List.",
+        &["Entity List"],
+    );
     c.link = Some("javascript:alert(1)".into());
     vec![a, b, c]
 }
 
 fn snapshot(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     assert!(path.exists() || !ci, "snapshot {name} missing (CI=true)");
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() || !path.exists() {
@@ -74,14 +117,32 @@ fn snapshot(name: &str, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&path).unwrap();
-    assert!(expected == actual, "snapshot {name} differs; run with UPDATE_SNAPSHOTS=1 to accept.\n--- expected\n{expected}\n--- actual\n{actual}");
+    assert!(
+        expected == actual,
+        "snapshot {name} differs; run with UPDATE_SNAPSHOTS=1 to accept.\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
 }
 
 /// Checks a rendered HTML part: balanced tags, no scripts or external resources, inline styles only.
 fn check_html(html: &str) {
-    assert!(html.len() < 102_000, "HTML part of {} bytes would be clipped by Gmail", html.len());
+    assert!(
+        html.len() < 102_000,
+        "HTML part of {} bytes would be clipped by Gmail",
+        html.len()
+    );
     let lower = html.to_ascii_lowercase();
-    for bad in ["<script", "<img", "<link", "<iframe", "<object", "<style", "url(", "javascript:", " src=", "@import"] {
+    for bad in [
+        "<script",
+        "<img",
+        "<link",
+        "<iframe",
+        "<object",
+        "<style",
+        "url(",
+        "javascript:",
+        " src=",
+        "@import",
+    ] {
         assert!(!lower.contains(bad), "HTML contains {bad:?}");
     }
     let void = ["meta", "br", "hr", "img", "input", "link", "wbr"];
@@ -96,13 +157,22 @@ fn check_html(html: &str) {
             continue;
         }
         let closing = tag.starts_with('/');
-        let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_lowercase();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
         assert!(!name.is_empty(), "bad tag <{tag}>");
         if void.contains(&name.as_str()) || tag.ends_with('/') {
             continue;
         }
         if closing {
-            assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "mismatched </{name}>");
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "mismatched </{name}>"
+            );
         } else {
             stack.push(name);
         }
@@ -115,8 +185,15 @@ fn parts(message: &[u8]) -> (String, String, String) {
     let head = raw.split("\r\n\r\n").next().unwrap_or("").to_string();
     let body = decoded(&raw);
     let html_at = body.find("<!DOCTYPE html>").expect("html part");
-    let html_end = body[html_at..].find("</html>").map(|e| html_at + e + 7).expect("html end");
-    (head, body[..html_at].to_string(), body[html_at..html_end].to_string())
+    let html_end = body[html_at..]
+        .find("</html>")
+        .map(|e| html_at + e + 7)
+        .expect("html end");
+    (
+        head,
+        body[..html_at].to_string(),
+        body[html_at..html_end].to_string(),
+    )
 }
 
 #[test]
@@ -127,14 +204,30 @@ fn fixed_digest_snapshot_and_checks() {
     assert_eq!(p.story_ids, vec![1, 3, 2]);
     let (head, text, html) = parts(&p.message);
     check_html(&html);
-    assert!(head.contains("Subject: chipwatch daily: 3 stories (2026-11-28)"), "{head}");
-    assert!(head.contains("Auto-Submitted: auto-generated") && head.contains("List-Id:") && head.contains("Message-ID: <chipwatch.daily."));
+    assert!(
+        head.contains("Subject: chipwatch daily: 3 stories (2026-11-28)"),
+        "{head}"
+    );
+    assert!(
+        head.contains("Auto-Submitted: auto-generated")
+            && head.contains("List-Id:")
+            && head.contains("Message-ID: <chipwatch.daily.")
+    );
     assert!(head.contains("multipart/alternative"));
-    assert!(!head.contains("Bcc") && !head.contains("victim"), "feed text or bcc must never reach the headers: {head}");
+    assert!(
+        !head.contains("Bcc") && !head.contains("victim"),
+        "feed text or bcc must never reach the headers: {head}"
+    );
     assert!(!html.contains("<b>tags</b>") && html.contains("&lt;b&gt;tags&lt;/b&gt;"));
     assert!(html.contains("<mark") && text.contains("«Entity List»"));
-    assert!(text.contains("Also reported by:") && html.contains("https://reuters.example/b?x=1&amp;y=2"));
-    assert!(text.contains("Feeds with problems") && text.contains("rule pack 2026.11.1"), "{text}");
+    assert!(
+        text.contains("Also reported by:")
+            && html.contains("https://reuters.example/b?x=1&amp;y=2")
+    );
+    assert!(
+        text.contains("Feeds with problems") && text.contains("rule pack 2026.11.1"),
+        "{text}"
+    );
     snapshot("digest.txt", &text.replace("\r\n", "\n"));
     snapshot("digest.html", &html);
 }
@@ -142,15 +235,34 @@ fn fixed_digest_snapshot_and_checks() {
 #[test]
 fn large_digests_split_into_parts_under_the_clip_limit() {
     let long = "The Bureau of Industry and Security said export controls ".repeat(20);
-    let items: Vec<DigestItem> = (0..600).map(|i| item(i, if i % 2 == 0 { "a" } else { "b" }, (i % 7) as f64, &format!("Story {i} about export controls"), &long, &["export controls"])).collect();
+    let items: Vec<DigestItem> = (0..600)
+        .map(|i| {
+            item(
+                i,
+                if i % 2 == 0 { "a" } else { "b" },
+                (i % 7) as f64,
+                &format!("Story {i} about export controls"),
+                &long,
+                &["export controls"],
+            )
+        })
+        .collect();
     let rendered = render(&items, &cx());
     assert!(rendered.len() > 2, "600 stories should need several parts");
     let mut all: Vec<i64> = rendered.iter().flat_map(|p| p.story_ids.clone()).collect();
     all.sort();
-    assert_eq!(all, (0..600).collect::<Vec<_>>(), "every story in exactly one part");
+    assert_eq!(
+        all,
+        (0..600).collect::<Vec<_>>(),
+        "every story in exactly one part"
+    );
     let n = rendered.len();
     for (k, p) in rendered.iter().enumerate() {
-        assert!(p.subject.ends_with(&format!("({}/{n})", k + 1)), "{}", p.subject);
+        assert!(
+            p.subject.ends_with(&format!("({}/{n})", k + 1)),
+            "{}",
+            p.subject
+        );
         let (_, text, html) = parts(&p.message);
         check_html(&html);
         assert!(text.contains("* Story "));
@@ -165,6 +277,12 @@ fn a_10kb_title_cannot_break_layout() {
     let rendered = render(&[item(9, "r", 1.0, &title, "x", &["Entity List"])], &cx());
     let (head, text, html) = parts(&rendered[0].message);
     check_html(&html);
-    assert!(head.lines().all(|l| l.len() < 1000), "header lines stay short");
-    assert!(text.lines().all(|l| l.chars().count() < 400), "text lines stay bounded");
+    assert!(
+        head.lines().all(|l| l.len() < 1000),
+        "header lines stay short"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() < 400),
+        "text lines stay bounded"
+    );
 }

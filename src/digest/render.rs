@@ -77,7 +77,10 @@ fn safe_href(link: &Option<String>) -> Option<String> {
 
 fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
     match ts.and_then(|t| Utc.timestamp_opt(t, 0).single()) {
-        Some(d) => d.with_timezone(tz).format("%Y-%m-%d %H:%M UTC%:z").to_string(),
+        Some(d) => d
+            .with_timezone(tz)
+            .format("%Y-%m-%d %H:%M UTC%:z")
+            .to_string(),
         None => "undated".into(),
     }
 }
@@ -246,8 +249,12 @@ fn fmt_score(s: f64) -> String {
 /// Display width of a character in a terminal (CJK and full-width forms take two columns).
 fn width(c: char) -> usize {
     let u = c as u32;
-    if (0x1100..=0x115F).contains(&u) || (0x2E80..=0xA4CF).contains(&u) || (0xAC00..=0xD7A3).contains(&u)
-        || (0xF900..=0xFAFF).contains(&u) || (0xFE30..=0xFE4F).contains(&u) || (0xFF00..=0xFF60).contains(&u)
+    if (0x1100..=0x115F).contains(&u)
+        || (0x2E80..=0xA4CF).contains(&u)
+        || (0xAC00..=0xD7A3).contains(&u)
+        || (0xF900..=0xFAFF).contains(&u)
+        || (0xFE30..=0xFE4F).contains(&u)
+        || (0xFF00..=0xFF60).contains(&u)
         || (0xFFE0..=0xFFE6).contains(&u)
     {
         2
@@ -650,8 +657,14 @@ mod tests {
     fn wraps_latin_at_spaces_and_cjk_anywhere() {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         let zh = wrap("美国商务部工业与安全局宣布将多家中国企业列入实体清单", 20);
-        assert!(zh.iter().all(|l| l.chars().map(width).sum::<usize>() <= 20), "{zh:?}");
-        assert_eq!(zh.concat(), "美国商务部工业与安全局宣布将多家中国企业列入实体清单");
+        assert!(
+            zh.iter().all(|l| l.chars().map(width).sum::<usize>() <= 20),
+            "{zh:?}"
+        );
+        assert_eq!(
+            zh.concat(),
+            "美国商务部工业与安全局宣布将多家中国企业列入实体清单"
+        );
         assert_eq!(one_line("a\r\nBcc: x@y", 100), "a Bcc: x@y");
         assert_eq!(one_line(&"x".repeat(500), 10).chars().count(), 11);
         assert_eq!(esc("<b>\"&'"), "&lt;b&gt;&quot;&amp;&#39;");

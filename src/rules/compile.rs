@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::normalize::{is_word_char, normalize};
+use super::normalize::normalize;
 use super::parser::{Ast, parse};
+use super::script::is_word_char;
 use super::{Field, RuleDef, RuleError, TermSets, Warning};
 
 /// Field mask of unscoped atoms: title + summary + content.

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::Origin;
-use super::normalize::is_cjk;
+use super::script::is_cjk;
 
 /// An invalid rule: names the rule, where its query sits and the bad column.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,10 @@ pub mod eval;
 mod highlight;
 mod lexer;
 mod lint;
+mod logic;
 mod normalize;
 mod parser;
+mod script;
 mod t2s;
 #[cfg(test)]
 mod tests;

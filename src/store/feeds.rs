@@ -58,36 +58,29 @@ impl Store {
             }
         }
         tx.commit()?;
-        let mut out = Vec::with_capacity(feeds.len());
-        for f in feeds {
-            if let Some(s) = self.feed_state(&f.id_url())? {
-                out.push(s);
-            }
-        }
-        Ok(out)
+        let wanted: std::collections::HashSet<String> =
+            feeds.iter().map(FeedSpec::id_url).collect();
+        Ok(self
+            .feed_states()?
+            .into_iter()
+            .filter(|s| wanted.contains(&s.url))
+            .collect())
+    }
+
+    /// Poll states of all feeds (one query; the daemon calls this every loop).
+    pub fn feed_states(&self) -> Result<Vec<FeedState>> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {STATE_COLS} FROM feeds"))?;
+        let rows = st.query_map([], state_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at FROM feeds WHERE url = ?1",
-        )?;
-        Ok(st
-            .query_row([url], |r| {
-                Ok(FeedState {
-                    id: r.get(0)?,
-                    url: r.get(1)?,
-                    redirect_url: r.get(2)?,
-                    etag: r.get(3)?,
-                    last_modified: r.get(4)?,
-                    error_count: r.get(5)?,
-                    next_check_at: r.get(6)?,
-                    retry_after_until: r.get(7)?,
-                    gone: r.get::<_, i64>(8)? != 0,
-                    polled: r.get::<_, i64>(9)? != 0,
-                    first_error_at: r.get(10)?,
-                })
-            })
-            .optional()?)
+        let mut st = self
+            .conn
+            .prepare_cached(&format!("SELECT {STATE_COLS} FROM feeds WHERE url = ?1"))?;
+        Ok(st.query_row([url], state_row).optional()?)
     }
 
     /// All feeds for `feeds status`, failing ones first.
@@ -147,4 +140,22 @@ impl Store {
     pub fn next_check_due(&self) -> Result<Option<i64>> {
         Ok(self.conn.query_row("SELECT MIN(MAX(next_check_at, COALESCE(retry_after_until, 0))) FROM feeds WHERE gone = 0", [], |r| r.get(0))?)
     }
+}
+
+const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at";
+
+fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
+    Ok(FeedState {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        redirect_url: r.get(2)?,
+        etag: r.get(3)?,
+        last_modified: r.get(4)?,
+        error_count: r.get(5)?,
+        next_check_at: r.get(6)?,
+        retry_after_until: r.get(7)?,
+        gone: r.get::<_, i64>(8)? != 0,
+        polled: r.get::<_, i64>(9)? != 0,
+        first_error_at: r.get(10)?,
+    })
 }
