@@ -123,3 +123,138 @@ fn failing_feeds_are_recorded_and_do_not_stop_others() {
     );
     assert_eq!(n(&s, "http_304"), 1, "{s}");
 }
+
+#[test]
+fn slow_truncated_endless_bombs_and_redirects() {
+    use crate::common::http::Behaviour;
+    let server = FeedServer::start();
+    for p in ["/trickle", "/cut", "/endless", "/bomb"] {
+        server.set_feed(p, GOOD, "application/rss+xml");
+    }
+    server.set_behaviour("/trickle", Behaviour::Trickle { bytes_per_sec: 20 });
+    server.set_behaviour("/cut", Behaviour::CloseMidBody);
+    server.set_behaviour("/endless", Behaviour::Endless);
+    server.set_behaviour(
+        "/bomb",
+        Behaviour::GzipBomb {
+            decoded_bytes: 50_000_000,
+        },
+    );
+    server.set_behaviour(
+        "/loop-a",
+        Behaviour::RedirectTo {
+            status: 302,
+            location: "/loop-b".into(),
+        },
+    );
+    server.set_behaviour(
+        "/loop-b",
+        Behaviour::RedirectTo {
+            status: 302,
+            location: "/loop-a".into(),
+        },
+    );
+    server.set_feed(
+        "/new-home.rss",
+        GOOD.replace("https://ok.example/1", "https://ok.example/moved"),
+        "application/rss+xml",
+    );
+    server.set_behaviour(
+        "/old-home.rss",
+        Behaviour::RedirectTo {
+            status: 301,
+            location: "/new-home.rss".into(),
+        },
+    );
+    server.set_feed(
+        "/temp-target.rss",
+        GOOD.replace("https://ok.example/1", "https://ok.example/temp"),
+        "application/rss+xml",
+    );
+    server.set_behaviour(
+        "/temp.rss",
+        Behaviour::RedirectTo {
+            status: 302,
+            location: "/temp-target.rss".into(),
+        },
+    );
+    let env = Env::new();
+    let mut c = String::from(
+        "[feeds]\nbackfill = \"all\"\n[http]\nmax_body = \"1MiB\"\ntimeout = \"2s\"\nper_host_concurrency = 8\n",
+    );
+    for p in [
+        "/trickle",
+        "/cut",
+        "/endless",
+        "/bomb",
+        "/loop-a",
+        "/old-home.rss",
+        "/temp.rss",
+    ] {
+        c.push_str(&format!("[[feed]]\nurl = \"{}\"\n", server.url(p)));
+    }
+    env.write("c.toml", &c);
+    let started = std::time::Instant::now();
+    let s = env.once("c.toml", &[]);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "limits must stop slow and endless bodies"
+    );
+    assert_eq!((n(&s, "http_200"), n(&s, "errors")), (2, 5), "{s}");
+    let out = env.run("c.toml", &["feeds", "status", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    let rows = rows.as_array().expect("array");
+    let row = |p: &str| {
+        rows.iter()
+            .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(p)))
+            .unwrap_or_else(|| panic!("no row {p}"))
+    };
+    assert!(
+        row("/trickle")["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("timed out")),
+        "{}",
+        row("/trickle")
+    );
+    assert!(
+        row("/endless")["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("limit")),
+        "{}",
+        row("/endless")
+    );
+    assert!(
+        row("/bomb")["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("limit")),
+        "{}",
+        row("/bomb")
+    );
+    assert!(
+        row("/loop-a")["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("redirect loop")),
+        "{}",
+        row("/loop-a")
+    );
+    assert!(row("/cut")["error_count"].as_i64() == Some(1));
+    // 301 is remembered (and polled at the new address next time); 302 is not.
+    assert!(
+        row("/old-home.rss")["redirect_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/new-home.rss"))
+    );
+    assert!(row("/temp.rss")["redirect_url"].is_null());
+    env.once("c.toml", &[]);
+    assert_eq!(
+        server.hits("/old-home.rss").other,
+        1,
+        "after a 301 the old address is not requested again"
+    );
+    assert_eq!(server.hits("/new-home.rss").not_modified, 1);
+    assert_eq!(
+        server.hits("/temp.rss").other,
+        2,
+        "a 302 is followed each time from the configured URL"
+    );
+}
