@@ -171,13 +171,11 @@ fn build(
         })
         .collect();
     // A link given to several distinct items (e.g. the site's homepage) identifies nothing.
-    let mut by_link: HashMap<&str, HashSet<(&Option<String>, &str)>> = HashMap::new();
+    // Items with the same link and the same title are one story listed twice, not distinct.
+    let mut by_link: HashMap<&str, HashSet<&str>> = HashMap::new();
     for p in &pre {
         if let Some(c) = &p.canonical {
-            by_link
-                .entry(c.as_str())
-                .or_default()
-                .insert((&p.guid, p.title.as_str()));
+            by_link.entry(c.as_str()).or_default().insert(p.title.as_str());
         }
     }
     let shared: HashSet<String> = by_link

@@ -18,6 +18,8 @@ mod script;
 mod t2s;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prop;
 
 use std::collections::BTreeMap;
 

@@ -1,11 +1,9 @@
 //! Table and property tests of the whole engine (query × text → expectation).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use proptest::prelude::*;
-
 use super::*;
 
-fn sets() -> TermSets {
+pub(super) fn sets() -> TermSets {
     let mut s = TermSets::new();
     let chips = [
         "semiconductor*",
@@ -44,7 +42,7 @@ fn sets() -> TermSets {
     s
 }
 
-fn def(name: &str, query: &str) -> RuleDef {
+pub(super) fn def(name: &str, query: &str) -> RuleDef {
     RuleDef {
         name: name.into(),
         query: query.into(),
@@ -61,7 +59,7 @@ fn def(name: &str, query: &str) -> RuleDef {
     }
 }
 
-fn doc<'a>(title: &'a str, summary: &'a str) -> Doc<'a> {
+pub(super) fn doc<'a>(title: &'a str, summary: &'a str) -> Doc<'a> {
     Doc {
         title,
         summary,
@@ -72,7 +70,7 @@ fn doc<'a>(title: &'a str, summary: &'a str) -> Doc<'a> {
     }
 }
 
-fn compile_one(query: &str) -> RuleSet {
+pub(super) fn compile_one(query: &str) -> RuleSet {
     match RuleSet::compile(&[def("r", query)], &sets()) {
         Ok((rs, _)) => rs,
         Err(e) => panic!("{query}: {}", e[0]),
@@ -358,56 +356,4 @@ fn shared_terms_and_counts() {
     assert_eq!(got, vec![0, 1, 2]);
     fn is_send_sync<T: Send + Sync>() {}
     is_send_sync::<RuleSet>();
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
-
-    #[test]
-    fn parser_never_panics(q in "\\PC{0,40}") {
-        let _ = RuleSet::compile(&[def("p", &q)], &sets());
-    }
-
-    #[test]
-    fn query_language_never_panics(
-        q in proptest::collection::vec(
-            prop_oneof![
-                Just("("), Just(")"), Just("AND"), Just("OR"), Just("NOT"), Just("-"), Just("NEAR"),
-                Just("NEAR/2"), Just("title:"), Just("feed:"), Just("link:"), Just("=BIS"), Just("\""),
-                Just("@chips"), Just("export*"), Just("chip"), Just("芯片"), Just(" "), Just("=")
-            ],
-            0..16,
-        ).prop_map(|v| v.join(" ")),
-        text in "\\PC{0,60}",
-    ) {
-        if let Ok((rs, _)) = RuleSet::compile(&[def("p", &q)], &sets()) {
-            let d = Doc { title: &text, summary: &text, content: "x", link: &text, feed_name: Some(&text), feed_tags: &[] };
-            for m in rs.match_doc(&d) {
-                for h in m.hits {
-                    prop_assert!(h.start <= h.end && h.end <= text.len().max(2 * text.len() + 1));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn evaluator_never_panics_and_spans_are_valid(text in "\\PC{0,80}") {
-        let rs = compile_one("@chips OR @controls OR e OR \"a b\" OR (x NEAR/2 y) OR title:=A");
-        let d = doc(&text, &text);
-        for m in rs.match_doc(&d) {
-            for h in m.hits {
-                prop_assert!(text.get(h.start..h.end).is_some(), "bad span {:?} in {:?}", h, text);
-            }
-        }
-    }
-
-    #[test]
-    fn single_word_found_in_any_case(w in "[a-z]{1,8}", pre in "[a-z ]{0,10}", post in "[ .,]{1,3}") {
-        let rs = compile_one(&w);
-        let title = format!("{pre} {}{post}", w.to_uppercase());
-        let m = rs.match_doc(&doc(&title, ""));
-        prop_assert_eq!(m.len(), 1);
-        let h = &m[0].hits[0];
-        prop_assert_eq!(title[h.start..h.end].to_lowercase(), w);
-    }
 }
