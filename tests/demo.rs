@@ -50,3 +50,18 @@ fn demo_writes_a_digest_with_relevant_stories_only() {
     assert!(out.status.success());
     assert_eq!(env.emls("chipwatch-state/demo-outbox").len(), 1);
 }
+
+#[test]
+fn demo_works_with_a_relative_config_path() {
+    let state = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("STATE_DIRECTORY", state.path())
+        .env("RUST_LOG", "warn")
+        .args(["run", "--once", "--json", "--config", "config/demo.toml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s["http_200"].as_i64(), s["errors"].as_i64()), (Some(4), Some(0)), "{s}");
+}

@@ -154,7 +154,10 @@ pub fn load_from_str(
                 }
                 FeedSource::Url(url)
             }
-            (None, Some(p)) => FeedSource::Path(files.resolve(p.get_ref())),
+            (None, Some(p)) => {
+                let path = files.resolve(p.get_ref());
+                FeedSource::Path(std::path::absolute(&path).unwrap_or(path))
+            }
             (Some(u), Some(_)) => {
                 return Err(cx.err(u, "a [[feed]] takes either url or path, not both"));
             }
