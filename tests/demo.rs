@@ -61,7 +61,15 @@ fn demo_works_with_a_relative_config_path() {
         .args(["run", "--once", "--json", "--config", "config/demo.toml"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((s["http_200"].as_i64(), s["errors"].as_i64()), (Some(4), Some(0)), "{s}");
+    assert_eq!(
+        (s["http_200"].as_i64(), s["errors"].as_i64()),
+        (Some(4), Some(0)),
+        "{s}"
+    );
 }

@@ -10,4 +10,5 @@ mod demo;
 mod e2e;
 mod faults;
 mod render;
+mod rule_pack;
 mod util;

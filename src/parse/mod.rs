@@ -175,7 +175,10 @@ fn build(
     let mut by_link: HashMap<&str, HashSet<&str>> = HashMap::new();
     for p in &pre {
         if let Some(c) = &p.canonical {
-            by_link.entry(c.as_str()).or_default().insert(p.title.as_str());
+            by_link
+                .entry(c.as_str())
+                .or_default()
+                .insert(p.title.as_str());
         }
     }
     let shared: HashSet<String> = by_link
