@@ -255,6 +255,13 @@ pub async fn run_once(
     let now = clock.now().timestamp();
     let todo = pollable(feeds, now, due_only);
     svc.poll_all(todo, &mut summary).await;
+    tracing::info!(
+        polled = summary.polled,
+        entries_new = summary.entries_new,
+        matches_new = summary.matches_new,
+        ms = started.elapsed().as_millis() as u64,
+        "poll cycle done"
+    );
     let d = digest::run_due(&svc.digests, digest_now).await;
     for e in &d.errors {
         tracing::warn!(error = %e, "digest problem");

@@ -144,3 +144,73 @@ pub fn why_line(item: &DigestItem) -> String {
     s.push_str(&format!("; score {score}"));
     s
 }
+
+/// Keeps only a window of `limit` bytes of a long summary/content around its first hit (with
+/// the hit spans moved along), so a digest of many stories stays small in memory. The excerpt
+/// shown later is taken from this window.
+pub fn trim_item(item: &mut DigestItem, limit: usize) {
+    for field in ["summary", "content"] {
+        let text = if field == "summary" {
+            &mut item.summary
+        } else {
+            &mut item.content
+        };
+        if text.len() <= limit {
+            continue;
+        }
+        let first = item
+            .hits
+            .iter()
+            .filter(|h| h.field == field)
+            .map(|h| h.start)
+            .min()
+            .unwrap_or(0);
+        let ws = floor_boundary(text, first.saturating_sub(limit / 4));
+        let we = floor_boundary(text, ws + limit);
+        let lead = if ws > 0 { "…" } else { "" };
+        let trimmed = format!("{lead}{}", &text[ws..we]);
+        *text = trimmed;
+        item.hits
+            .retain(|h| h.field != field || (h.start >= ws && h.end <= we));
+        for h in item.hits.iter_mut().filter(|h| h.field == field) {
+            h.start = h.start - ws + lead.len();
+            h.end = h.end - ws + lead.len();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_keeps_hits_aligned() {
+        let summary = format!("{}export controls{}", "a ".repeat(3000), " b".repeat(3000));
+        let start = summary.find("export").unwrap();
+        let mut item = DigestItem {
+            story_id: 1,
+            rule: "r".into(),
+            rules: vec!["r".into()],
+            score: 1.0,
+            hits: vec![StoredHit {
+                term: "export controls".into(),
+                field: "summary".into(),
+                start,
+                end: start + 15,
+            }],
+            title: "t".into(),
+            link: None,
+            feed_name: "f".into(),
+            feed_tags: vec![],
+            published: None,
+            summary,
+            content: "中".repeat(2000),
+            also: vec![],
+        };
+        trim_item(&mut item, 1000);
+        assert!(item.summary.len() <= 1003 && item.content.len() <= 1000);
+        let h = &item.hits[0];
+        assert_eq!(&item.summary[h.start..h.end], "export controls");
+        assert!(excerpt(&item, 100).text.contains("«export controls»"));
+    }
+}

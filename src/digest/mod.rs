@@ -96,11 +96,9 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
     ctx.store
         .call(move |s| {
             cx.unhealthy = s.unhealthy_feeds()?;
-            s.claim_digest(&filter, now.timestamp(), next_due, |items| {
-                if items.is_empty() && !send_empty {
-                    Vec::new()
-                } else {
-                    render::render(items, &cx)
+            s.claim_digest(&filter, now.timestamp(), next_due, |items, sink| {
+                if !items.is_empty() || send_empty {
+                    render::render_each(items, &cx, sink);
                 }
             })
         })

@@ -305,95 +305,84 @@ fn wrap(s: &str, columns: usize) -> Vec<String> {
 
 /// Renders the digest for `items` into one or more messages.
 pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
+    let mut out = Vec::new();
+    render_each(items, cx, &mut |p| out.push(p));
+    out
+}
+
+/// Renders the digest part by part, handing each finished message to `sink`, so a digest of
+/// tens of thousands of stories never sits in memory at once: a first pass measures each
+/// story's HTML to plan the parts, a second renders one part at a time.
+pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMut(RenderedPart)) {
     let groups = grouped(items);
-    let mut ordered: Vec<(&DigestItem, String)> = Vec::new();
-    for (rule, stories) in &groups {
-        for s in stories {
-            ordered.push((s, rule.clone()));
-        }
-    }
+    let ordered: Vec<&DigestItem> = groups
+        .iter()
+        .flat_map(|(_, stories)| stories.iter().copied())
+        .collect();
     let total = ordered.len();
     let shown = cx.max_stories.unwrap_or(usize::MAX).min(total);
     let mut more: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, r) in &ordered[shown..] {
-        *more.entry(r.clone()).or_default() += 1;
+    for i in &ordered[shown..] {
+        *more.entry(i.rule.clone()).or_default() += 1;
     }
-    let blocks: Vec<Block> = ordered[..shown]
-        .iter()
-        .map(|(i, _)| story_block(i, cx))
-        .collect();
-    // Split into parts by HTML size.
-    let mut parts: Vec<Vec<Block>> = vec![Vec::new()];
-    let mut size = 0;
-    for b in blocks {
-        if size + b.html.len() > PART_BUDGET && parts.last().is_some_and(|p| !p.is_empty()) {
-            parts.push(Vec::new());
+    // Plan: split into parts by HTML size.
+    let mut bounds: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (k, i) in ordered[..shown].iter().enumerate() {
+        let len = story_block(i, cx).html.len();
+        if size + len > PART_BUDGET && k > start {
+            bounds.push(start..k);
+            start = k;
             size = 0;
         }
-        size += b.html.len();
-        if let Some(p) = parts.last_mut() {
-            p.push(b);
-        }
+        size += len;
     }
-    let n = parts.len();
+    bounds.push(start..shown);
+    let n = bounds.len();
     let rules_count = groups.len();
     let none = BTreeMap::new();
-    parts
-        .into_iter()
-        .enumerate()
-        .map(|(k, blocks)| {
-            let claimed: Vec<i64> = if k + 1 == n {
-                // The last part also claims the stories left out by max_stories.
-                blocks
-                    .iter()
-                    .map(|b| b.story_id)
-                    .chain(ordered[shown..].iter().map(|(i, _)| i.story_id))
-                    .collect()
-            } else {
-                blocks.iter().map(|b| b.story_id).collect()
-            };
-            let part_label = if n > 1 {
-                format!(" ({}/{n})", k + 1)
-            } else {
-                String::new()
-            };
-            let subject = one_line(&subject(cx, total, rules_count), 200) + &part_label;
-            let html = page_html(
-                cx,
-                &blocks,
-                total,
-                rules_count,
-                &part_label,
-                if k + 1 == n { &more } else { &none },
-            );
-            let text = page_text(
-                cx,
-                &blocks,
-                total,
-                rules_count,
-                &part_label,
-                if k + 1 == n { &more } else { &none },
-            );
-            let first = claimed.first().copied().unwrap_or(0);
-            let message_id = format!(
-                "<chipwatch.{}.{}.{}.{}of{}@{}>",
-                slug(&cx.profile),
-                cx.now.timestamp(),
-                first,
-                k + 1,
-                n,
-                cx.host
-            );
-            let message = build_message(cx, &subject, &message_id, text, html);
-            RenderedPart {
-                story_ids: claimed,
-                subject,
-                message_id,
-                recipients: cx.recipients.clone(),
-                message,
-            }
-        })
-        .collect()
+    for (k, range) in bounds.into_iter().enumerate() {
+        let last = k + 1 == n;
+        let blocks: Vec<Block> = ordered[range].iter().map(|i| story_block(i, cx)).collect();
+        // The last part also claims the stories left out by max_stories.
+        let tail = if last {
+            &ordered[shown..]
+        } else {
+            &ordered[..0]
+        };
+        let claimed: Vec<i64> = blocks
+            .iter()
+            .map(|b| b.story_id)
+            .chain(tail.iter().map(|i| i.story_id))
+            .collect();
+        let part_label = if n > 1 {
+            format!(" ({}/{n})", k + 1)
+        } else {
+            String::new()
+        };
+        let subject = one_line(&subject(cx, total, rules_count), 200) + &part_label;
+        let more = if last { &more } else { &none };
+        let html = page_html(cx, &blocks, total, rules_count, &part_label, more);
+        let text = page_text(cx, &blocks, total, rules_count, &part_label, more);
+        let first = claimed.first().copied().unwrap_or(0);
+        let message_id = format!(
+            "<chipwatch.{}.{}.{}.{}of{}@{}>",
+            slug(&cx.profile),
+            cx.now.timestamp(),
+            first,
+            k + 1,
+            n,
+            cx.host
+        );
+        let message = build_message(cx, &subject, &message_id, text, html);
+        sink(RenderedPart {
+            story_ids: claimed,
+            subject,
+            message_id,
+            recipients: cx.recipients.clone(),
+            message,
+        });
+    }
 }
 
 fn slug(s: &str) -> String {

@@ -4,8 +4,7 @@
 
 use super::entries::{CommitStats, PollRecord};
 use super::{Result, Store, StoreError};
-use std::sync::mpsc;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 type Call = Box<dyn FnOnce(&mut Store) + Send>;
 
@@ -22,11 +21,14 @@ pub struct StoreHandle {
 
 /// Most poll records written in one transaction.
 const BATCH: usize = 256;
+/// Jobs waiting for the store thread. A full queue makes pollers wait (backpressure), so
+/// parsed feeds never pile up in memory faster than SQLite can write them.
+const QUEUE: usize = 128;
 
 impl StoreHandle {
     /// Moves `store` onto its own thread. The thread ends when every handle is dropped.
     pub fn spawn(store: Store) -> (StoreHandle, std::thread::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let (tx, rx) = mpsc::channel::<Job>(QUEUE);
         let join = std::thread::Builder::new()
             .name("chipwatch-store".into())
             .spawn(move || run(store, rx))
@@ -43,6 +45,7 @@ impl StoreHandle {
         let (tx, rx) = oneshot::channel();
         self.tx
             .send(Job::Commit(Box::new(rec), tx))
+            .await
             .map_err(|_| StoreError::Gone)?;
         rx.await.map_err(|_| StoreError::Gone)?
     }
@@ -57,19 +60,22 @@ impl StoreHandle {
         let job: Call = Box::new(move |s| {
             let _ = tx.send(f(s));
         });
-        self.tx.send(Job::Call(job)).map_err(|_| StoreError::Gone)?;
+        self.tx
+            .send(Job::Call(job))
+            .await
+            .map_err(|_| StoreError::Gone)?;
         rx.await.map_err(|_| StoreError::Gone)?
     }
 }
 
-fn run(mut store: Store, rx: mpsc::Receiver<Job>) {
+fn run(mut store: Store, mut rx: mpsc::Receiver<Job>) {
     let mut held: Option<Job> = None;
     loop {
         let job = match held.take() {
             Some(j) => j,
-            None => match rx.recv() {
-                Ok(j) => j,
-                Err(_) => return,
+            None => match rx.blocking_recv() {
+                Some(j) => j,
+                None => return,
             },
         };
         match job {

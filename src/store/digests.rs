@@ -65,37 +65,29 @@ impl Store {
         render: F,
     ) -> Result<Vec<i64>>
     where
-        F: FnOnce(&[DigestItem]) -> Vec<RenderedPart>,
+        F: FnOnce(&[DigestItem], &mut dyn FnMut(RenderedPart)),
     {
         let tx = self.conn.transaction()?;
         let items = candidates(&tx, f)?;
-        let parts = render(&items);
-        let n = parts.len() as i64;
         let mut ids = Vec::new();
-        for (i, p) in parts.iter().enumerate() {
-            tx.prepare_cached(
-                "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                f.profile,
-                i as i64 + 1,
-                n,
-                p.message_id,
-                now,
-                serde_json::to_string(&p.recipients)?,
-                p.subject,
-                p.story_ids.len() as i64,
-                p.message
-            ])?;
-            let id = tx.last_insert_rowid();
-            let mut claim = tx.prepare_cached(
-                "INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
-            )?;
-            for s in &p.story_ids {
-                claim.execute(params![f.profile, s, id])?;
+        let mut failure: Option<super::StoreError> = None;
+        render(&items, &mut |p| {
+            if failure.is_none() {
+                match insert_part(&tx, f, now, &p) {
+                    Ok(id) => ids.push(id),
+                    Err(e) => failure = Some(e),
+                }
             }
-            ids.push(id);
+        });
+        drop(items);
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if let Some(first) = ids.first() {
+            tx.prepare_cached(
+                "UPDATE digests SET parts = ?1 WHERE id >= ?2 AND profile = ?3 AND created_at = ?4",
+            )?
+            .execute(params![ids.len() as i64, first, f.profile, now])?;
         }
         set_due(&tx, &f.profile, Some(now), next_due)?;
         tx.commit()?;
@@ -214,6 +206,35 @@ impl Store {
     }
 }
 
+/// Stores one rendered part as a pending digest and claims its stories for the profile.
+fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) -> Result<i64> {
+    let part: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2")?
+        .query_row(params![f.profile, now], |r| r.get(0))?;
+    tx.prepare_cached(
+        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message)
+         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        f.profile,
+        part + 1,
+        p.message_id,
+        now,
+        serde_json::to_string(&p.recipients)?,
+        p.subject,
+        p.story_ids.len() as i64,
+        p.message
+    ])?;
+    let id = tx.last_insert_rowid();
+    let mut claim = tx.prepare_cached(
+        "INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for s in &p.story_ids {
+        claim.execute(params![f.profile, s, id])?;
+    }
+    Ok(id)
+}
+
 fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO profiles (name, last_digest_at, next_due_at) VALUES (?1, ?2, ?3)
@@ -293,7 +314,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
             None => {
                 index.insert(story_id, by_story.len());
                 let hits: Vec<StoredHit> = serde_json::from_str(&hits)?;
-                by_story.push(DigestItem {
+                let mut item = DigestItem {
                     story_id,
                     rule: rule.clone(),
                     rules: vec![rule],
@@ -307,7 +328,9 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                     summary,
                     content,
                     also: Vec::new(),
-                });
+                };
+                crate::digest::excerpt::trim_item(&mut item, 2048);
+                by_story.push(item);
             }
         }
     }

@@ -129,16 +129,14 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
                 repairs, title, r.interval_secs
             ])?;
             for ne in entries {
-                let Some(entry_id) = insert_entry(tx, r.feed_id, r.checked_at, ne)? else {
+                let Some((entry_id, story_id)) = insert_entry(tx, r.feed_id, r.checked_at, ne)?
+                else {
                     continue;
                 };
                 stats.entries_new += 1;
                 if ne.backfilled {
                     continue;
                 }
-                let story_id: i64 = tx
-                    .prepare_cached("SELECT story_id FROM entries WHERE id = ?1")?
-                    .query_row([entry_id], |x| x.get(0))?;
                 for m in &ne.matches {
                     let n = tx
                         .prepare_cached(
@@ -159,38 +157,45 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
     Ok(stats)
 }
 
-/// Inserts an entry unless (feed, key) exists; returns its new row id.
-fn insert_entry(tx: &Transaction, feed_id: i64, now: i64, ne: &NewEntry) -> Result<Option<i64>> {
+/// Inserts an entry unless (feed, key) exists; returns its new row id and its story id.
+/// (The poller already skipped known keys, so the insert almost always succeeds.)
+fn insert_entry(
+    tx: &Transaction,
+    feed_id: i64,
+    now: i64,
+    ne: &NewEntry,
+) -> Result<Option<(i64, i64)>> {
     let e = &ne.entry;
-    let exists: Option<i64> = tx
-        .prepare_cached("SELECT id FROM entries WHERE feed_id = ?1 AND key = ?2")?
-        .query_row(params![feed_id, e.key], |r| r.get(0))
-        .optional()?;
-    if exists.is_some() {
-        return Ok(None);
-    }
     let story_key = e.story_key(feed_id);
-    tx.prepare_cached("INSERT OR IGNORE INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?
-        .execute(params![story_key, now])?;
-    let story_id: i64 = tx
+    let existing: Option<i64> = tx
         .prepare_cached("SELECT id FROM stories WHERE story_key = ?1")?
-        .query_row([&story_key], |r| r.get(0))?;
-    tx.prepare_cached(
-        "INSERT INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
-        feed_id,
-        e.key,
-        story_id,
-        e.title,
-        e.link,
-        e.canonical_link,
-        e.published.map(|d| d.timestamp()),
-        now,
-        e.summary,
-        e.content,
-        ne.backfilled as i64
-    ])?;
-    Ok(Some(tx.last_insert_rowid()))
+        .query_row([&story_key], |r| r.get(0))
+        .optional()?;
+    let story_id = match existing {
+        Some(id) => id,
+        None => {
+            tx.prepare_cached("INSERT INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?
+                .execute(params![story_key, now])?;
+            tx.last_insert_rowid()
+        }
+    };
+    let n = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            feed_id,
+            e.key,
+            story_id,
+            e.title,
+            e.link,
+            e.canonical_link,
+            e.published.map(|d| d.timestamp()),
+            now,
+            e.summary,
+            e.content,
+            ne.backfilled as i64
+        ])?;
+    Ok((n == 1).then(|| (tx.last_insert_rowid(), story_id)))
 }

@@ -1,0 +1,459 @@
+//! Near-duplicate story clustering: whether two entries from different feeds report the same
+//! news, judged from their titles, summaries and publication times. Owns the matching-only
+//! text normalisation (NFKC, case and Traditional→Simplified folding, outlet boilerplate such
+//! as "UPDATE 2-" or "| Tom's Hardware", light stemming and synonyms; word tokens for Latin
+//! text, character bigrams for CJK), the per-story [`Signature`], the LSH [`band_keys`] the
+//! store indexes to find candidates, and the decision [`same_story`]. Pure: no I/O, no clock.
+//! Same-canonical-link merging lives in the store. Reports of one event in different
+//! languages share almost no tokens and are deliberately left as separate stories.
+//!
+//! Decision (constants below, tuned on the "tune" split of `tests/data/story-pairs.jsonl`
+//! and checked on its "held-out" split by `tests/cluster_eval.rs`):
+//! 1. both dated and more than [`WINDOW_SECS`] apart → different (a weekly template such as
+//!    "adds 5 firms to the Entity List" recurs days later);
+//! 2. both titles carry numbers (counts, amounts, model names like H20, months) and neither
+//!    set contains the other → different ("5 firms" vs "7 firms", "October" vs "November");
+//! 3. title similarity `t` (weighted Jaccard/containment mean; generic topic words such as
+//!    "China", "chip", "export" weigh [`GENERIC_WEIGHT`]) ≥ [`TITLE_SAME`] → same;
+//! 4. `t` ≥ [`TITLE_FLOOR`] and summary overlap ≥ [`SUMMARY_CONFIRM`] → same (rewrites that
+//!    share the facts but not the wording), otherwise different.
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// Two dated entries further apart than this are never one story.
+pub const WINDOW_SECS: i64 = 72 * 3600;
+/// Title similarity at or above which two entries are one story on the title alone.
+pub const TITLE_SAME: f64 = 0.60;
+/// Title similarity below which the summary cannot rescue a pair.
+pub const TITLE_FLOOR: f64 = 0.25;
+/// Summary overlap (estimated Jaccard of distinctive tokens) confirming a borderline title.
+pub const SUMMARY_CONFIRM: f64 = 0.20;
+/// Weight of generic topic tokens relative to distinctive ones.
+pub const GENERIC_WEIGHT: f64 = 0.5;
+/// Size of the bottom-k sketch kept of a summary.
+const SUMMARY_SKETCH: usize = 48;
+/// Most band keys per signature.
+const MAX_BAND_KEYS: usize = 8;
+
+/// What clustering knows of an entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Item<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    /// Unix seconds.
+    pub published: Option<i64>,
+}
+
+/// Compact signature stored per story.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    /// Sorted, deduplicated hashes of the title's distinctive tokens.
+    pub title: Vec<u64>,
+    /// Sorted, deduplicated hashes of the title's generic topic tokens.
+    pub generic: Vec<u64>,
+    /// Numbers, digit-bearing names and months of the title, normalised ("5", "h20", "m11").
+    pub numbers: Vec<String>,
+    /// Bottom-k sketch (k smallest hashes, sorted) of the summary's distinctive tokens.
+    pub summary: Vec<u64>,
+}
+
+/// Pairwise confusion counts for evaluating against labelled pairs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairScores {
+    pub tp: u64,
+    pub fp: u64,
+    pub fn_: u64,
+    pub tn: u64,
+}
+
+impl PairScores {
+    pub fn add(&mut self, predicted: bool, actual: bool) {
+        match (predicted, actual) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => self.tn += 1,
+        }
+    }
+    /// tp / (tp + fp); 1.0 when nothing was predicted same.
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// tp / (tp + fn); 1.0 when nothing is labelled same.
+    pub fn recall(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+}
+
+fn ratio(n: u64, d: u64) -> f64 {
+    if d == 0 { 1.0 } else { n as f64 / d as f64 }
+}
+
+pub fn signature(item: &Item) -> Signature {
+    let title = title_tokens(item.title);
+    let mut sig = Signature::default();
+    for tok in &title {
+        if is_numberish(tok) {
+            sig.numbers.push(tok.clone());
+        }
+        let h = hash(tok);
+        if is_generic(tok) { sig.generic.push(h) } else { sig.title.push(h) }
+    }
+    let mut summary: Vec<u64> = tokens(&normalise(item.summary))
+        .iter()
+        .filter(|t| !is_generic(t))
+        .map(|t| hash(t))
+        .collect();
+    for v in [&mut sig.title, &mut sig.generic, &mut summary] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    summary.truncate(SUMMARY_SKETCH);
+    sig.summary = summary;
+    sig.numbers.sort();
+    sig.numbers.dedup();
+    sig
+}
+
+/// Candidate keys: the title's tokens, distinctive ones first, each group in hash order
+/// (a bottom-k sketch), at most [`MAX_BAND_KEYS`]. Titles of up to eight tokens are fully
+/// keyed, so any two sharing a token meet; a title without tokens keys on its summary.
+pub fn band_keys(sig: &Signature) -> Vec<u64> {
+    let mut keys: Vec<u64> = sig.title.iter().chain(&sig.generic).take(MAX_BAND_KEYS).copied().collect();
+    if keys.is_empty() {
+        keys = sig.summary.iter().take(MAX_BAND_KEYS).copied().collect();
+    }
+    keys
+}
+
+/// The decision (see the module documentation).
+pub fn same_story(a: &Signature, a_published: Option<i64>, b: &Signature, b_published: Option<i64>) -> bool {
+    if let (Some(x), Some(y)) = (a_published, b_published) {
+        if x.abs_diff(y) > WINDOW_SECS.unsigned_abs() {
+            return false;
+        }
+    }
+    if numbers_conflict(&a.numbers, &b.numbers) {
+        return false;
+    }
+    let t = title_similarity(a, b);
+    if t >= TITLE_SAME {
+        return true;
+    }
+    t >= TITLE_FLOOR && summary_similarity(a, b).is_some_and(|s| s >= SUMMARY_CONFIRM)
+}
+
+/// Score in 0..=1 for explanations and tuning: title similarity, blended 70/30 with the
+/// summary overlap when both have a summary; 0 when the title numbers conflict.
+pub fn similarity(a: &Signature, b: &Signature) -> f64 {
+    if numbers_conflict(&a.numbers, &b.numbers) {
+        return 0.0;
+    }
+    let t = title_similarity(a, b);
+    match summary_similarity(a, b) {
+        Some(s) => 0.7 * t + 0.3 * s,
+        None => t,
+    }
+}
+
+/// Mean of weighted Jaccard and weighted containment (overlap / smaller title) of titles.
+pub fn title_similarity(a: &Signature, b: &Signature) -> f64 {
+    let (di, da, db) = overlap(&a.title, &b.title);
+    let (gi, ga, gb) = overlap(&a.generic, &b.generic);
+    let w = |d: usize, g: usize| d as f64 + GENERIC_WEIGHT * g as f64;
+    let (inter, wa, wb) = (w(di, gi), w(da, ga), w(db, gb));
+    let union = wa + wb - inter;
+    let smaller = wa.min(wb);
+    if union <= 0.0 || smaller <= 0.0 {
+        return 0.0;
+    }
+    (inter / union + inter / smaller) / 2.0
+}
+
+/// Estimated Jaccard of the summaries' distinctive tokens from their bottom-k sketches;
+/// `None` when either entry has no summary.
+pub fn summary_similarity(a: &Signature, b: &Signature) -> Option<f64> {
+    if a.summary.is_empty() || b.summary.is_empty() {
+        return None;
+    }
+    let k = a.summary.len().max(b.summary.len()).min(SUMMARY_SKETCH);
+    let mut union: Vec<u64> = a.summary.iter().chain(&b.summary).copied().collect();
+    union.sort_unstable();
+    union.dedup();
+    union.truncate(k);
+    let both = union
+        .iter()
+        .filter(|h| a.summary.binary_search(h).is_ok() && b.summary.binary_search(h).is_ok())
+        .count();
+    Some(both as f64 / union.len().max(1) as f64)
+}
+
+/// Both titles carry numbers and neither set contains the other.
+fn numbers_conflict(a: &[String], b: &[String]) -> bool {
+    let within = |x: &[String], y: &[String]| x.iter().all(|n| y.binary_search(n).is_ok());
+    !a.is_empty() && !b.is_empty() && !within(a, b) && !within(b, a)
+}
+
+/// (|a ∩ b|, |a|, |b|) of two sorted, deduplicated slices.
+fn overlap(a: &[u64], b: &[u64]) -> (usize, usize, usize) {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => (n, i, j) = (n + 1, i + 1, j + 1),
+        }
+    }
+    (n, a.len(), b.len())
+}
+
+/// FNV-1a with a SplitMix64 finaliser: stable across builds (signatures are stored).
+fn hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// Title tokens without outlet boilerplate ("UPDATE 2-", "Exclusive:", "- Reuters").
+fn title_tokens(title: &str) -> Vec<String> {
+    let mut text = normalise(title);
+    while let Some(cut) = SEPARATORS.iter().filter_map(|s| text.rfind(s)).max() {
+        let tail = text[cut..].trim_start_matches([' ', '-', '|', '–', '—', ':']).trim();
+        let tail = tail.strip_prefix("the ").unwrap_or(tail);
+        if !OUTLETS.contains(&tail) {
+            break;
+        }
+        text.truncate(cut);
+    }
+    let mut out = Vec::new();
+    let mut skip_number = false;
+    for tok in tokens(&text) {
+        if tok == "update" {
+            skip_number = true;
+            continue;
+        }
+        if std::mem::take(&mut skip_number) && tok.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        out.push(tok);
+    }
+    out
+}
+
+/// NFKC, lowercase, Traditional→Simplified for common characters, a few phrase folds.
+fn normalise(s: &str) -> String {
+    let mut out: String = s
+        .nfkc()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '`' | '\u{b4}' => '\'',
+            c if (c as u32) < 0x3000 => c,
+            c => TRAD_SIMP.chars().step_by(2).position(|t| t == c).and_then(|i| TRAD_SIMP.chars().nth(2 * i + 1)).unwrap_or(c),
+        })
+        .collect();
+    for (from, to) in PHRASES {
+        if out.contains(from) {
+            out = out.replace(from, to);
+        }
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
+
+/// Word tokens (stemmed, synonyms folded, stop words dropped) and CJK character bigrams.
+fn tokens(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        if is_cjk(chars[i]) {
+            while i < chars.len() && is_cjk(chars[i]) {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if run.len() == 1 {
+                out.push(run[0].to_string());
+            }
+            out.extend(run.windows(2).map(|w| w.iter().collect::<String>()));
+        } else if chars[i].is_alphanumeric() {
+            while i < chars.len() {
+                let (c, next) = (chars[i], chars.get(i + 1).copied().unwrap_or(' '));
+                let digit_sep = matches!(c, '.' | ',') && chars[i - 1].is_ascii_digit() && next.is_ascii_digit();
+                if (c.is_alphanumeric() && !is_cjk(c)) || digit_sep || (c == '\'' && next.is_alphabetic()) {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let word: String = chars[start..i].iter().filter(|c| **c != ',').collect();
+            push_word(&word, &mut out);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn push_word(word: &str, out: &mut Vec<String>) {
+    if word.starts_with(|c: char| c.is_ascii_digit()) {
+        let split = word.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(word.len());
+        let (num, unit) = word.split_at(split);
+        out.push(num.trim_end_matches('.').to_string());
+        let unit = match unit {
+            "m" | "mn" | "mln" => "million",
+            "b" | "bn" | "bln" => "billion",
+            "s" | "st" | "nd" | "rd" | "th" | "pct" => "",
+            u => u,
+        };
+        if !unit.is_empty() {
+            push_word(unit, out);
+        }
+        return;
+    }
+    let word = word.strip_suffix("'s").unwrap_or(word).replace('\'', "");
+    if STOP.contains(&word.as_str()) {
+        return;
+    }
+    let folded = SYNONYMS.iter().find(|(_, forms)| forms.split(' ').any(|f| f == word)).map(|(to, _)| (*to).to_string());
+    out.push(folded.unwrap_or_else(|| stem(&word)));
+}
+
+/// Light suffix stripping so "fine/fines/fined" and "curb/curbs/curbed" meet.
+fn stem(w: &str) -> String {
+    let mut s = w.to_string();
+    if !s.is_ascii() || s.len() <= 3 || s.bytes().any(|b| b.is_ascii_digit()) {
+        return s;
+    }
+    if s.len() > 4 && s.ends_with("ies") {
+        s.truncate(s.len() - 3);
+        s.push('y');
+    } else if s.ends_with('s') && !s.ends_with("ss") && !s.ends_with("us") && !s.ends_with("is") {
+        s.pop();
+    }
+    let cut = if s.len() > 5 && s.ends_with("ing") { 3 } else if s.len() > 4 && s.ends_with("ed") { 2 } else { 0 };
+    if cut > 0 {
+        s.truncate(s.len() - cut);
+        let b = s.as_bytes();
+        if b.len() > 2 && b[b.len() - 1] == b[b.len() - 2] && !b"aeioulsdz".contains(&b[b.len() - 1]) {
+            s.pop();
+        }
+    }
+    if s.len() > 3 && s.ends_with('e') {
+        s.pop();
+    }
+    s
+}
+
+fn is_numberish(tok: &str) -> bool {
+    tok.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn is_generic(tok: &str) -> bool {
+    GENERIC.contains(&tok)
+}
+
+const SEPARATORS: [&str; 5] = [" - ", " | ", " – ", " — ", " : "];
+
+const OUTLETS: &[&str] = &[
+    "reuters", "bloomberg", "scmp", "south china morning post", "nikkei", "nikkei asia", "register",
+    "tom's hardware", "toms hardware", "digitimes", "digitimes asia", "ee times", "eetimes", "caixin",
+    "caixin global", "36kr", "verge", "financial times", "ft", "wsj", "wall street journal", "cnbc",
+    "ap", "associated press", "yahoo finance", "路透", "路透社", "彭博", "彭博社", "财新", "财新网",
+    "36氪", "南华早报", "日经", "日经中文网", "中央社", "经济日报", "联合报",
+];
+
+const STOP: &[&str] = &[
+    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "with", "by", "at", "from", "as",
+    "is", "are", "be", "was", "were", "been", "its", "it", "that", "this", "these", "after", "over",
+    "amid", "into", "says", "said", "say", "sources", "source", "report", "reports", "reportedly",
+    "could", "would", "will", "may", "might", "can", "more", "than", "about", "has", "have", "had",
+    "new", "latest", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "exclusive", "breaking", "refile", "corrected", "correction", "analysis", "factbox", "explainer",
+    "reuters", "bloomberg", "scmp", "news", "what", "why", "how", "s", "via", "per", "also", "just",
+];
+
+/// Canonical form ← space-separated raw forms (checked before stemming).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("us", "us usa america american americans washington"),
+    ("china", "china chinese beijing prc mainland"),
+    ("chip", "chip chips semiconductor semiconductors microchip microchips"),
+    ("firm", "firm firms company companies businesses entities"),
+    ("entitylist", "entitylist blacklist blacklists blacklisted blacklisting"),
+    ("curb", "curb curbs curbed restriction restrictions restrict restricts restricted control controls limit limits"),
+    ("ban", "ban bans banned bar bars barred block blocks blocked prohibit prohibits prohibited"),
+    ("fin", "fine fines fined penalty penalties penalise penalises penalize penalizes settle settles settlement"),
+    ("dutch", "dutch netherlands hague"),
+    ("japan", "japan japanese tokyo"),
+    ("korea", "korea korean seoul"),
+    ("taiwan", "taiwan taiwanese taipei"),
+    ("bis", "bis commerce"),
+    ("licens", "license licence licenses licences licensing licensed permit permits"),
+    ("2", "two"), ("3", "three"), ("4", "four"), ("5", "five"), ("6", "six"), ("7", "seven"),
+    ("8", "eight"), ("9", "nine"), ("10", "ten"), ("11", "eleven"), ("12", "twelve"),
+    ("m1", "january jan"), ("m2", "february feb"), ("m3", "march"), ("m4", "april"), ("m6", "june"),
+    ("m7", "july"), ("m8", "august aug"), ("m9", "september sept sep"), ("m10", "october oct"),
+    ("m11", "november nov"), ("m12", "december dec"),
+];
+
+const GENERIC: &[&str] = &[
+    "us", "china", "chip", "firm", "curb", "export", "ban", "rul", "trade", "tech", "technology",
+    "ai", "licens", "sal", "global", "market", "industry", "government", "official", "美国", "中国",
+    "芯片", "出口", "管制", "半导", "导体", "限制", "企业", "公司", "禁令",
+];
+
+/// Phrase folds applied after character folding (Taiwan vs mainland terms, "U.S.").
+const PHRASES: [(&str, &str); 6] = [
+    ("u.s.", "us"), ("u.s", "us"), ("entity list", "entitylist"), ("晶片", "芯片"), ("辉达", "英伟达"),
+    ("川普", "特朗普"),
+];
+
+/// Traditional→Simplified pairs for characters common in this domain's headlines.
+const TRAD_SIMP: &str = "國国對对華华為为實实體体導导製制擴扩將将於于與与產产業业發发們们進进設设備备廠厂積积電电臺台灣湾億亿萬万關关稅税際际術术這这個个來来說说時时會会長长門门開开東东車车輝辉達达韓韩聯联經经濟济貿贸擊击報报傳传訊讯記记證证據据議议應应銷销層层級级單单項项規规則则顯显處处罰罚審审調调條条歐欧蘭兰機机構构購购買买價价額额連连續续減减動动態态週周張张務务統统總总標标準准數数憂忧嚴严厲厉緊紧縮缩營营淨净虧亏損损賣卖裝装組组織织領领權权視视選选舉举區区壓压戰战爭争論论響响頭头資资軟软網网絡络雲云場场轉转變变簽签許许類类專专屬属歸归義义衛卫獲获邊边鏈链復复鄉乡節节點点紀纪錄录龍龙齊齐廣广風风險险餘余雙双階阶測测試试驗验線线讀读書书寫写號号碼码鋼钢鐵铁礦矿護护衝冲員员職职參参範范圍围約约協协談谈語语譯译稱称聲声還还從从後后裡里麼么著着給给讓让並并幾几兩两無无過过當当問问題题輸输運运陸陆臨临啟启預预計计劃划紐纽倫伦韌韧鎖锁禮礼庫库彈弹藥药槍枪殺杀戶户獨独門门間间閘闸鬆松蘋苹";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sig(title: &str) -> Signature {
+        signature(&Item { title, summary: "", published: None })
+    }
+
+    #[test]
+    fn boilerplate_and_edits_do_not_matter() {
+        let a = sig("US adds 5 Chinese firms to Entity List");
+        let b = sig("UPDATE 2-U.S. adds five Chinese companies to entity list - Reuters");
+        assert_eq!(a, b);
+        assert!(same_story(&a, Some(0), &b, Some(3600)));
+    }
+
+    #[test]
+    fn different_counts_and_far_dates_are_different_stories() {
+        let a = sig("US adds 5 Chinese firms to Entity List");
+        let b = sig("US adds 7 Chinese firms to Entity List");
+        assert!(!same_story(&a, None, &b, None));
+        assert!(!same_story(&a, Some(0), &a, Some(WINDOW_SECS + 1)));
+    }
+
+    #[test]
+    fn traditional_and_simplified_meet() {
+        let a = sig("美國將中芯國際列入實體清單");
+        let b = sig("美国将中芯国际列入实体清单");
+        assert_eq!(a, b);
+        assert!(!band_keys(&a).is_empty() && band_keys(&a).len() <= MAX_BAND_KEYS);
+    }
+
+    #[test]
+    fn scores_are_finite() {
+        let s = PairScores::default();
+        assert!(s.precision().is_finite() && s.recall().is_finite());
+    }
+}
