@@ -128,6 +128,7 @@ impl Service {
             backfill: config.backfill,
             policy: config.poll.clone(),
             cpu: Arc::new(Semaphore::new(cores)),
+            limits: Limits::new(config.http.concurrency, config.http.per_host_concurrency),
         };
         let digests = DigestContext {
             store: handle.clone(),
@@ -138,7 +139,7 @@ impl Service {
             rule_pack_version: config.rule_pack_version.clone(),
             config_path: config.source.describe(),
         };
-        let limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
+        let limits = poll.limits.clone();
         Ok(Service {
             config,
             store: handle,
@@ -164,6 +165,7 @@ impl Service {
         self.digests.from = config.mail.from.clone();
         self.digests.rule_pack_version = config.rule_pack_version.clone();
         self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
+        self.poll.limits = self.limits.clone();
         self.config = config;
         Ok(())
     }
@@ -197,7 +199,7 @@ impl Service {
         for (spec, state) in feeds {
             let (ctx, limits) = (self.poll.clone(), self.limits.clone());
             set.spawn(async move {
-                let _permit = limits.acquire(&spec.host()).await;
+                let _slot = limits.acquire().await;
                 poll_feed(&ctx, &spec, &state).await
             });
         }
@@ -308,7 +310,7 @@ pub async fn run_daemon(
         for (spec, state) in due {
             let (ctx, limits, flight) = (svc.poll.clone(), svc.limits.clone(), in_flight.clone());
             tasks.spawn(async move {
-                let _permit = limits.acquire(&spec.host()).await;
+                let _slot = limits.acquire().await;
                 let r = poll_feed(&ctx, &spec, &state).await;
                 if let Ok(mut s) = flight.lock() {
                     s.remove(&spec.id_url());

@@ -28,6 +28,8 @@ pub struct PollContext {
     pub policy: PollPolicy,
     /// Bounds CPU-heavy parsing/matching to the number of cores.
     pub cpu: Arc<Semaphore>,
+    /// Per-host request limit (held only while the request runs).
+    pub limits: crate::scheduler::Limits,
 }
 
 /// The outcome of one poll, for summaries and metrics.
@@ -68,7 +70,7 @@ pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch>
                     .hits
                     .into_iter()
                     .map(|h| StoredHit {
-                        term: h.term,
+                        term: h.term.to_string(),
                         field: h.field.as_str().to_string(),
                         start: h.start,
                         end: h.end,
@@ -93,7 +95,9 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         last_modified: state.last_modified.clone(),
         headers: spec.headers.clone(),
     };
+    let host_permit = ctx.limits.acquire_host(&spec.host()).await;
     let outcome = ctx.fetcher.fetch(&req, now).await;
+    drop(host_permit);
     let mut summary = PollSummary::default();
     let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
     let rec = match outcome {

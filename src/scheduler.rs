@@ -57,10 +57,9 @@ pub struct Limits {
     host_limit: usize,
 }
 
-/// Permits held for the duration of one request.
+/// A held slot (global or per host); released when dropped.
 pub struct Permit {
-    _global: OwnedSemaphorePermit,
-    _host: Option<OwnedSemaphorePermit>,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Limits {
@@ -72,32 +71,32 @@ impl Limits {
         }
     }
 
-    /// Waits for a slot for `host` ("" = local file: no host limit), then a global slot.
-    pub async fn acquire(&self, host: &str) -> Option<Permit> {
-        let host_sem = if host.is_empty() {
-            None
-        } else {
-            let sem = match self.per_host.lock() {
-                Ok(mut m) => m
-                    .entry(host.to_string())
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
-                    .clone(),
-                Err(p) => p
-                    .into_inner()
-                    .entry(host.to_string())
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
-                    .clone(),
-            };
-            Some(sem)
-        };
-        let host = match host_sem {
-            Some(s) => Some(s.acquire_owned().await.ok()?),
-            None => None,
-        };
-        let global = self.global.clone().acquire_owned().await.ok()?;
+    /// One of the global slots, held for a whole poll (fetch, parse, store), so that at most
+    /// `concurrency` fetched documents are in memory at once.
+    pub async fn acquire(&self) -> Option<Permit> {
         Some(Permit {
-            _global: global,
-            _host: host,
+            _permit: self.global.clone().acquire_owned().await.ok()?,
+        })
+    }
+
+    /// A slot for one request to `host` ("" = local file: no host limit → None at once).
+    pub async fn acquire_host(&self, host: &str) -> Option<Permit> {
+        if host.is_empty() {
+            return None;
+        }
+        let sem = match self.per_host.lock() {
+            Ok(mut m) => m
+                .entry(host.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
+                .clone(),
+            Err(p) => p
+                .into_inner()
+                .entry(host.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
+                .clone(),
+        };
+        Some(Permit {
+            _permit: sem.acquire_owned().await.ok()?,
         })
     }
 }

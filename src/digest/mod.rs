@@ -4,6 +4,7 @@
 //! it. Failures stay pending with exponential backoff; permanent rejections become dead
 //! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
+pub mod cluster;
 pub mod excerpt;
 pub mod render;
 pub mod schedule;

@@ -2,7 +2,7 @@
 //! interned terms (normalised patterns), interned atoms (term list × field
 //! mask) and per-rule boolean trees over atom ids.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use super::normalize::normalize;
 use super::parser::{Ast, parse};
@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_FIELDS: u8 = 0b00111;
 #[derive(Debug, Clone)]
 pub(crate) struct TermInfo {
     /// The term as first written (`export controls`, `=BIS`, `export*`).
-    pub display: String,
+    pub display: Arc<str>,
     /// Normalised pattern (case-folded unless `exact`); empty = never matches.
     pub norm: String,
     /// Case-folded pattern (= `norm` unless `exact`): what the main automaton
@@ -146,9 +146,9 @@ impl Builder {
             None
         };
         let display = if text.contains(' ') && !exact && !prefix {
-            text.to_owned()
+            text.into()
         } else {
-            shown
+            shown.into()
         };
         let folded = if exact {
             normalize(text, true).trim().to_owned()

@@ -22,6 +22,7 @@ mod tests;
 mod tests_prop;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use error::{RuleError, Warning};
 pub use highlight::highlight_markers;
@@ -120,8 +121,9 @@ pub struct Doc<'a> {
 /// One occurrence of a term.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Hit {
-    /// The term as written, e.g. `export controls`, `=BIS`, `export*`.
-    pub term: String,
+    /// The term as written, e.g. `export controls`, `=BIS`, `export*` (shared
+    /// with the compiled rule set: cloning a hit does not copy the text).
+    pub term: Arc<str>,
     pub field: Field,
     /// Byte span in the original field text (for [`Field::Feed`]: in
     /// `feed_name` + `"\n"` + tags joined by `"\n"`).

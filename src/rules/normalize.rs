@@ -88,10 +88,21 @@ pub(crate) fn normalize_both(
     exact: &mut Normalized,
     fold: Option<&mut Normalized>,
 ) -> bool {
+    let Some(fold) = fold else {
+        normalize_into(src, false, exact);
+        return true;
+    };
+    if ascii_copy(src, false, exact) {
+        // ASCII is NFKC-stable and caseless-safe: lowercase a copy, same map.
+        fold.segs.clear();
+        fold.orig_len = exact.orig_len;
+        fold.text.clear();
+        fold.text.push_str(&exact.text);
+        fold.text.make_ascii_lowercase();
+        return true;
+    }
     normalize_into(src, false, exact);
-    if let Some(fold) = fold
-        && !fold_from(exact, fold)
-    {
+    if !fold_from(exact, fold) {
         normalize_into(src, true, fold);
         return false;
     }
@@ -129,33 +140,20 @@ fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
 }
 
 fn is_ws(b: u8) -> bool {
-    b.is_ascii_whitespace() || b == 0x0b
+    matches!(b, b' ' | 0x09..=0x0d) // ASCII whitespace and vertical tab
 }
 
 /// Normalise `src` into `out`, reusing its buffers.
 pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
+    if ascii_copy(src, fold_case, out) {
+        return;
+    }
     out.text.clear();
     out.segs.clear();
     out.orig_len = src.len();
     if src.len() >= u32::MAX as usize {
         // Absurdly large input: keep it verbatim rather than overflow the map.
         out.text.push_str(src);
-        return;
-    }
-    if ascii_clean(src) {
-        // Fast path: byte-for-byte, identity map.
-        let mut bytes = std::mem::take(&mut out.text).into_bytes();
-        bytes.extend_from_slice(src.as_bytes());
-        for b in &mut bytes {
-            if fold_case {
-                b.make_ascii_lowercase();
-            }
-            if is_ws(*b) {
-                *b = b' ';
-            }
-        }
-        // Only ASCII bytes were rewritten into ASCII bytes, so this stays UTF-8.
-        out.text = String::from_utf8(bytes).unwrap_or_default();
         return;
     }
     let mut w = Writer {
@@ -196,20 +194,34 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
     }
 }
 
-/// True when `src` is ASCII without runs of whitespace (identity map possible).
-fn ascii_clean(src: &str) -> bool {
-    let mut prev_ws = false;
-    for &b in src.as_bytes() {
-        if b >= 0x80 {
-            return false;
-        }
-        let ws = is_ws(b);
-        if ws && prev_ws {
-            return false;
-        }
-        prev_ws = ws;
+/// Fast path: when `src` is ASCII without whitespace runs, copy it into `out`
+/// (whitespace as `' '`, lowercased when `fold_case`) with the identity map.
+/// Returns false (leaving `out` for the caller to overwrite) otherwise.
+fn ascii_copy(src: &str, fold_case: bool, out: &mut Normalized) -> bool {
+    if !src.is_ascii() || src.len() >= u32::MAX as usize {
+        return false;
     }
-    true
+    let mut bytes = std::mem::take(&mut out.text).into_bytes();
+    bytes.clear();
+    let (mut prev_ws, mut run) = (false, false);
+    let case = if fold_case { 0x20 } else { 0 };
+    bytes.extend(src.bytes().map(|b| {
+        let ws = is_ws(b);
+        run |= ws & prev_ws;
+        prev_ws = ws;
+        if ws {
+            b' '
+        } else if b.is_ascii_uppercase() {
+            b | case
+        } else {
+            b
+        }
+    }));
+    // ASCII bytes were rewritten into ASCII bytes: this stays UTF-8.
+    out.text = String::from_utf8(bytes).unwrap_or_default();
+    out.segs.clear();
+    out.orig_len = src.len();
+    !run
 }
 
 struct Writer<'a> {
@@ -235,45 +247,30 @@ impl Writer<'_> {
 
     /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs.
     fn ascii_run(&mut self, src: &str, start: usize, end: usize, fold_case: bool) {
-        let bytes = src.as_bytes();
-        let mut j = start;
-        while j < end {
-            let k = bytes
-                .get(j..end)
-                .and_then(|r| r.iter().position(|&b| is_ws(b)))
-                .map_or(end, |k| j + k);
-            if k > j {
-                if !self.aligned {
-                    let norm = self.out.text.len() as u32;
-                    self.out.segs.push(Seg {
-                        norm,
-                        orig: j as u32,
-                        atomic: false,
-                    });
-                    self.aligned = true;
+        let bytes = src.as_bytes().get(start..end).unwrap_or_default();
+        for (k, &b) in bytes.iter().enumerate() {
+            let c = if is_ws(b) {
+                if self.out.text.ends_with(' ') {
+                    self.aligned = false; // dropped: the next char starts a segment
+                    continue;
                 }
-                let from = self.out.text.len();
-                self.out.text.push_str(src.get(j..k).unwrap_or_default());
-                if fold_case && let Some(new) = self.out.text.get_mut(from..) {
-                    new.make_ascii_lowercase();
-                }
-            }
-            if k >= end {
-                break;
-            }
-            let m = bytes
-                .get(k..end)
-                .and_then(|r| r.iter().position(|&b| !is_ws(b)))
-                .map_or(end, |n| k + n);
-            if self.out.text.ends_with(' ') {
-                self.aligned = false;
+                ' '
+            } else if fold_case {
+                b.to_ascii_lowercase() as char
             } else {
-                self.linear(' ', k as u32);
-                if m - k > 1 {
-                    self.aligned = false;
-                }
+                b as char
+            };
+            if !self.aligned {
+                let norm = self.out.text.len() as u32;
+                let orig = (start + k) as u32;
+                self.out.segs.push(Seg {
+                    norm,
+                    orig,
+                    atomic: false,
+                });
+                self.aligned = true;
             }
-            j = m;
+            self.out.text.push(c);
         }
     }
 

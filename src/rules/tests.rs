@@ -196,7 +196,7 @@ fn scores_and_hits() {
             } else {
                 d.summary
             };
-            (h.field, h.term.as_str(), &text[h.start..h.end])
+            (h.field, &*h.term, &text[h.start..h.end])
         })
         .collect();
     assert_eq!(
