@@ -175,16 +175,29 @@ mod tests {
 
     #[tokio::test]
     async fn per_host_limit_holds() {
-        let l = Limits::new(10, 1);
-        let a = l.acquire("a.example").await;
+        let l = Limits::new(2, 1);
+        let a = l.acquire_host("a.example").await;
         assert!(a.is_some());
-        let blocked = tokio::time::timeout(Duration::from_millis(20), l.acquire("a.example")).await;
+        let blocked =
+            tokio::time::timeout(Duration::from_millis(20), l.acquire_host("a.example")).await;
         assert!(
             blocked.is_err(),
             "second permit for the same host must wait"
         );
-        assert!(l.acquire("b.example").await.is_some());
+        assert!(l.acquire_host("b.example").await.is_some());
         drop(a);
-        assert!(l.acquire("a.example").await.is_some());
+        assert!(l.acquire_host("a.example").await.is_some());
+        assert!(
+            l.acquire_host("").await.is_none(),
+            "local files have no host limit"
+        );
+        let (g1, g2) = (l.acquire().await, l.acquire().await);
+        assert!(g1.is_some() && g2.is_some());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), l.acquire())
+                .await
+                .is_err(),
+            "global limit holds"
+        );
     }
 }

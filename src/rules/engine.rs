@@ -158,13 +158,20 @@ pub(crate) struct RawHit {
 pub(crate) struct Scratch {
     exact: Normalized,
     fold: Normalized,
+    /// Hits per field, sorted by term (then start, end).
     pub hits: [Vec<RawHit>; 5],
-    /// Token start offsets per field, computed on first `NEAR` use.
-    tokens: [Option<Vec<u32>>; 5],
+    /// Token start offsets per field, computed on first `NEAR` use (`tok_done`).
+    tokens: [Vec<u32>; 5],
+    tok_done: u8,
     /// Bitset of hit terms per field (`words` u64 per field).
     bits: Vec<u64>,
+    /// Sorted distinct hit terms, and per term its range in each field's `hits`.
     pub seen: Vec<u32>,
+    pub ranges: Vec<[(u32, u32); 5]>,
     cands: Vec<u32>,
+    /// Buffers of `NEAR` and of the hits of a matching rule.
+    pub near: (Vec<RawHit>, Vec<RawHit>, Vec<(i64, i64)>),
+    raw: Vec<(Field, RawHit)>,
 }
 
 thread_local! {
@@ -187,14 +194,41 @@ impl State<'_> {
             .is_some_and(|w| w & (1 << (term % 64)) != 0)
     }
 
+    /// The hits in field `f` of the `k`-th term of `seen`.
+    pub fn hits_of(&self, k: usize, f: usize) -> &[RawHit] {
+        let (lo, hi) = self
+            .s
+            .ranges
+            .get(k)
+            .and_then(|r| r.get(f))
+            .copied()
+            .unwrap_or_default();
+        self.s
+            .hits
+            .get(f)
+            .and_then(|h| h.get(lo as usize..hi as usize))
+            .unwrap_or_default()
+    }
+
     pub fn tokens(&mut self, f: usize) -> &[u32] {
         let text = self.texts.get(f).copied().unwrap_or_default();
-        let Some(slot) = self.s.tokens.get_mut(f) else {
+        let Some(out) = self.s.tokens.get_mut(f) else {
             return &[];
         };
-        slot.get_or_insert_with(|| {
-            let mut out = Vec::new();
+        if self.s.tok_done & (1 << f) == 0 {
+            self.s.tok_done |= 1 << f;
+            out.clear();
             let mut in_word = false;
+            if text.is_ascii() {
+                for (i, b) in text.bytes().enumerate() {
+                    let w = b.is_ascii_alphanumeric() || b == b'_';
+                    if w && !in_word {
+                        out.push(i as u32);
+                    }
+                    in_word = w;
+                }
+                return out;
+            }
             for (i, c) in text.char_indices() {
                 if is_cjk(c) && c.is_alphanumeric() {
                     out.push(i as u32);
@@ -208,8 +242,8 @@ impl State<'_> {
                     in_word = false;
                 }
             }
-            out
-        })
+        }
+        out
     }
 }
 
@@ -269,6 +303,42 @@ fn scan(
     }
 }
 
+/// Sort and dedup the hits and hit terms, and index each term's hits per field.
+fn index_hits(s: &mut Scratch) {
+    s.seen.sort_unstable();
+    s.seen.dedup();
+    s.ranges.clear();
+    s.ranges.resize(s.seen.len(), [(0, 0); 5]);
+    for (f, h) in s.hits.iter_mut().enumerate() {
+        h.sort_unstable_by_key(|h| (h.term, h.start, h.end));
+        h.dedup();
+        // Every hit term is in `seen`: one merge pass.
+        let mut p = 0;
+        for (&t, r) in s.seen.iter().zip(s.ranges.iter_mut()) {
+            let lo = p;
+            p += h.get(p..).map_or(0, |rest| rest.partition_point(|x| x.term == t));
+            if let Some(slot) = r.get_mut(f) {
+                *slot = (lo as u32, p as u32);
+            }
+        }
+    }
+}
+
+/// Does a rule restricted to feeds/tags apply to the document's feed?
+fn feed_ok(rule: &CRule, doc: &Doc, feed: &mut Option<Option<String>>) -> bool {
+    if rule.feeds.is_empty() && rule.tags.is_empty() {
+        return true;
+    }
+    let Some(feed) = feed.get_or_insert_with(|| doc.feed_name.map(str::to_lowercase)) else {
+        return false;
+    };
+    rule.feeds.iter().any(|n| n == feed)
+        || doc
+            .feed_tags
+            .iter()
+            .any(|t| rule.tags.contains(&t.to_lowercase()))
+}
+
 pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     let feed_text = match doc.feed_name {
         Some(n) if rs.fields & Field::Feed.bit() != 0 => Some(
@@ -286,7 +356,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     s.seen.clear();
     s.cands.clear();
     s.hits.iter_mut().for_each(Vec::clear);
-    s.tokens = Default::default();
+    s.tok_done = 0;
     let texts = [
         doc.title,
         doc.summary,
@@ -310,12 +380,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
         }
         (s.exact, s.fold) = (exact, fold);
     }
-    s.seen.sort_unstable();
-    s.seen.dedup();
-    for h in &mut s.hits {
-        h.sort_unstable_by_key(|h| (h.term, h.start, h.end));
-        h.dedup();
-    }
+    index_hits(&mut s);
     s.cands.extend_from_slice(&rs.always);
     for &t in &s.seen {
         s.cands
@@ -324,28 +389,18 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     s.cands.sort_unstable();
     s.cands.dedup();
     let cands = std::mem::take(&mut s.cands);
+    let mut raw = std::mem::take(&mut s.raw);
     let mut st = State { texts, s, words };
-    let feed = doc.feed_name.map(str::to_lowercase);
+    let mut feed = None;
     let mut out = Vec::new();
     for &r in &cands {
         let (Some(rule), Some(info)) = (rs.rules.get(r as usize), rs.infos.get(r as usize)) else {
             continue;
         };
-        if !rule.feeds.is_empty() || !rule.tags.is_empty() {
-            let Some(feed) = &feed else { continue };
-            let by_name = rule.feeds.iter().any(|n| n == feed);
-            let by_tag = doc
-                .feed_tags
-                .iter()
-                .any(|t| rule.tags.contains(&t.to_lowercase()));
-            if !by_name && !by_tag {
-                continue;
-            }
-        }
-        if !eval(rs, &rule.node, &mut st) {
+        if !feed_ok(rule, doc, &mut feed) || !eval(rs, &rule.node, &mut st) {
             continue;
         }
-        let (score, hits) = collect(rs, rule, &st);
+        let (score, hits) = collect(rs, rule, &st, &mut raw);
         let score = score * info.weight;
         if score >= info.min_score {
             out.push(Match {
@@ -356,6 +411,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
         }
     }
     st.s.cands = cands;
+    st.s.raw = raw;
     SCRATCH.with(|c| c.set(st.s));
     out
 }
