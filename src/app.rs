@@ -32,6 +32,8 @@ pub struct RunSummary {
     pub http_200: usize,
     pub http_304: usize,
     pub errors: usize,
+    /// Feeds not requested because their host asked us to wait (Retry-After).
+    pub deferred: usize,
     pub entries_new: usize,
     pub matches_new: usize,
     pub digests_created: usize,
@@ -44,7 +46,9 @@ pub struct RunSummary {
 impl RunSummary {
     fn add(&mut self, p: &PollSummary) {
         self.polled += 1;
-        if p.error {
+        if p.deferred {
+            self.deferred += 1;
+        } else if p.error {
             self.errors += 1;
         } else if p.not_modified {
             self.http_304 += 1;
@@ -128,7 +132,8 @@ impl Service {
             backfill: config.backfill,
             policy: config.poll.clone(),
             cpu: Arc::new(Semaphore::new(cores)),
-            limits: Limits::new(config.http.concurrency, config.http.per_host_concurrency),
+            limits: Limits::new(config.http.concurrency, config.http.per_host_concurrency)
+                .with_host_gap(config.http.per_host_interval),
         };
         let digests = DigestContext {
             store: handle.clone(),
@@ -164,7 +169,8 @@ impl Service {
         self.digests.profiles = config.digests.clone();
         self.digests.from = config.mail.from.clone();
         self.digests.rule_pack_version = config.rule_pack_version.clone();
-        self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency);
+        self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency)
+            .with_host_gap(config.http.per_host_interval);
         self.poll.limits = self.limits.clone();
         self.config = config;
         Ok(())
@@ -225,11 +231,18 @@ impl Service {
 }
 
 /// Feeds that may be polled now: not gone, not under Retry-After, and (if `due_only`) due.
+/// A Retry-After stored on a feed also holds the other feeds of its host (`limits`).
 pub fn pollable(
     feeds: Vec<(FeedSpec, FeedState)>,
     now: i64,
     due_only: bool,
+    limits: &Limits,
 ) -> Vec<(FeedSpec, FeedState)> {
+    for (spec, st) in &feeds {
+        if let Some(t) = st.retry_after_until.filter(|t| *t > now && !st.gone) {
+            limits.block_host(&spec.host(), t);
+        }
+    }
     feeds
         .into_iter()
         .filter(|(_, s)| {
@@ -255,7 +268,7 @@ pub async fn run_once(
         ..Default::default()
     };
     let now = clock.now().timestamp();
-    let todo = pollable(feeds, now, due_only);
+    let todo = pollable(feeds, now, due_only, &svc.limits);
     svc.poll_all(todo, &mut summary).await;
     tracing::info!(
         polled = summary.polled,
@@ -298,7 +311,7 @@ pub async fn run_daemon(
         let now = clock.now().timestamp();
         let feeds = svc.feed_states().await?;
         cycle.feeds = feeds.len();
-        let due: Vec<_> = pollable(feeds, now, true)
+        let due: Vec<_> = pollable(feeds, now, true, &svc.limits)
             .into_iter()
             .filter(|(f, _)| {
                 in_flight

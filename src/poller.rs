@@ -39,6 +39,8 @@ pub struct PollSummary {
     pub modified: bool,
     pub not_modified: bool,
     pub error: bool,
+    /// Not requested: the host is under a Retry-After.
+    pub deferred: bool,
     pub entries_new: usize,
     pub matches_new: usize,
 }
@@ -89,15 +91,58 @@ fn secs(d: Duration) -> i64 {
 pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
     let now = ctx.clock.now();
     let url = state.redirect_url.clone().unwrap_or_else(|| spec.id_url());
-    let req = FetchRequest {
+    let mut req = FetchRequest {
         url: url.clone(),
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
         headers: spec.headers.clone(),
     };
-    let host_permit = ctx.limits.acquire_host(&spec.host()).await;
-    let outcome = ctx.fetcher.fetch(&req, now).await;
-    drop(host_permit);
+    let mut discovered: Option<String> = None;
+    let host = spec.host();
+    if let Some(until) = ctx.limits.blocked_until(&host, now.timestamp()) {
+        // Another feed on this host got a Retry-After: wait with it, without counting an error.
+        tracing::debug!(feed = %url, until, "host asked us to wait (Retry-After); deferred");
+        let rec = PollRecord {
+            feed_id: state.id,
+            checked_at: now.timestamp(),
+            status: None,
+            etag: None,
+            last_modified: None,
+            redirect_url: None,
+            next_check_at: until,
+            interval_secs: None,
+            outcome: PollOutcome::Deferred,
+        };
+        if let Err(e) = ctx.store.commit(rec).await {
+            tracing::error!(feed = %url, error = %e, "cannot record poll");
+        }
+        return PollSummary {
+            deferred: true,
+            ..Default::default()
+        };
+    }
+    let mut outcome = fetch_limited(ctx, &req, &host, now).await;
+    // Feed discovery: an HTML page that announces a feed is replaced by that feed.
+    if let FetchOutcome::Modified(f) = &outcome
+        && crate::parse::looks_like_html(&f.body)
+    {
+        let base = url::Url::parse(&f.final_url).ok();
+        let links = crate::parse::discover::discover_feed_links(
+            &String::from_utf8_lossy(&f.body),
+            base.as_ref(),
+        );
+        if let Some(link) = links.into_iter().next() {
+            tracing::info!(feed = %url, discovered = %link, "the address is an HTML page; using the feed it announces");
+            req = FetchRequest {
+                url: link.clone(),
+                etag: None,
+                last_modified: None,
+                headers: spec.headers.clone(),
+            };
+            outcome = fetch_limited(ctx, &req, &spec.host(), now).await;
+            discovered = Some(link);
+        }
+    }
     let mut summary = PollSummary::default();
     let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
     let rec = match outcome {
@@ -129,7 +174,10 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 outcome: PollOutcome::NotModified,
             }
         }
-        FetchOutcome::Modified(f) => {
+        FetchOutcome::Modified(mut f) => {
+            if f.permanent_redirect.is_none() {
+                f.permanent_redirect = discovered.clone();
+            }
             summary.status = Some(f.status);
             log_redirect(&url, &f.permanent_redirect);
             let known = if state.polled {
@@ -249,6 +297,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         } => {
             let wait = retry_after.unwrap_or_else(|| backoff(&ctx.policy, state.error_count + 1));
             let until = now.timestamp() + secs(wait.min(ctx.policy.max_interval * 7));
+            ctx.limits.block_host(&host, until);
             let msg = format!(
                 "HTTP {status}: rate limited, retry after {}s",
                 until - now.timestamp()
@@ -337,6 +386,17 @@ fn failed(
             gone,
         },
     }
+}
+
+/// One request under the per-host limit.
+async fn fetch_limited(
+    ctx: &PollContext,
+    req: &FetchRequest,
+    host: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> FetchOutcome {
+    let _host_permit = ctx.limits.acquire_host(host).await;
+    ctx.fetcher.fetch(req, now).await
 }
 
 fn log_redirect(url: &str, to: &Option<String>) {

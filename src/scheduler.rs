@@ -55,6 +55,11 @@ pub struct Limits {
     global: Arc<Semaphore>,
     per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     host_limit: usize,
+    /// Optional minimum gap between request starts to one host (a per-host rate).
+    host_gap: Option<Duration>,
+    last_start: Arc<Mutex<HashMap<String, tokio::time::Instant>>>,
+    /// Hosts that answered 429/503 with Retry-After: no request before this Unix time.
+    blocked: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 /// A held slot (global or per host); released when dropped.
@@ -68,7 +73,37 @@ impl Limits {
             global: Arc::new(Semaphore::new(global.max(1))),
             per_host: Arc::new(Mutex::new(HashMap::new())),
             host_limit: per_host.max(1),
+            host_gap: None,
+            last_start: Default::default(),
+            blocked: Default::default(),
         }
+    }
+
+    /// Adds a per-host request rate: at most one request start per `gap`.
+    pub fn with_host_gap(mut self, gap: Option<Duration>) -> Limits {
+        self.host_gap = gap.filter(|g| !g.is_zero());
+        self
+    }
+
+    /// Remembers that `host` asked us to wait until `until` (Unix seconds).
+    pub fn block_host(&self, host: &str, until: i64) {
+        if host.is_empty() {
+            return;
+        }
+        if let Ok(mut m) = self.blocked.lock() {
+            let e = m.entry(host.to_string()).or_insert(until);
+            *e = (*e).max(until);
+        }
+    }
+
+    /// When `host` is under a Retry-After that has not passed at `now`, its end.
+    pub fn blocked_until(&self, host: &str, now: i64) -> Option<i64> {
+        self.blocked
+            .lock()
+            .ok()?
+            .get(host)
+            .copied()
+            .filter(|t| *t > now)
     }
 
     /// One of the global slots, held for a whole poll (fetch, parse, store), so that at most
@@ -95,9 +130,22 @@ impl Limits {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.host_limit)))
                 .clone(),
         };
-        Some(Permit {
+        let permit = Permit {
             _permit: sem.acquire_owned().await.ok()?,
-        })
+        };
+        if let Some(gap) = self.host_gap {
+            let wait_until = match self.last_start.lock() {
+                Ok(mut m) => {
+                    let now = tokio::time::Instant::now();
+                    let next = m.get(host).map(|t| (*t + gap).max(now)).unwrap_or(now);
+                    m.insert(host.to_string(), next);
+                    next
+                }
+                Err(_) => tokio::time::Instant::now(),
+            };
+            tokio::time::sleep_until(wait_until).await;
+        }
+        Some(permit)
     }
 }
 
@@ -198,6 +246,29 @@ mod tests {
                 .await
                 .is_err(),
             "global limit holds"
+        );
+        l.block_host("a.example", 100);
+        assert_eq!(l.blocked_until("a.example", 50), Some(100));
+        assert_eq!(l.blocked_until("a.example", 100), None);
+        assert_eq!(l.blocked_until("b.example", 50), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn per_host_rate_spaces_requests() {
+        let l = Limits::new(8, 8).with_host_gap(Some(Duration::from_secs(2)));
+        let t0 = tokio::time::Instant::now();
+        for _ in 0..3 {
+            drop(l.acquire_host("a.example").await);
+        }
+        assert!(
+            t0.elapsed() >= Duration::from_secs(4),
+            "three starts need two gaps"
+        );
+        let t1 = tokio::time::Instant::now();
+        drop(l.acquire_host("b.example").await);
+        assert!(
+            t1.elapsed() < Duration::from_millis(10),
+            "other hosts are not slowed"
         );
     }
 }

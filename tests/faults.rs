@@ -44,10 +44,14 @@ fn failing_feeds_are_recorded_and_do_not_stop_others() {
         "/empty.xml",
         "/huge.xml",
         "/gone",
-        "/limited",
     ] {
         c.push_str(&format!("[[feed]]\nurl = \"{}\"\n", server.url(p)));
     }
+    // Retry-After holds a whole host, so the rate-limited feed lives on another host name.
+    c.push_str(&format!(
+        "[[feed]]\nurl = \"http://localhost:{}/limited\"\n",
+        server.addr().port()
+    ));
     c.push_str(&format!(
         "[[feed]]\nurl = \"http://127.0.0.1:{closed}/refused.rss\"\n"
     ));
@@ -257,4 +261,65 @@ fn slow_truncated_endless_bombs_and_redirects() {
         2,
         "a 302 is followed each time from the configured URL"
     );
+}
+
+#[test]
+fn html_page_announcing_a_feed_is_followed_and_retry_after_holds_the_host() {
+    let server = FeedServer::start();
+    server.set_feed(
+        "/news/",
+        r#"<!DOCTYPE html><html><head><title>News</title><link rel="alternate" type="application/rss+xml" href="/news/feed.xml"></head><body>hi</body></html>"#,
+        "text/html",
+    );
+    server.set_feed("/news/feed.xml", GOOD, "application/rss+xml");
+    server.set_raw("/busy-a", 429, &[("Retry-After", "600")], "");
+    server.set_feed(
+        "/busy-b",
+        GOOD.replace("ok.example/1", "ok.example/b"),
+        "application/rss+xml",
+    );
+    let env = Env::new();
+    let port = server.addr().port();
+    let c = format!(
+        "[feeds]\nbackfill = \"all\"\n[http]\nper_host_concurrency = 1\n[[feed]]\nurl = \"{}\"\n[[feed]]\nurl = \"http://localhost:{port}/busy-a\"\n",
+        server.url("/news/")
+    );
+    env.write("c.toml", &c);
+    let s = env.once("c.toml", &[]);
+    assert_eq!((n(&s, "http_200"), n(&s, "entries_new")), (1, 1), "{s}");
+    let out = env.run("c.toml", &["feeds", "status", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let news = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with("/news/")))
+        .unwrap();
+    assert!(
+        news["redirect_url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/news/feed.xml")),
+        "{news}"
+    );
+    // Second pass: the discovered feed is polled directly (304), the page is not fetched again.
+    env.once("c.toml", &[]);
+    assert_eq!(server.hits("/news/").ok, 1);
+    assert_eq!(server.hits("/news/feed.xml").not_modified, 1);
+    // A feed added on the rate-limited host waits for the Retry-After (deferred, not an error).
+    env.write(
+        "c.toml",
+        &format!("{c}[[feed]]\nurl = \"http://localhost:{port}/busy-b\"\n"),
+    );
+    let s = env.once("c.toml", &[]);
+    assert_eq!(
+        server.hits("/busy-a").other,
+        1,
+        "no second request during Retry-After"
+    );
+    assert_eq!(
+        server.hits("/busy-b"),
+        Default::default(),
+        "same host: deferred"
+    );
+    assert_eq!(n(&s, "deferred"), 1, "{s}");
 }

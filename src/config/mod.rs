@@ -89,6 +89,8 @@ pub struct PollPolicy {
 pub struct HttpConfig {
     pub concurrency: usize,
     pub per_host_concurrency: usize,
+    /// Optional per-host request rate: at least this long between request starts.
+    pub per_host_interval: Option<Duration>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub user_agent: String,

@@ -68,6 +68,7 @@ fn yes() -> bool {
 pub struct RawHttp {
     pub concurrency: Option<usize>,
     pub per_host_concurrency: Option<usize>,
+    pub per_host_interval: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub connect_timeout: Option<Spanned<String>>,
     pub user_agent: Option<String>,

@@ -224,6 +224,10 @@ pub fn load_from_str(
     let http = HttpConfig {
         concurrency: rh.concurrency.unwrap_or(64).max(1),
         per_host_concurrency: rh.per_host_concurrency.unwrap_or(2).max(1),
+        per_host_interval: match &rh.per_host_interval {
+            Some(v) => Some(parse_duration(v.get_ref()).map_err(|m| cx.err(v, m))?),
+            None => None,
+        },
         timeout: cx.duration(&rh.timeout, Duration::from_secs(30))?,
         connect_timeout: cx.duration(&rh.connect_timeout, Duration::from_secs(10))?,
         user_agent: rh.user_agent.unwrap_or_else(|| {

@@ -4,6 +4,7 @@
 //! (see [`dates`]) and plain text (see [`text`]). Pure: called by the poller and `feeds inspect`.
 
 pub mod dates;
+pub mod discover;
 pub mod encoding;
 pub mod link;
 pub mod repair;
@@ -38,7 +39,8 @@ pub struct ParseOptions<'a> {
     pub default_offset: Option<i32>,
 }
 
-fn looks_like_html(b: &[u8]) -> bool {
+/// Whether a document is an HTML page rather than a feed (judged from its start).
+pub fn looks_like_html(b: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&b[..b.len().min(1024)]).to_ascii_lowercase();
     let head = head.trim_start();
     (head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<html"))
@@ -93,7 +95,11 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         }
     }
     let feed = result.map_err(ParseError::Invalid)?;
-    Ok(build(feed, prepared.encoding, repairs, opts))
+    let mut parsed = build(feed, prepared.encoding, repairs, opts);
+    if parsed.ttl.is_none() {
+        parsed.ttl = discover::syndication_hint(&doc);
+    }
+    Ok(parsed)
 }
 
 fn format_name(t: &feed_rs::model::FeedType) -> &'static str {

@@ -20,6 +20,8 @@ pub struct NewEntry {
 #[derive(Debug, Clone)]
 pub enum PollOutcome {
     NotModified,
+    /// Not requested (the host asked us to wait); only the next check moves.
+    Deferred,
     Modified {
         entries: Vec<NewEntry>,
         format: String,
@@ -89,6 +91,12 @@ impl Store {
 fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
     let mut stats = CommitStats::default();
     match &r.outcome {
+        PollOutcome::Deferred => {
+            tx.prepare_cached(
+                "UPDATE feeds SET next_check_at = ?2, retry_after_until = MAX(COALESCE(retry_after_until, 0), ?2) WHERE id = ?1",
+            )?
+            .execute(params![r.feed_id, r.next_check_at])?;
+        }
         PollOutcome::NotModified => {
             tx.prepare_cached(
                 "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
