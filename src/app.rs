@@ -1,13 +1,13 @@
 //! The running service: builds the components from a [`Config`] (store thread, HTTP client,
-//! mailer), runs poll cycles under the concurrency limits, runs digests when due, and for the
-//! daemon handles signals (SIGHUP reload, SIGTERM/SIGINT graceful stop). `run --once` is one
-//! cycle of the same code.
+//! mailer, limits, metrics), runs poll cycles under the concurrency limits and digests when
+//! due. `run --once` lives here; the long-running loop is in [`crate::daemon`].
 
 use crate::clock::Clock;
-use crate::config::{Config, ConfigSource};
+use crate::config::Config;
 use crate::digest::{self, DigestContext};
 use crate::fetch::Fetcher;
 use crate::mailer::Mailer;
+use crate::metrics::Metrics;
 use crate::model::FeedSpec;
 use crate::poller::{PollContext, PollSummary, poll_feed};
 use crate::scheduler::Limits;
@@ -16,11 +16,11 @@ use crate::store::actor::StoreHandle;
 use crate::store::feeds::FeedState;
 use anyhow::Context;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -44,7 +44,7 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    fn add(&mut self, p: &PollSummary) {
+    pub fn add(&mut self, p: &PollSummary) {
         self.polled += 1;
         if p.deferred {
             self.deferred += 1;
@@ -81,6 +81,7 @@ impl RunSummary {
 /// The components shared by polls and digests.
 pub struct Service {
     pub config: Config,
+    pub metrics: Arc<Metrics>,
     pub store: StoreHandle,
     store_thread: Option<std::thread::JoinHandle<()>>,
     pub poll: PollContext,
@@ -121,6 +122,7 @@ impl Service {
         let (handle, join) = StoreHandle::spawn(store);
         let fetcher = Fetcher::new(&config.http)?;
         let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let metrics = Arc::new(Metrics::new());
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -134,6 +136,7 @@ impl Service {
             cpu: Arc::new(Semaphore::new(cores)),
             limits: Limits::new(config.http.concurrency, config.http.per_host_concurrency)
                 .with_host_gap(config.http.per_host_interval),
+            metrics: metrics.clone(),
         };
         let digests = DigestContext {
             store: handle.clone(),
@@ -143,10 +146,12 @@ impl Service {
             from: config.mail.from.clone(),
             rule_pack_version: config.rule_pack_version.clone(),
             config_path: config.source.describe(),
+            metrics: metrics.clone(),
         };
         let limits = poll.limits.clone();
         Ok(Service {
             config,
+            metrics,
             store: handle,
             store_thread: Some(join),
             poll,
@@ -220,6 +225,10 @@ impl Service {
         }
     }
 
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
     /// Stops the store thread after the last write.
     pub fn shutdown(mut self) {
         let join = self.store_thread.take();
@@ -288,123 +297,4 @@ pub async fn run_once(
     summary.elapsed_ms = started.elapsed().as_millis();
     svc.shutdown();
     Ok(summary)
-}
-
-/// The daemon: polls feeds as they fall due, sends digests on schedule, reloads on SIGHUP,
-/// stops cleanly on SIGTERM/SIGINT.
-pub async fn run_daemon(
-    source: ConfigSource,
-    config: Config,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut svc = Service::start(config, clock.clone())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let in_flight: Arc<std::sync::Mutex<HashSet<String>>> = Default::default();
-    let mut tasks: JoinSet<PollSummary> = JoinSet::new();
-    let mut cycle = RunSummary::default();
-    svc.feeds().await?;
-    tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
-    loop {
-        let now = clock.now().timestamp();
-        let feeds = svc.feed_states().await?;
-        cycle.feeds = feeds.len();
-        let due: Vec<_> = pollable(feeds, now, true, &svc.limits)
-            .into_iter()
-            .filter(|(f, _)| {
-                in_flight
-                    .lock()
-                    .map(|mut s| s.insert(f.id_url()))
-                    .unwrap_or(false)
-            })
-            .collect();
-        for (spec, state) in due {
-            let (ctx, limits, flight) = (svc.poll.clone(), svc.limits.clone(), in_flight.clone());
-            tasks.spawn(async move {
-                let _slot = limits.acquire().await;
-                let r = poll_feed(&ctx, &spec, &state).await;
-                if let Ok(mut s) = flight.lock() {
-                    s.remove(&spec.id_url());
-                }
-                r
-            });
-        }
-        let d = digest::run_due(&svc.digests, false).await;
-        if d.created + d.sent + d.failed > 0 {
-            tracing::info!(
-                created = d.created,
-                sent = d.sent,
-                failed = d.failed,
-                pending = d.pending,
-                "digests"
-            );
-        }
-        // Sleep until the next feed is due (at most 30 s), collecting finished polls.
-        let next = svc
-            .store
-            .call(|s| s.next_check_due())
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(now + 30);
-        let wait = Duration::from_secs(
-            u64::try_from(next - clock.now().timestamp())
-                .unwrap_or(0)
-                .clamp(1, 30),
-        );
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break,
-                Some(r) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok(p) = r { cycle.add(&p); }
-                    if tasks.is_empty() && cycle.polled > 0 {
-                        tracing::info!("{}", cycle.line());
-                        cycle = RunSummary::default();
-                    }
-                }
-                _ = hup.recv() => {
-                    match Config::load(&source) {
-                        Ok(c) => match svc.reconfigure(c) {
-                            Ok(()) if svc.feeds().await.is_ok() => tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), "configuration reloaded"),
-                            Ok(()) => tracing::error!("configuration reloaded but feeds could not be registered"),
-                            Err(e) => tracing::error!(error = %e, "new configuration not applied; keeping the old one"),
-                        },
-                        Err(e) => tracing::error!(error = %e, "invalid configuration; keeping the old one"),
-                    }
-                    break;
-                }
-                _ = term.recv() => return stop(svc, tasks, &mut term, &mut int).await,
-                _ = int.recv() => return stop(svc, tasks, &mut term, &mut int).await,
-            }
-        }
-    }
-}
-
-/// Graceful stop: no new polls; in-flight ones get a grace period; a second signal exits now.
-async fn stop(
-    svc: Service,
-    mut tasks: JoinSet<PollSummary>,
-    term: &mut tokio::signal::unix::Signal,
-    int: &mut tokio::signal::unix::Signal,
-) -> anyhow::Result<()> {
-    tracing::info!(
-        in_flight = tasks.len(),
-        "stopping: finishing in-flight polls (up to 20 s)"
-    );
-    let grace = tokio::time::sleep(Duration::from_secs(20));
-    tokio::pin!(grace);
-    loop {
-        tokio::select! {
-            r = tasks.join_next() => if r.is_none() { break },
-            _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
-            _ = term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
-            _ = int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
-        }
-    }
-    svc.shutdown();
-    tracing::info!("stopped");
-    Ok(())
 }

@@ -13,20 +13,24 @@
 //! - [`scheduler`]: which feeds are due, concurrency limits, intervals and backoff.
 //! - [`digest`]: schedules, claiming matches into digests, rendering HTML + text.
 //! - [`mailer`]: transports (SMTP, sendmail, .eml files).
+//! - [`metrics`] / [`server`]: Prometheus counters and the optional /healthz + /metrics endpoint.
 //! - [`app`]: wires everything for `run`; [`cli`] holds the subcommands; [`telemetry`] logging.
 
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod digest;
 pub mod fetch;
 pub mod mailer;
+pub mod metrics;
 pub mod model;
 pub mod opml;
 pub mod parse;
 pub mod poller;
 pub mod rules;
 pub mod scheduler;
+pub mod server;
 pub mod store;
 pub mod telemetry;

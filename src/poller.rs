@@ -30,6 +30,7 @@ pub struct PollContext {
     pub cpu: Arc<Semaphore>,
     /// Per-host request limit (held only while the request runs).
     pub limits: crate::scheduler::Limits,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The outcome of one poll, for summaries and metrics.
@@ -340,7 +341,37 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             &url,
         ),
     };
-    match ctx.store.commit(rec).await {
+    let mut per_rule: std::collections::BTreeMap<&str, u64> = Default::default();
+    if let PollOutcome::Modified { entries, .. } = &rec.outcome {
+        for m in entries.iter().flat_map(|e| e.matches.iter()) {
+            *per_rule.entry(m.rule.as_str()).or_default() += 1;
+        }
+    }
+    let outcome_name = match &rec.outcome {
+        PollOutcome::Modified { .. } => "modified",
+        PollOutcome::NotModified => "not_modified",
+        PollOutcome::Deferred => "rate_limited",
+        PollOutcome::Failed { gone: true, .. } => "gone",
+        PollOutcome::Failed {
+            retry_after_until: Some(_),
+            ..
+        } => "rate_limited",
+        PollOutcome::Failed { .. } => "error",
+    };
+    let elapsed = (ctx.clock.now() - now).to_std().unwrap_or_default();
+    for (rule, n) in per_rule {
+        ctx.metrics.record_match(rule, n);
+    }
+    let checked_at = rec.checked_at;
+    let result = ctx.store.commit(rec).await;
+    ctx.metrics.record_poll(
+        outcome_name,
+        summary.status,
+        elapsed,
+        result.as_ref().map(|s| s.entries_new as u64).unwrap_or(0),
+        checked_at,
+    );
+    match result {
         Ok(stats) => {
             summary.entries_new = stats.entries_new;
             summary.matches_new = stats.matches_new;

@@ -171,6 +171,15 @@ pub struct Config {
     pub rule_warnings: Vec<String>,
     pub rule_pack_version: Option<String>,
     pub digests: Vec<DigestProfile>,
+    /// `[server]`: the /healthz and /metrics endpoint, if enabled.
+    pub server: Option<ServerSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub listen: std::net::SocketAddr,
+    /// /healthz fails when the scheduler loop has not reported for this long.
+    pub max_scheduler_age: Duration,
 }
 
 impl Config {

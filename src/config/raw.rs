@@ -23,6 +23,14 @@ pub struct RawConfig {
     pub rule: Vec<RawRule>,
     #[serde(default)]
     pub digest: Vec<RawDigest>,
+    pub server: Option<RawServer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Spanned<String>,
+    pub max_scheduler_age: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -264,6 +264,21 @@ pub fn load_from_str(
         raw.terms,
         raw.rule,
     )?;
+    let server = match &raw.server {
+        Some(sv) => Some(ServerSettings {
+            listen: sv.listen.get_ref().parse().map_err(|e| {
+                cx.err(
+                    &sv.listen,
+                    format!(
+                        "[server] listen {:?}: {e} (expected e.g. \"127.0.0.1:9870\")",
+                        sv.listen.get_ref()
+                    ),
+                )
+            })?,
+            max_scheduler_age: cx.duration(&sv.max_scheduler_age, Duration::from_secs(180))?,
+        }),
+        None => None,
+    };
     let digests = resolve_digests(&cx, raw.digest, &rules, &mail)?;
 
     Ok(Config {
@@ -280,6 +295,7 @@ pub fn load_from_str(
         rule_warnings,
         rule_pack_version,
         digests,
+        server,
     })
 }
 

@@ -30,6 +30,7 @@ pub struct DigestContext {
     pub from: String,
     pub rule_pack_version: Option<String>,
     pub config_path: String,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -181,12 +182,15 @@ pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
                     tracing::error!(digest = id, error = %e, "digest sent but not marked; it may be sent again (same Message-ID)");
                     errors.push(e.to_string());
                 }
+                ctx.metrics.record_digest(true, at);
                 tracing::info!(digest = d.id, profile = %d.profile, stories = d.story_count, message_id = %d.message_id, "digest sent");
                 sent += 1;
             }
             Err(e) => {
                 failed += 1;
                 let dead = matches!(e, MailError::Permanent(_));
+                ctx.metrics
+                    .record_digest(false, ctx.clock.now().timestamp());
                 let next = ctx.clock.now().timestamp() + retry_delay(d.attempts);
                 let (id, msg) = (d.id, e.to_string());
                 tracing::warn!(digest = d.id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });

@@ -55,7 +55,7 @@ pub fn discover_feed_links(html: &str, base: Option<&url::Url>) -> Vec<String> {
         if !rel.split_whitespace().any(|r| r == "alternate") || !FEED_TYPES.contains(&ty.trim()) {
             continue;
         }
-        let Some(href) = attr(tag, "href").map(|h| crate::parse::text::html_to_text(h)) else {
+        let Some(href) = attr(tag, "href").map(crate::parse::text::html_to_text) else {
             continue;
         };
         let resolved = match base {

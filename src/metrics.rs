@@ -1,0 +1,534 @@
+//! In-process metrics: counters, gauges and one histogram updated by the poller, the rules and
+//! the digest sender, rendered on demand in the Prometheus text exposition format 0.0.4 (served
+//! by [`crate::server`] at `/metrics`). Shared as `Arc<Metrics>`; plain counters are atomics,
+//! labelled ones a `Mutex<BTreeMap>` (stable output order). Nothing here does I/O.
+
+use std::collections::BTreeMap;
+use std::fmt::{Display, Write as _};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// Poll outcomes that are always exposed (at 0 before the first poll, so `rate()` works).
+pub const POLL_OUTCOMES: [&str; 5] = ["modified", "not_modified", "error", "gone", "rate_limited"];
+
+/// Outcomes that count as a successful poll for `chipwatch_last_successful_poll_timestamp_seconds`.
+const SUCCESS_OUTCOMES: [&str; 2] = ["modified", "not_modified"];
+
+/// Upper bounds (seconds) of the poll-duration histogram, with their `le` label text; `+Inf` is
+/// implicit (it is the total count).
+const BUCKETS: [(f64, &str); 10] = [
+    (0.01, "0.01"),
+    (0.05, "0.05"),
+    (0.1, "0.1"),
+    (0.25, "0.25"),
+    (0.5, "0.5"),
+    (1.0, "1"),
+    (2.5, "2.5"),
+    (5.0, "5"),
+    (10.0, "10"),
+    (30.0, "30"),
+];
+
+#[derive(Debug, Default)]
+struct Histogram {
+    /// Non-cumulative: `counts[i]` holds observations in `(BUCKETS[i-1], BUCKETS[i]]`.
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        if let Some(i) = BUCKETS.iter().position(|(le, _)| secs <= *le) {
+            self.counts[i] += 1;
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
+}
+
+/// All chipwatch metrics. Cheap to update from any task or thread.
+#[derive(Debug)]
+pub struct Metrics {
+    polls: Mutex<BTreeMap<String, u64>>,
+    http_responses: Mutex<BTreeMap<u16, u64>>,
+    entries_stored: AtomicU64,
+    matches: Mutex<BTreeMap<String, u64>>,
+    digests_sent: AtomicU64,
+    digests_failed: AtomicU64,
+    queue_depth: AtomicU64,
+    feeds_total: AtomicU64,
+    feeds_failing: AtomicU64,
+    feeds_gone: AtomicU64,
+    /// Unix seconds; 0 = never.
+    last_successful_poll: AtomicI64,
+    /// Unix seconds of the last digest sent; 0 = never.
+    last_digest: AtomicI64,
+    poll_duration: Mutex<Histogram>,
+}
+
+/// A poisoned lock only means another thread panicked mid-update of a counter; the data is
+/// still usable, so keep going rather than propagate the panic.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let polls = POLL_OUTCOMES.iter().map(|o| (o.to_string(), 0)).collect();
+        Metrics {
+            polls: Mutex::new(polls),
+            http_responses: Mutex::new(BTreeMap::new()),
+            entries_stored: AtomicU64::new(0),
+            matches: Mutex::new(BTreeMap::new()),
+            digests_sent: AtomicU64::new(0),
+            digests_failed: AtomicU64::new(0),
+            queue_depth: AtomicU64::new(0),
+            feeds_total: AtomicU64::new(0),
+            feeds_failing: AtomicU64::new(0),
+            feeds_gone: AtomicU64::new(0),
+            last_successful_poll: AtomicI64::new(0),
+            last_digest: AtomicI64::new(0),
+            poll_duration: Mutex::new(Histogram::default()),
+        }
+    }
+
+    /// One poll finished. outcome: "modified" | "not_modified" | "error" | "gone" |
+    /// "rate_limited" (other strings are counted under their own label). `http_status` is the
+    /// response status when a response arrived; `entries_new` the entries stored by this poll.
+    pub fn record_poll(
+        &self,
+        outcome: &str,
+        http_status: Option<u16>,
+        duration: Duration,
+        entries_new: u64,
+        now_unix: i64,
+    ) {
+        *lock(&self.polls).entry(outcome.to_string()).or_insert(0) += 1;
+        if let Some(status) = http_status {
+            *lock(&self.http_responses).entry(status).or_insert(0) += 1;
+        }
+        self.entries_stored
+            .fetch_add(entries_new, Ordering::Relaxed);
+        lock(&self.poll_duration).observe(duration.as_secs_f64());
+        if SUCCESS_OUTCOMES.contains(&outcome) {
+            self.last_successful_poll
+                .fetch_max(now_unix, Ordering::Relaxed);
+        }
+    }
+
+    /// `n` new matches for rule `rule`.
+    pub fn record_match(&self, rule: &str, n: u64) {
+        *lock(&self.matches).entry(rule.to_string()).or_insert(0) += n;
+    }
+
+    /// One digest delivery attempt finished.
+    pub fn record_digest(&self, sent: bool, now_unix: i64) {
+        if sent {
+            self.digests_sent.fetch_add(1, Ordering::Relaxed);
+            self.last_digest.fetch_max(now_unix, Ordering::Relaxed);
+        } else {
+            self.digests_failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Digests pending delivery.
+    pub fn set_queue_depth(&self, n: u64) {
+        self.queue_depth.store(n, Ordering::Relaxed);
+    }
+
+    /// Feed counts: all configured, currently failing (backing off), gone (HTTP 410).
+    pub fn set_feeds(&self, total: u64, failing: u64, gone: u64) {
+        self.feeds_total.store(total, Ordering::Relaxed);
+        self.feeds_failing.store(failing, Ordering::Relaxed);
+        self.feeds_gone.store(gone, Ordering::Relaxed);
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let o = &mut out;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (c, g) = ("counter", "gauge");
+
+        scalar(
+            o,
+            "chipwatch_up",
+            g,
+            "Whether chipwatch is running (always 1).",
+            1,
+        );
+        let polls = lock(&self.polls).clone();
+        let help = "Feed polls finished, by outcome.";
+        labelled(o, "chipwatch_polls_total", c, help, "outcome", polls);
+        let http = lock(&self.http_responses).clone();
+        let help = "HTTP responses received from feeds, by status code.";
+        labelled(o, "chipwatch_http_responses_total", c, help, "status", http);
+        let name = "chipwatch_entries_stored_total";
+        scalar(
+            o,
+            name,
+            c,
+            "New feed entries stored.",
+            get(&self.entries_stored),
+        );
+        let matches = lock(&self.matches).clone();
+        let help = "Rule matches recorded, by rule.";
+        labelled(o, "chipwatch_matches_total", c, help, "rule", matches);
+        let name = "chipwatch_digests_sent_total";
+        scalar(o, name, c, "Digests delivered.", get(&self.digests_sent));
+        let name = "chipwatch_digests_failed_total";
+        let help = "Digest delivery attempts that failed.";
+        scalar(o, name, c, help, get(&self.digests_failed));
+        let name = "chipwatch_digest_queue_depth";
+        scalar(
+            o,
+            name,
+            g,
+            "Digests pending delivery.",
+            get(&self.queue_depth),
+        );
+        let feeds = [
+            ("total", get(&self.feeds_total)),
+            ("failing", get(&self.feeds_failing)),
+            ("gone", get(&self.feeds_gone)),
+        ];
+        let help = "Configured feeds, by state.";
+        labelled(o, "chipwatch_feeds", g, help, "state", feeds);
+        let name = "chipwatch_last_successful_poll_timestamp_seconds";
+        let help = "Unix time of the last successful feed poll (0 = never).";
+        scalar(
+            o,
+            name,
+            g,
+            help,
+            self.last_successful_poll.load(Ordering::Relaxed),
+        );
+        let name = "chipwatch_last_digest_timestamp_seconds";
+        let help = "Unix time of the last digest sent (0 = never).";
+        scalar(o, name, g, help, self.last_digest.load(Ordering::Relaxed));
+
+        let name = "chipwatch_poll_duration_seconds";
+        header(o, name, "histogram", "Time taken by one feed poll.");
+        let (counts, count, sum) = {
+            let h = lock(&self.poll_duration);
+            (h.counts, h.count, h.sum)
+        };
+        let mut cumulative = 0u64;
+        for ((_, le), n) in BUCKETS.iter().zip(counts) {
+            cumulative += n;
+            sample(o, name, "_bucket", Some(("le", le)), cumulative);
+        }
+        sample(o, name, "_bucket", Some(("le", "+Inf")), count);
+        sample(o, name, "_sum", None, sum);
+        sample(o, name, "_count", None, count);
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A family with one unlabelled sample.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: impl Display) {
+    header(out, name, kind, help);
+    sample(out, name, "", None, value);
+}
+
+/// A family with one label.
+fn labelled<K: Display, V: Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    label: &str,
+    samples: impl IntoIterator<Item = (K, V)>,
+) {
+    header(out, name, kind, help);
+    for (k, v) in samples {
+        sample(out, name, "", Some((label, &k.to_string())), v);
+    }
+}
+
+fn sample(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    label: Option<(&str, &str)>,
+    value: impl Display,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    if let Some((k, v)) = label {
+        let _ = write!(out, "{{{k}=\"");
+        escape_label_value(out, v);
+        out.push_str("\"}");
+    }
+    let _ = writeln!(out, " {value}");
+}
+
+/// Label values escape backslash, double quote and line feed (`\\`, `\"`, `\n`).
+fn escape_label_value(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One parsed sample line: metric name, labels (unescaped) and value.
+    type Sample = (String, Vec<(String, String)>, f64);
+
+    /// Strict parser for one sample line, `name{k="v",..} value`; panics on anything else.
+    fn parse_sample(line: &str) -> Sample {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap_or_else(|e| panic!("{line}: {e}"));
+        let (name, labels) = match series.split_once('{') {
+            None => (series, Vec::new()),
+            Some((name, rest)) => (name, parse_labels(rest.strip_suffix('}').unwrap())),
+        };
+        let mut chars = name.chars();
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == ':';
+        assert!(
+            chars.next().is_some_and(|c| ok(c) && !c.is_ascii_digit()),
+            "{line}"
+        );
+        assert!(chars.all(ok), "{line}");
+        (name.to_string(), labels, value)
+    }
+
+    fn parse_labels(s: &str) -> Vec<(String, String)> {
+        let (mut out, mut chars) = (Vec::new(), s.chars());
+        loop {
+            let key: String = chars.by_ref().take_while(|&c| c != '=').collect();
+            assert!(!key.is_empty() && chars.next() == Some('"'), "{s}");
+            let mut v = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => v.push(match chars.next() {
+                        Some('\\') => '\\',
+                        Some('"') => '"',
+                        Some('n') => '\n',
+                        c => panic!("bad escape {c:?} in {s}"),
+                    }),
+                    Some('\n') | None => panic!("unterminated value in {s}"),
+                    Some(c) => v.push(c),
+                }
+            }
+            out.push((key, v));
+            match chars.next() {
+                None => return out,
+                Some(',') => {}
+                Some(c) => panic!("unexpected {c:?} in {s}"),
+            }
+        }
+    }
+
+    fn parse_all(text: &str) -> Vec<Sample> {
+        assert!(text.ends_with('\n'));
+        let mut typed: Vec<String> = Vec::new();
+        let mut samples = Vec::new();
+        for line in text.lines() {
+            if let Some(c) = line.strip_prefix("# ") {
+                let mut parts = c.splitn(3, ' ');
+                let kind = parts.next().unwrap();
+                let name = parts.next().unwrap();
+                assert!(parts.next().is_some_and(|t| !t.is_empty()), "{line}");
+                if kind == "TYPE" {
+                    typed.push(name.to_string());
+                } else {
+                    assert_eq!(kind, "HELP", "{line}");
+                }
+                continue;
+            }
+            let s = parse_sample(line);
+            let family = typed.last().unwrap();
+            assert!(
+                s.0.starts_with(family.as_str()),
+                "{line} after TYPE {family}"
+            );
+            samples.push(s);
+        }
+        samples
+    }
+
+    fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+        let found: Vec<_> = samples
+            .iter()
+            .filter(|(n, l, _)| {
+                n == name
+                    && l.len() == labels.len()
+                    && l.iter()
+                        .zip(labels)
+                        .all(|((k, v), (k2, v2))| k == k2 && v == v2)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "{name} {labels:?}: {found:?}");
+        found[0].2
+    }
+
+    #[test]
+    fn empty_metrics_render_and_parse() {
+        let s = parse_all(&Metrics::new().render());
+        assert_eq!(value(&s, "chipwatch_up", &[]), 1.0);
+        for o in POLL_OUTCOMES {
+            assert_eq!(value(&s, "chipwatch_polls_total", &[("outcome", o)]), 0.0);
+        }
+        assert_eq!(value(&s, "chipwatch_poll_duration_seconds_count", &[]), 0.0);
+        assert_eq!(
+            value(&s, "chipwatch_last_digest_timestamp_seconds", &[]),
+            0.0
+        );
+    }
+
+    #[test]
+    fn records_show_up_in_render() {
+        let m = Metrics::new();
+        let ms = Duration::from_millis;
+        m.record_poll("modified", Some(200), ms(30), 5, 1_700_000_000);
+        m.record_poll("not_modified", Some(304), ms(8), 0, 1_700_000_100);
+        m.record_poll("error", None, ms(3000), 0, 1_700_000_200);
+        m.record_poll("gone", Some(410), ms(40), 0, 1_700_000_300);
+        m.record_poll("rate_limited", Some(429), ms(40), 0, 1_700_000_400);
+        m.record_poll("modified", Some(200), ms(60), 2, 1_600_000_000); // older clock: no rewind
+        m.record_match("bis-entity-list", 3);
+        m.record_match("bis-entity-list", 1);
+        m.record_match("eu", 2);
+        m.record_digest(true, 1_700_000_500);
+        m.record_digest(false, 1_700_000_600);
+        m.set_queue_depth(4);
+        m.set_feeds(40, 3, 1);
+        let s = parse_all(&m.render());
+        let polls = |o| value(&s, "chipwatch_polls_total", &[("outcome", o)]);
+        assert_eq!(polls("modified"), 2.0);
+        assert_eq!(polls("not_modified"), 1.0);
+        assert_eq!(polls("error"), 1.0);
+        assert_eq!(polls("gone"), 1.0);
+        assert_eq!(polls("rate_limited"), 1.0);
+        let http = |c| value(&s, "chipwatch_http_responses_total", &[("status", c)]);
+        assert_eq!(
+            (http("200"), http("304"), http("410"), http("429")),
+            (2.0, 1.0, 1.0, 1.0)
+        );
+        assert_eq!(value(&s, "chipwatch_entries_stored_total", &[]), 7.0);
+        assert_eq!(
+            value(
+                &s,
+                "chipwatch_matches_total",
+                &[("rule", "bis-entity-list")]
+            ),
+            4.0
+        );
+        assert_eq!(value(&s, "chipwatch_matches_total", &[("rule", "eu")]), 2.0);
+        assert_eq!(value(&s, "chipwatch_digests_sent_total", &[]), 1.0);
+        assert_eq!(value(&s, "chipwatch_digests_failed_total", &[]), 1.0);
+        assert_eq!(value(&s, "chipwatch_digest_queue_depth", &[]), 4.0);
+        assert_eq!(value(&s, "chipwatch_feeds", &[("state", "total")]), 40.0);
+        assert_eq!(value(&s, "chipwatch_feeds", &[("state", "failing")]), 3.0);
+        assert_eq!(value(&s, "chipwatch_feeds", &[("state", "gone")]), 1.0);
+        let last_poll = "chipwatch_last_successful_poll_timestamp_seconds";
+        assert_eq!(value(&s, last_poll, &[]), 1_700_000_100.0);
+        let last_digest = "chipwatch_last_digest_timestamp_seconds";
+        assert_eq!(value(&s, last_digest, &[]), 1_700_000_500.0);
+        assert_eq!(value(&s, "chipwatch_poll_duration_seconds_count", &[]), 6.0);
+        let sum = value(&s, "chipwatch_poll_duration_seconds_sum", &[]);
+        assert!((sum - 3.178).abs() < 1e-9, "{sum}");
+    }
+
+    #[test]
+    fn histogram_buckets_are_cumulative() {
+        let m = Metrics::new();
+        for secs in [0.001, 0.01, 0.02, 0.3, 0.3, 1.0, 7.0, 29.9, 31.0, 500.0] {
+            m.record_poll("modified", Some(200), Duration::from_secs_f64(secs), 0, 1);
+        }
+        let s = parse_all(&m.render());
+        let buckets: Vec<(String, f64)> = s
+            .iter()
+            .filter(|(n, _, _)| n == "chipwatch_poll_duration_seconds_bucket")
+            .map(|(_, l, v)| {
+                assert_eq!(l.len(), 1);
+                assert_eq!(l[0].0, "le");
+                (l[0].1.clone(), *v)
+            })
+            .collect();
+        let les: Vec<&str> = buckets.iter().map(|(le, _)| le.as_str()).collect();
+        let expected_les = [
+            "0.01", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "+Inf",
+        ];
+        assert_eq!(les, expected_les);
+        let counts: Vec<f64> = buckets.iter().map(|(_, v)| *v).collect();
+        assert_eq!(
+            counts,
+            [2.0, 3.0, 3.0, 3.0, 5.0, 6.0, 6.0, 6.0, 7.0, 8.0, 10.0]
+        );
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(
+            value(&s, "chipwatch_poll_duration_seconds_count", &[]),
+            10.0
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let m = Metrics::new();
+        let nasty = "a\"b\\c\nd}e,f=g h";
+        m.record_match(nasty, 1);
+        let text = m.render();
+        assert!(
+            text.contains(r#"chipwatch_matches_total{rule="a\"b\\c\nd}e,f=g h"} 1"#),
+            "{text}"
+        );
+        let s = parse_all(&text);
+        assert_eq!(
+            value(&s, "chipwatch_matches_total", &[("rule", nasty)]),
+            1.0
+        );
+        let mut out = String::new();
+        escape_label_value(&mut out, "plain ünïcode");
+        assert_eq!(out, "plain ünïcode");
+    }
+
+    #[test]
+    fn concurrent_updates_are_not_lost() {
+        let m = std::sync::Arc::new(Metrics::new());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        m.record_poll("modified", Some(200), Duration::from_millis(1), 1, 1);
+                        m.record_match("r", 1);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let s = parse_all(&m.render());
+        assert_eq!(value(&s, "chipwatch_entries_stored_total", &[]), 4000.0);
+        assert_eq!(
+            value(&s, "chipwatch_matches_total", &[("rule", "r")]),
+            4000.0
+        );
+        let bucket = "chipwatch_poll_duration_seconds_bucket";
+        assert_eq!(value(&s, bucket, &[("le", "0.01")]), 4000.0);
+    }
+}
