@@ -229,6 +229,27 @@ impl Service {
         &self.limits
     }
 
+    /// Applies `[store] keep_days`, if set.
+    pub async fn prune(&self) {
+        let Some(days) = self.config.keep_days else {
+            return;
+        };
+        let now = self.poll.clock.now().timestamp();
+        match self.store.call(move |s| s.prune(now, days)).await {
+            Ok(p) if p.entries + p.digests > 0 => {
+                tracing::info!(
+                    entries = p.entries,
+                    matches = p.matches,
+                    digests = p.digests,
+                    keep_days = days,
+                    "retention: pruned"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+    }
+
     /// Stops the store thread after the last write.
     pub fn shutdown(mut self) {
         let join = self.store_thread.take();
@@ -294,6 +315,7 @@ pub async fn run_once(
     summary.digests_sent = d.sent;
     summary.digests_failed = d.failed;
     summary.digests_pending = d.pending;
+    svc.prune().await;
     summary.elapsed_ms = started.elapsed().as_millis();
     svc.shutdown();
     Ok(summary)

@@ -215,6 +215,12 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     ),
                 };
                 let posting = posting_interval(&feed.entries);
+                let still_listed: Vec<String> = feed
+                    .entries
+                    .iter()
+                    .filter(|e| known.contains(&e.key))
+                    .map(|e| e.key.clone())
+                    .collect();
                 let entries: Vec<NewEntry> = feed
                     .entries
                     .iter()
@@ -234,12 +240,12 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                         }
                     })
                     .collect();
-                Ok::<_, crate::parse::ParseError>((feed, entries, posting))
+                Ok::<_, crate::parse::ParseError>((feed, entries, still_listed, posting))
             })
             .await;
             drop(permit);
             match parsed {
-                Ok(Ok((feed, entries, posting))) => {
+                Ok(Ok((feed, entries, still_listed, posting))) => {
                     summary.modified = true;
                     let hints = Hints {
                         max_age,
@@ -261,6 +267,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                         interval_secs: Some(secs(interval)),
                         outcome: PollOutcome::Modified {
                             entries,
+                            still_listed,
                             format: feed.format,
                             encoding: feed.encoding,
                             repairs: feed.repairs,

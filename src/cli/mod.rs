@@ -103,6 +103,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 Ok(0)
             } else {
                 let source = ConfigSource::locate(cli.config.as_deref());
+                crate::daemon::tune_allocator();
                 rt.block_on(crate::daemon::run(source, config, clock))?;
                 Ok(0)
             }

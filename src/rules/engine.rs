@@ -5,9 +5,9 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::compile::{Atom, Node, TermInfo, boundaries, term_masks};
-use super::logic::{collect, eval};
+use super::logic::{State, collect, eval};
 use super::normalize::{Normalized, normalize_both};
-use super::script::{is_cjk, is_word_char};
+use super::script::is_word_char;
 use super::{Doc, Field, Match, RuleDef, RuleInfo, RuleSet};
 
 /// How a pattern of an automaton stands for one term.
@@ -161,90 +161,21 @@ pub(crate) struct Scratch {
     /// Hits per field, sorted by term (then start, end).
     pub hits: [Vec<RawHit>; 5],
     /// Token start offsets per field, computed on first `NEAR` use (`tok_done`).
-    tokens: [Vec<u32>; 5],
-    tok_done: u8,
+    pub tokens: [Vec<u32>; 5],
+    pub tok_done: u8,
     /// Bitset of hit terms per field (`words` u64 per field).
-    bits: Vec<u64>,
+    pub bits: Vec<u64>,
     /// Sorted distinct hit terms, and per term its range in each field's `hits`.
     pub seen: Vec<u32>,
     pub ranges: Vec<[(u32, u32); 5]>,
     cands: Vec<u32>,
     /// Buffers of `NEAR` and of the hits of a matching rule.
     pub near: (Vec<RawHit>, Vec<RawHit>, Vec<(i64, i64)>),
-    raw: Vec<(Field, RawHit)>,
+    pub raw: Vec<(Field, RawHit)>,
 }
 
 thread_local! {
     static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
-}
-
-/// Per-document matching state.
-pub(crate) struct State<'d> {
-    texts: [&'d str; 5],
-    pub s: Scratch,
-    words: usize,
-}
-
-impl State<'_> {
-    pub fn has(&self, f: usize, term: u32) -> bool {
-        let i = f * self.words + term as usize / 64;
-        self.s
-            .bits
-            .get(i)
-            .is_some_and(|w| w & (1 << (term % 64)) != 0)
-    }
-
-    /// The hits in field `f` of the `k`-th term of `seen`.
-    pub fn hits_of(&self, k: usize, f: usize) -> &[RawHit] {
-        let (lo, hi) = self
-            .s
-            .ranges
-            .get(k)
-            .and_then(|r| r.get(f))
-            .copied()
-            .unwrap_or_default();
-        self.s
-            .hits
-            .get(f)
-            .and_then(|h| h.get(lo as usize..hi as usize))
-            .unwrap_or_default()
-    }
-
-    pub fn tokens(&mut self, f: usize) -> &[u32] {
-        let text = self.texts.get(f).copied().unwrap_or_default();
-        let Some(out) = self.s.tokens.get_mut(f) else {
-            return &[];
-        };
-        if self.s.tok_done & (1 << f) == 0 {
-            self.s.tok_done |= 1 << f;
-            out.clear();
-            let mut in_word = false;
-            if text.is_ascii() {
-                for (i, b) in text.bytes().enumerate() {
-                    let w = b.is_ascii_alphanumeric() || b == b'_';
-                    if w && !in_word {
-                        out.push(i as u32);
-                    }
-                    in_word = w;
-                }
-                return out;
-            }
-            for (i, c) in text.char_indices() {
-                if is_cjk(c) && c.is_alphanumeric() {
-                    out.push(i as u32);
-                    in_word = false;
-                } else if is_word_char(c) {
-                    if !in_word {
-                        out.push(i as u32);
-                    }
-                    in_word = true;
-                } else {
-                    in_word = false;
-                }
-            }
-        }
-        out
-    }
 }
 
 /// Run one automaton over a normalised field and record the boundary-checked
@@ -316,7 +247,9 @@ fn index_hits(s: &mut Scratch) {
         let mut p = 0;
         for (&t, r) in s.seen.iter().zip(s.ranges.iter_mut()) {
             let lo = p;
-            p += h.get(p..).map_or(0, |rest| rest.partition_point(|x| x.term == t));
+            p += h
+                .get(p..)
+                .map_or(0, |rest| rest.partition_point(|x| x.term == t));
             if let Some(slot) = r.get_mut(f) {
                 *slot = (lo as u32, p as u32);
             }
@@ -390,7 +323,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     s.cands.dedup();
     let cands = std::mem::take(&mut s.cands);
     let mut raw = std::mem::take(&mut s.raw);
-    let mut st = State { texts, s, words };
+    let mut st = State::new(texts, s, words);
     let mut feed = None;
     let mut out = Vec::new();
     for &r in &cands {
@@ -400,9 +333,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
         if !feed_ok(rule, doc, &mut feed) || !eval(rs, &rule.node, &mut st) {
             continue;
         }
-        let (score, hits) = collect(rs, rule, &st, &mut raw);
-        let score = score * info.weight;
-        if score >= info.min_score {
+        if let Some((score, hits)) = collect(rs, rule, info, &st, &mut raw) {
             out.push(Match {
                 rule: r as usize,
                 score,

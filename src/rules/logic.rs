@@ -3,8 +3,82 @@
 //! spans of a matching rule.
 
 use super::compile::Node;
-use super::engine::{CRule, RawHit, State};
-use super::{Field, Hit, RuleSet};
+use super::engine::{CRule, RawHit, Scratch};
+use super::script::{is_cjk, is_word_char};
+use super::{Field, Hit, RuleInfo, RuleSet};
+
+/// Per-document matching state.
+pub(crate) struct State<'d> {
+    texts: [&'d str; 5],
+    pub s: Scratch,
+    words: usize,
+}
+
+impl<'d> State<'d> {
+    pub fn new(texts: [&'d str; 5], s: Scratch, words: usize) -> Self {
+        State { texts, s, words }
+    }
+
+    pub fn has(&self, f: usize, term: u32) -> bool {
+        let i = f * self.words + term as usize / 64;
+        self.s
+            .bits
+            .get(i)
+            .is_some_and(|w| w & (1 << (term % 64)) != 0)
+    }
+
+    /// The hits in field `f` of the `k`-th term of `seen`.
+    pub fn hits_of(&self, k: usize, f: usize) -> &[RawHit] {
+        let (lo, hi) = self
+            .s
+            .ranges
+            .get(k)
+            .and_then(|r| r.get(f))
+            .copied()
+            .unwrap_or_default();
+        self.s
+            .hits
+            .get(f)
+            .and_then(|h| h.get(lo as usize..hi as usize))
+            .unwrap_or_default()
+    }
+
+    pub fn tokens(&mut self, f: usize) -> &[u32] {
+        let text = self.texts.get(f).copied().unwrap_or_default();
+        let Some(out) = self.s.tokens.get_mut(f) else {
+            return &[];
+        };
+        if self.s.tok_done & (1 << f) == 0 {
+            self.s.tok_done |= 1 << f;
+            out.clear();
+            let mut in_word = false;
+            if text.is_ascii() {
+                for (i, b) in text.bytes().enumerate() {
+                    let w = b.is_ascii_alphanumeric() || b == b'_';
+                    if w && !in_word {
+                        out.push(i as u32);
+                    }
+                    in_word = w;
+                }
+                return out;
+            }
+            for (i, c) in text.char_indices() {
+                if is_cjk(c) && c.is_alphanumeric() {
+                    out.push(i as u32);
+                    in_word = false;
+                } else if is_word_char(c) {
+                    if !in_word {
+                        out.push(i as u32);
+                    }
+                    in_word = true;
+                } else {
+                    in_word = false;
+                }
+            }
+        }
+        out
+    }
+}
 
 fn atom_hit(rs: &RuleSet, a: u32, st: &State) -> bool {
     let Some(atom) = rs.atoms.get(a as usize) else {
@@ -35,26 +109,34 @@ pub(crate) fn eval(rs: &RuleSet, node: &Node, st: &mut State) -> bool {
     }
 }
 
+/// Call `each(k, mask)` for each term of `tm` (sorted by term, with field
+/// masks) that hit somewhere, `k` being its index in `seen`, in term order.
+fn hit_terms(tm: &[(u32, u8)], seen: &[u32], mut each: impl FnMut(usize, u8)) {
+    if tm.len() <= seen.len() {
+        for &(t, m) in tm {
+            if let Ok(k) = seen.binary_search(&t) {
+                each(k, m);
+            }
+        }
+    } else {
+        for (k, t) in seen.iter().enumerate() {
+            if let Ok(i) = tm.binary_search_by_key(t, |x| x.0)
+                && let Some(&(_, m)) = tm.get(i)
+            {
+                each(k, m);
+            }
+        }
+    }
+}
+
 /// Append to `out` the hits in field `f` of the terms of `tm` scoped to `f`.
 fn spans(tm: &[(u32, u8)], f: Field, st: &State, out: &mut Vec<RawHit>) {
-    let Some(hits) = st.s.hits.get(f.index()) else {
-        return;
-    };
     let bit = f.bit();
-    // Hits are sorted by term: one lookup per distinct term.
-    let mut i = 0;
-    while let Some(h) = hits.get(i) {
-        let n = hits
-            .get(i..)
-            .map_or(0, |r| r.partition_point(|x| x.term == h.term));
-        let wanted = tm
-            .binary_search_by_key(&h.term, |x| x.0)
-            .is_ok_and(|k| tm.get(k).is_some_and(|x| x.1 & bit != 0));
-        if wanted {
-            out.extend_from_slice(hits.get(i..i + n).unwrap_or_default());
+    hit_terms(tm, &st.s.seen, |k, m| {
+        if m & bit != 0 {
+            out.extend_from_slice(st.hits_of(k, f.index()));
         }
-        i += n.max(1);
-    }
+    });
 }
 
 /// Does any term of `tm` hit in one of its fields?
@@ -70,22 +152,36 @@ fn near(ta: &[(u32, u8)], tb: &[(u32, u8)], n: u32, st: &mut State) -> bool {
     if !any_hit(ta, st) || !any_hit(tb, st) {
         return false;
     }
-    let (mut ha, mut hb) = (Vec::new(), Vec::new());
+    let (mut ha, mut hb, mut vb) = std::mem::take(&mut st.s.near);
+    let found = near_in(ta, tb, n, st, (&mut ha, &mut hb, &mut vb));
+    st.s.near = (ha, hb, vb);
+    found
+}
+
+type NearBufs<'a> = (
+    &'a mut Vec<RawHit>,
+    &'a mut Vec<RawHit>,
+    &'a mut Vec<(i64, i64)>,
+);
+
+fn near_in(ta: &[(u32, u8)], tb: &[(u32, u8)], n: u32, st: &mut State, b: NearBufs) -> bool {
+    let (ha, hb, vb) = b;
     for f in Field::ALL {
         ha.clear();
         hb.clear();
-        spans(ta, f, st, &mut ha);
+        spans(ta, f, st, ha);
         if ha.is_empty() {
             continue;
         }
-        spans(tb, f, st, &mut hb);
+        spans(tb, f, st, hb);
         if hb.is_empty() {
             continue;
         }
         let toks = st.tokens(f.index());
         let tok = |off: u32| toks.partition_point(|&s| s <= off).saturating_sub(1) as i64;
         let iv = |h: &RawHit| (tok(h.start), tok(h.end.saturating_sub(1).max(h.start)));
-        let mut vb: Vec<(i64, i64)> = hb.iter().map(iv).collect();
+        vb.clear();
+        vb.extend(hb.iter().map(iv));
         vb.sort_unstable();
         let maxlen = vb.iter().map(|(s, e)| e - s).max().unwrap_or(0);
         let n = i64::from(n);
@@ -111,39 +207,48 @@ fn near(ta: &[(u32, u8)], tb: &[(u32, u8)], n: u32, st: &mut State) -> bool {
     false
 }
 
-/// Score (before weight) and sorted positive hits of a matching rule.
-pub(crate) fn collect(rs: &RuleSet, rule: &CRule, st: &State) -> (f64, Vec<Hit>) {
-    let mut raw: Vec<(Field, RawHit)> = Vec::new();
-    let mut buf = Vec::new();
-    for f in Field::ALL {
-        buf.clear();
-        spans(&rule.pos_terms, f, st, &mut buf);
-        raw.extend(buf.iter().map(|&h| (f, h)));
+/// Score (weighted) and sorted positive hits of a rule whose tree holds, if
+/// the score reaches the rule's minimum; `raw` is a reusable buffer.
+pub(crate) fn collect(
+    rs: &RuleSet,
+    rule: &CRule,
+    info: &RuleInfo,
+    st: &State,
+    raw: &mut Vec<(Field, RawHit)>,
+) -> Option<(f64, Vec<Hit>)> {
+    raw.clear();
+    let mut score = 0.0;
+    hit_terms(&rule.pos_terms, &st.s.seen, |k, m| {
+        let (mut any, mut title) = (false, false);
+        for f in Field::ALL {
+            let hits = st.hits_of(k, f.index());
+            if m & f.bit() != 0 && !hits.is_empty() {
+                any = true;
+                title |= f == Field::Title;
+                raw.extend(hits.iter().map(|&h| (f, h)));
+            }
+        }
+        if any {
+            score += if title { 2.0 } else { 1.0 };
+        }
+    });
+    let score = score * info.weight;
+    if score < info.min_score {
+        return None;
     }
     raw.sort_unstable();
     raw.dedup();
-    let mut per_term: Vec<(u32, bool)> = raw
-        .iter()
-        .map(|(f, h)| (h.term, *f == Field::Title))
-        .collect();
-    per_term.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
-    per_term.dedup_by_key(|x| x.0);
-    let score = per_term
-        .iter()
-        .map(|&(_, title)| if title { 2.0 } else { 1.0 })
-        .sum();
     let hits = raw
-        .into_iter()
-        .map(|(field, h)| Hit {
+        .iter()
+        .map(|&(field, h)| Hit {
             term: rs
                 .terms
                 .get(h.term as usize)
-                .map(|t| t.display.clone())
-                .unwrap_or_default(),
+                .map_or_else(|| "".into(), |t| t.display.clone()),
             field,
             start: h.start as usize,
             end: h.end as usize,
         })
         .collect();
-    (score, hits)
+    Some((score, hits))
 }

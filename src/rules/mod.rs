@@ -19,6 +19,8 @@ mod t2s;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_normalize;
+#[cfg(test)]
 mod tests_prop;
 
 use std::collections::BTreeMap;

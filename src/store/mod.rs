@@ -11,7 +11,10 @@ pub mod feeds;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_retention.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -143,6 +146,40 @@ impl Store {
         Ok(())
     }
 
+    /// Retention: deletes entries (and their matches) that no poll has listed and that were
+    /// stored more than `keep_days` ago, and drops the bodies of old sent digests. Stories and
+    /// deliveries stay as tombstones, so nothing pruned is ever reported again.
+    pub fn prune(&mut self, now: i64, keep_days: u32) -> Result<PruneStats> {
+        let cutoff = now - i64::from(keep_days) * 86_400;
+        let tx = self.conn.transaction()?;
+        // Entries of a feed's latest parsed document are still listed (a feed answering 304
+        // for weeks still lists them): those are never pruned.
+        const OLD: &str = "last_seen_at < ?1 AND last_seen_at < (SELECT MAX(l.last_seen_at) FROM entries l WHERE l.feed_id = e.feed_id)";
+        let matches = tx.execute(
+            &format!(
+                "DELETE FROM matches WHERE entry_id IN (SELECT e.id FROM entries e WHERE {OLD})"
+            ),
+            [cutoff],
+        )?;
+        let entries = tx.execute(&format!("DELETE FROM entries AS e WHERE {OLD}"), [cutoff])?;
+        let digests = tx.execute(
+            "UPDATE digests SET message = x'' WHERE status IN ('sent', 'dead') AND created_at < ?1 AND length(message) > 0",
+            [cutoff],
+        )?;
+        tx.commit()?;
+        Ok(PruneStats {
+            entries,
+            matches,
+            digests,
+        })
+    }
+
+    /// Returns SQLite's cache memory to the allocator (called when the daemon goes idle).
+    pub fn shrink_memory(&self) -> Result<()> {
+        self.conn.execute_batch("PRAGMA shrink_memory;")?;
+        Ok(())
+    }
+
     /// Rebuilds the database file; returns its size before and after.
     pub fn vacuum(&self) -> Result<(u64, u64)> {
         let size = || std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
@@ -152,4 +189,12 @@ impl Store {
         )?;
         Ok((before, size()))
     }
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PruneStats {
+    pub entries: usize,
+    pub matches: usize,
+    pub digests: usize,
 }
