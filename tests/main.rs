@@ -12,6 +12,7 @@ mod daemon;
 mod demo;
 mod e2e;
 mod faults;
+mod opml_io;
 mod render;
 mod retention;
 mod rule_pack;

@@ -27,6 +27,9 @@ pub enum FeedsCmd {
     },
     /// Print the configured feeds as OPML 2.0.
     ExportOpml,
+    /// Add the feeds of an OPML file (Miniflux, FreshRSS, Inoreader … exports) to the OPML file
+    /// the configuration includes; folders and categories become tags.
+    ImportOpml { file: PathBuf },
 }
 
 fn ts(t: Option<i64>) -> String {
@@ -80,6 +83,7 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             Ok(0)
         }
         FeedsCmd::Inspect { target, json } => inspect(cli, target, *json, clock),
+        FeedsCmd::ImportOpml { file } => import_opml(cli, file),
         FeedsCmd::ExportOpml => {
             let config = load_config(cli)?;
             let outlines: Vec<crate::opml::Outline> = config
@@ -210,4 +214,43 @@ fn describe(o: &FetchOutcome) -> String {
         FetchOutcome::Gone => "HTTP 410 Gone".into(),
         FetchOutcome::Failed { error, .. } => error.to_string(),
     }
+}
+
+fn import_opml(cli: &Cli, file: &std::path::Path) -> anyhow::Result<i32> {
+    let config = load_config(cli)?;
+    let target = config.opml_path.clone().ok_or_else(|| {
+        anyhow::anyhow!("import-opml adds to the OPML file named by [feeds] opml in your config file; give --config FILE with such a setting")
+    })?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let incoming =
+        crate::opml::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut existing = match std::fs::read_to_string(&target) {
+        Ok(t) => {
+            crate::opml::parse(&t).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", target.display())),
+    };
+    let (mut added, mut skipped) = (0, 0);
+    for o in incoming {
+        if url::Url::parse(&o.xml_url).is_err() {
+            eprintln!("skipping {:?}: bad xmlUrl {:?}", o.title, o.xml_url);
+            skipped += 1;
+        } else if existing.iter().any(|e| e.xml_url == o.xml_url) {
+            skipped += 1;
+        } else {
+            existing.push(o);
+            added += 1;
+        }
+    }
+    let tmp = target.with_extension("opml.tmp");
+    std::fs::write(&tmp, crate::opml::write("chipwatch feeds", &existing))
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+    println!(
+        "{added} feeds added to {} ({skipped} already there or unusable); reload chipwatch to poll them",
+        target.display()
+    );
+    Ok(0)
 }

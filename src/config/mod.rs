@@ -163,6 +163,8 @@ pub struct Config {
     pub store_path: PathBuf,
     pub keep_days: Option<u32>,
     pub feeds: Vec<FeedSpec>,
+    /// The OPML file named by `[feeds] opml` (None with the embedded config or without one).
+    pub opml_path: Option<PathBuf>,
     pub backfill: Backfill,
     pub poll: PollPolicy,
     pub http: HttpConfig,

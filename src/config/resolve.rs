@@ -287,6 +287,10 @@ pub fn load_from_str(
         store_path,
         keep_days: store.keep_days,
         feeds,
+        opml_path: match (&rf.opml, path) {
+            (Some(o), Some(_)) => Some(files.resolve(o.get_ref())),
+            _ => None,
+        },
         backfill,
         poll,
         http,
