@@ -34,6 +34,8 @@ pub struct RunSummary {
     pub errors: usize,
     /// Feeds not requested because their host asked us to wait (Retry-After).
     pub deferred: usize,
+    /// Polls whose results could not be written to the database (disk full, read-only …).
+    pub store_errors: usize,
     pub entries_new: usize,
     pub matches_new: usize,
     pub digests_created: usize,
@@ -46,6 +48,9 @@ pub struct RunSummary {
 impl RunSummary {
     pub fn add(&mut self, p: &PollSummary) {
         self.polled += 1;
+        if p.store_failed {
+            self.store_errors += 1;
+        }
         if p.deferred {
             self.deferred += 1;
         } else if p.error {

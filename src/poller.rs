@@ -42,6 +42,8 @@ pub struct PollSummary {
     pub error: bool,
     /// Not requested: the host is under a Retry-After.
     pub deferred: bool,
+    /// The result could not be written to the database.
+    pub store_failed: bool,
     pub entries_new: usize,
     pub matches_new: usize,
 }
@@ -386,7 +388,8 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         }
         Err(e) => {
             summary.error = true;
-            tracing::error!(feed = %url, error = %e, "cannot record poll");
+            summary.store_failed = true;
+            tracing::error!(feed = %url, error = %e, "cannot record poll (disk full, or state directory not writable?)");
         }
     }
     summary

@@ -10,6 +10,7 @@ mod corpus;
 mod crash;
 mod daemon;
 mod demo;
+mod disk;
 mod e2e;
 mod faults;
 mod opml_io;

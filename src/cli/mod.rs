@@ -100,6 +100,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
                 } else {
                     println!("{}", s.line());
                 }
+                if s.store_errors > 0 {
+                    eprintln!(
+                        "error: {} poll results could not be written to the database (see the log above); the next run fetches them again",
+                        s.store_errors
+                    );
+                    return Ok(1);
+                }
                 Ok(0)
             } else {
                 let source = ConfigSource::locate(cli.config.as_deref());
