@@ -111,3 +111,94 @@ fn non_utf8_corpus_feeds_have_correct_titles() {
     }
     assert!(checked >= 5, "only {checked} non-UTF-8 feeds checked");
 }
+
+/// Every corpus file served over loopback HTTP, with no charset and with the declared one in
+/// Content-Type, goes through fetch + parse without a panic; non-UTF-8 feeds keep their titles.
+#[test]
+fn corpus_over_http_with_and_without_charset() {
+    use crate::common::http::FeedServer;
+    use chipwatch::fetch::{FetchOutcome, FetchRequest, Fetcher};
+    let (Some(feeds), Some(rob)) = (shared("corpus/feeds"), shared("corpus/robustness")) else {
+        return;
+    };
+    let manifest = std::fs::read_to_string(feeds.join("MANIFEST.tsv")).expect("manifest");
+    let declared: std::collections::HashMap<String, String> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            Some((c.first()?.to_string(), c.get(6)?.to_string()))
+        })
+        .collect();
+    let mut files = Vec::new();
+    walk(&feeds, &mut files);
+    walk(&rob, &mut files);
+    let server = FeedServer::start();
+    let mut paths = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let bytes = std::fs::read(f).unwrap();
+        let rel = f
+            .strip_prefix(&feeds)
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let enc = declared.get(&rel).cloned().unwrap_or_default();
+        server.set_feed(&format!("/plain/{i}"), bytes.clone(), "application/xml");
+        let ct = if enc.is_empty() || enc == "-" {
+            "application/xml".to_string()
+        } else {
+            format!("application/xml; charset={enc}")
+        };
+        server.set_feed(&format!("/charset/{i}"), bytes, &ct);
+        paths.push((i, enc));
+    }
+    let cfg = chipwatch::config::load_from_str(
+        "",
+        None,
+        chipwatch::config::ConfigSource::Embedded,
+        std::path::PathBuf::from("."),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut parsed, mut replacement_titles) = (0, Vec::new());
+    rt.block_on(async {
+        let fetcher = Fetcher::new(&cfg.http).unwrap();
+        for (i, enc) in &paths {
+            for kind in ["plain", "charset"] {
+                let url = server.url(&format!("/{kind}/{i}"));
+                let FetchOutcome::Modified(f) = fetcher
+                    .fetch(
+                        &FetchRequest {
+                            url: url.clone(),
+                            ..Default::default()
+                        },
+                        chrono::Utc::now(),
+                    )
+                    .await
+                else {
+                    panic!("{url}: not fetched");
+                };
+                let opts = ParseOptions {
+                    content_type: f.content_type.as_deref(),
+                    base_url: Some(&f.final_url),
+                    default_offset: None,
+                };
+                if let Ok(feed) = parse_feed(&f.body, &opts) {
+                    parsed += 1;
+                    let legacy =
+                        !enc.is_empty() && !enc.to_ascii_lowercase().contains("utf") && enc != "-";
+                    if legacy && feed.entries.iter().any(|e| e.title.contains('\u{FFFD}')) {
+                        replacement_titles.push(format!("{url} ({enc})"));
+                    }
+                }
+            }
+        }
+    });
+    assert!(parsed > 1000, "only {parsed} documents parsed");
+    assert!(
+        replacement_titles.is_empty(),
+        "legacy-encoded feeds lost characters: {replacement_titles:?}"
+    );
+}
