@@ -4,6 +4,7 @@
 
 mod raw;
 mod resolve;
+mod sections;
 pub mod units;
 
 use crate::digest::schedule::Schedule;

@@ -2,27 +2,27 @@
 //! resolves paths against the config file's folder (or the embedded files), parses durations,
 //! URLs, addresses, schedules and rules, and reports each problem with file:line:col.
 
-use super::raw::{RawConfig, RawPack, RawRule};
+use super::raw::RawConfig;
+use super::sections::{resolve_digests, resolve_mail, resolve_rules};
 use super::units::{parse_duration, parse_offset, parse_size};
 use super::*;
 use crate::model::FeedSource;
-use crate::rules::{Origin, Priority, RuleDef, TermSets};
 use toml::Spanned;
 
 /// Reads files relative to the config file, or from the embedded set.
-struct Files<'a> {
+pub(super) struct Files<'a> {
     base: Option<&'a Path>,
 }
 
 impl Files<'_> {
-    fn resolve(&self, rel: &str) -> PathBuf {
+    pub(super) fn resolve(&self, rel: &str) -> PathBuf {
         let p = Path::new(rel);
         match self.base {
             Some(b) if p.is_relative() => b.parent().unwrap_or(Path::new(".")).join(p),
             _ => p.to_path_buf(),
         }
     }
-    fn read(&self, rel: &str) -> Result<(String, String), ConfigError> {
+    pub(super) fn read(&self, rel: &str) -> Result<(String, String), ConfigError> {
         if self.base.is_none()
             && let Some((name, text)) = EMBEDDED.iter().find(|(n, _)| *n == rel)
         {
@@ -38,7 +38,7 @@ impl Files<'_> {
 }
 
 /// `path:line:col` of a byte offset in `text`.
-fn locate(path: &str, text: &str, offset: usize) -> (usize, usize, String) {
+pub(super) fn locate(path: &str, text: &str, offset: usize) -> (usize, usize, String) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
     let col = before
@@ -50,19 +50,19 @@ fn locate(path: &str, text: &str, offset: usize) -> (usize, usize, String) {
     (line, col, format!("{path}:{line}:{col}"))
 }
 
-struct Ctx<'a> {
-    path: String,
-    text: &'a str,
+pub(super) struct Ctx<'a> {
+    pub(super) path: String,
+    pub(super) text: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn err<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {
             location: locate(&self.path, self.text, s.span().start).2,
             message: message.into(),
         }
     }
-    fn duration(
+    pub(super) fn duration(
         &self,
         s: &Option<Spanned<String>>,
         default: Duration,
@@ -74,7 +74,7 @@ impl Ctx<'_> {
     }
 }
 
-fn syntax(path: &str, e: toml::de::Error) -> ConfigError {
+pub(super) fn syntax(path: &str, e: toml::de::Error) -> ConfigError {
     ConfigError::Syntax {
         path: path.to_string(),
         message: e.to_string().trim_end().to_string(),
@@ -301,334 +301,4 @@ pub fn load_from_str(
         digests,
         server,
     })
-}
-
-fn resolve_mail(
-    cx: &Ctx,
-    m: super::raw::RawMail,
-    smtp: Option<super::raw::RawSmtp>,
-    state_dir: &Path,
-    files: &Files,
-) -> Result<MailConfig, ConfigError> {
-    let from = match &m.from {
-        Some(f) => {
-            f.get_ref()
-                .parse::<lettre::message::Mailbox>()
-                .map_err(|e| {
-                    cx.err(f, format!("bad [mail] from address {:?}: {e}", f.get_ref()))
-                })?;
-            f.get_ref().clone()
-        }
-        None => "chipwatch <chipwatch@localhost>".to_string(),
-    };
-    let kind = match &m.transport {
-        Some(t) => t.get_ref().as_str(),
-        None if smtp.is_some() => "smtp",
-        None => "file",
-    };
-    let transport = match kind {
-        "file" => Transport::File {
-            dir: state_dir.join(m.dir.as_deref().unwrap_or("outbox")),
-        },
-        "sendmail" => Transport::Sendmail {
-            command: m.sendmail_command.clone(),
-        },
-        "smtp" => {
-            let Some(s) = smtp else {
-                let loc = m
-                    .transport
-                    .as_ref()
-                    .map(|t| locate(&cx.path, cx.text, t.span().start).2)
-                    .unwrap_or(cx.path.clone());
-                return Err(ConfigError::Invalid {
-                    location: loc,
-                    message: "transport = \"smtp\" needs an [smtp] section".into(),
-                });
-            };
-            let tls = match s.tls.as_ref().map(|t| t.get_ref().as_str()) {
-                None | Some("starttls") => Tls::Starttls,
-                Some("tls") => Tls::Tls,
-                Some("none") => Tls::None,
-                Some(other) => {
-                    return Err(cx.err(
-                        s.tls.as_ref().unwrap_or(&s.host),
-                        format!("tls = {other:?}: use \"starttls\", \"tls\" or \"none\""),
-                    ));
-                }
-            };
-            let password = match (&s.password_file, &s.password_env) {
-                (Some(f), _) => {
-                    // systemd LoadCredential= puts secrets under $CREDENTIALS_DIRECTORY.
-                    let path = match std::env::var("CREDENTIALS_DIRECTORY") {
-                        Ok(d) if !Path::new(f).is_absolute() && Path::new(&d).join(f).exists() => {
-                            Path::new(&d).join(f)
-                        }
-                        _ => files.resolve(f),
-                    };
-                    let p = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
-                        path: path.display().to_string(),
-                        source: e,
-                    })?;
-                    Some(Secret(p.trim_end_matches(['\r', '\n']).to_string()))
-                }
-                (None, Some(var)) => match std::env::var(var) {
-                    Ok(v) => Some(Secret(v)),
-                    Err(_) => {
-                        return Err(cx.err(
-                            &s.host,
-                            format!("[smtp] password_env: environment variable {var} is not set"),
-                        ));
-                    }
-                },
-                (None, None) => None,
-            };
-            Transport::Smtp(SmtpConfig {
-                host: s.host.get_ref().clone(),
-                port: s.port.unwrap_or(match tls {
-                    Tls::Tls => 465,
-                    Tls::Starttls => 587,
-                    Tls::None => 25,
-                }),
-                tls,
-                username: s.username.clone(),
-                password,
-                timeout: cx.duration(&s.timeout, Duration::from_secs(30))?,
-            })
-        }
-        other => {
-            let t = m
-                .transport
-                .as_ref()
-                .map(|t| locate(&cx.path, cx.text, t.span().start).2)
-                .unwrap_or(cx.path.clone());
-            return Err(ConfigError::Invalid {
-                location: t,
-                message: format!("transport = {other:?}: use \"file\", \"smtp\" or \"sendmail\""),
-            });
-        }
-    };
-    Ok(MailConfig { from, transport })
-}
-
-fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError> {
-    let start = r.query.span().start;
-    let quote = if text[start.min(text.len())..].starts_with("'''")
-        || text[start.min(text.len())..].starts_with("\"\"\"")
-    {
-        3
-    } else {
-        1
-    };
-    let (line, col, _) = locate(path, text, start + quote);
-    let priority = match r.priority.as_ref().map(|p| p.get_ref().as_str()) {
-        None | Some("digest") => Priority::Digest,
-        Some("alert") => Priority::Alert,
-        Some(other) => {
-            let p = r.priority.as_ref().map(|p| p.span().start).unwrap_or(start);
-            return Err(ConfigError::Invalid {
-                location: locate(path, text, p).2,
-                message: format!(
-                    "rule `{}`: priority = {other:?}: use \"digest\" or \"alert\"",
-                    r.name.get_ref()
-                ),
-            });
-        }
-    };
-    Ok(RuleDef {
-        name: r.name.get_ref().clone(),
-        query: r.query.get_ref().clone(),
-        weight: r.weight.unwrap_or(1.0),
-        min_score: r.min_score.unwrap_or(0.0),
-        priority,
-        feeds: r.feeds.clone(),
-        tags: r.tags.clone(),
-        origin: Origin {
-            path: path.to_string(),
-            line,
-            col,
-        },
-    })
-}
-
-type RulesOut = (RuleSet, Vec<String>, Option<String>);
-
-fn resolve_rules(
-    cx: &Ctx,
-    files: &Files,
-    inc: super::raw::RawRules,
-    terms: std::collections::BTreeMap<String, Vec<String>>,
-    inline: Vec<RawRule>,
-) -> Result<RulesOut, ConfigError> {
-    let mut defs = Vec::new();
-    let mut sets: TermSets = TermSets::new();
-    let mut version = None;
-    let mut names: std::collections::HashMap<String, String> = Default::default();
-    let mut add = |d: RuleDef, loc: String, defs: &mut Vec<RuleDef>| -> Result<(), ConfigError> {
-        if let Some(prev) = names.insert(d.name.clone(), loc.clone()) {
-            return Err(ConfigError::Invalid {
-                location: loc,
-                message: format!("rule `{}` is defined twice (first at {prev})", d.name),
-            });
-        }
-        defs.push(d);
-        Ok(())
-    };
-    for i in &inc.include {
-        let (ppath, ptext) = files.read(i.get_ref()).map_err(|e| match e {
-            ConfigError::Read { path, source } => {
-                cx.err(i, format!("cannot read rule pack {path}: {source}"))
-            }
-            other => other,
-        })?;
-        let pack: RawPack = toml::from_str(&ptext).map_err(|e| syntax(&ppath, e))?;
-        if version.is_none() {
-            version = pack.version.clone();
-        }
-        for (k, v) in pack.terms {
-            if sets.insert(k.clone(), v).is_some() {
-                return Err(ConfigError::Invalid {
-                    location: ppath.clone(),
-                    message: format!("term set @{k} is defined twice"),
-                });
-            }
-        }
-        for r in pack.rule.iter().filter(|r| r.enabled) {
-            let d = rule_def(&ppath, &ptext, r)?;
-            let loc = locate(&ppath, &ptext, r.name.span().start).2;
-            add(d, loc, &mut defs)?;
-        }
-    }
-    for (k, v) in terms {
-        if sets.insert(k.clone(), v).is_some() {
-            return Err(ConfigError::Invalid {
-                location: cx.path.clone(),
-                message: format!("term set @{k} is defined twice"),
-            });
-        }
-    }
-    for r in inline.iter().filter(|r| r.enabled) {
-        let d = rule_def(&cx.path, cx.text, r)?;
-        let loc = locate(&cx.path, cx.text, r.name.span().start).2;
-        add(d, loc, &mut defs)?;
-    }
-    let (set, warnings) = RuleSet::compile(&defs, &sets).map_err(ConfigError::Rules)?;
-    Ok((
-        set,
-        warnings.iter().map(|w| w.to_string()).collect(),
-        version,
-    ))
-}
-
-fn resolve_digests(
-    cx: &Ctx,
-    raw: Vec<super::raw::RawDigest>,
-    rules: &RuleSet,
-    mail: &MailConfig,
-) -> Result<Vec<DigestProfile>, ConfigError> {
-    let mut out = Vec::new();
-    let known: Vec<&str> = rules.rules().iter().map(|r| r.name.as_str()).collect();
-    for d in raw {
-        let addr = |v: &Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
-            v.iter()
-                .map(|a| {
-                    a.get_ref()
-                        .parse::<lettre::message::Mailbox>()
-                        .map(|_| a.get_ref().clone())
-                        .map_err(|e| {
-                            cx.err(
-                                a,
-                                format!(
-                                    "digest `{}`: bad address {:?}: {e}",
-                                    d.name.get_ref(),
-                                    a.get_ref()
-                                ),
-                            )
-                        })
-                })
-                .collect()
-        };
-        let (to, cc, bcc) = (addr(&d.to)?, addr(&d.cc)?, addr(&d.bcc)?);
-        if to.is_empty() && cc.is_empty() && bcc.is_empty() {
-            return Err(cx.err(
-                &d.name,
-                format!(
-                    "digest `{}` has no recipients (to = [...])",
-                    d.name.get_ref()
-                ),
-            ));
-        }
-        let tz = d
-            .timezone
-            .as_ref()
-            .map(|t| t.get_ref().as_str())
-            .unwrap_or("UTC");
-        let sched_text = d
-            .schedule
-            .as_ref()
-            .map(|s| s.get_ref().as_str())
-            .unwrap_or("daily at 08:00");
-        let schedule =
-            Schedule::parse(sched_text, tz).map_err(|m| match (&d.schedule, &d.timezone) {
-                (_, Some(t)) if m.contains("time zone") => {
-                    cx.err(t, format!("digest `{}`: {m}", d.name.get_ref()))
-                }
-                (Some(s), _) => cx.err(s, format!("digest `{}`: {m}", d.name.get_ref())),
-                _ => cx.err(&d.name, m),
-            })?;
-        for r in &d.rules {
-            if !known.contains(&r.as_str()) {
-                return Err(cx.err(
-                    &d.name,
-                    format!("digest `{}` names unknown rule `{r}`", d.name.get_ref()),
-                ));
-            }
-        }
-        if out
-            .iter()
-            .any(|p: &DigestProfile| p.name == *d.name.get_ref())
-        {
-            return Err(cx.err(
-                &d.name,
-                format!("digest `{}` is defined twice", d.name.get_ref()),
-            ));
-        }
-        out.push(DigestProfile {
-            name: d.name.get_ref().clone(),
-            to,
-            cc,
-            bcc,
-            schedule,
-            rules: d.rules,
-            tags: d.tags,
-            min_score: d.min_score.unwrap_or(0.0),
-            max_stories: d.max_stories,
-            send_empty: d.send_empty,
-            subject: d
-                .subject
-                .unwrap_or_else(|| "chipwatch {profile}: {stories} stories ({date})".into()),
-        });
-    }
-    if out.is_empty() {
-        // No profile configured: one daily digest to the sender address.
-        let to = mail.from.clone();
-        let schedule =
-            Schedule::parse("daily at 08:00", "UTC").map_err(|m| ConfigError::Invalid {
-                location: cx.path.clone(),
-                message: m,
-            })?;
-        out.push(DigestProfile {
-            name: "daily".into(),
-            to: vec![to],
-            cc: vec![],
-            bcc: vec![],
-            schedule,
-            rules: vec![],
-            tags: vec![],
-            min_score: 0.0,
-            max_stories: None,
-            send_empty: false,
-            subject: "chipwatch {profile}: {stories} stories ({date})".into(),
-        });
-    }
-    Ok(out)
 }

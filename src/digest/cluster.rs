@@ -525,49 +525,5 @@ const PHRASES: &str = "u.s.=us|u.s=us|entity list=entitylist|high-bandwidth memo
 const TRAD_SIMP: &str = "國国對对華华為为實实體体導导製制擴扩將将於于與与產产業业發发們们進进設设備备廠厂積积電电臺台灣湾億亿萬万關关稅税際际術术這这個个來来說说時时會会長长門门開开東东車车輝辉達达韓韩聯联經经濟济貿贸擊击報报傳传訊讯記记證证據据議议應应銷销層层級级單单項项規规則则顯显處处罰罚審审調调條条歐欧蘭兰機机構构購购買买價价額额連连續续減减動动態态週周張张務务統统總总標标準准數数憂忧嚴严厲厉緊紧縮缩營营淨净虧亏損损賣卖裝装組组織织領领權权視视選选舉举區区壓压戰战爭争論论響响頭头資资軟软網网絡络雲云場场轉转變变簽签許许類类專专屬属歸归義义衛卫獲获邊边鏈链復复鄉乡節节點点紀纪錄录龍龙齊齐廣广風风險险餘余雙双階阶測测試试驗验線线讀读書书寫写號号碼码鋼钢鐵铁礦矿護护衝冲員员職职參参範范圍围約约協协談谈語语譯译稱称聲声還还從从後后裡里麼么著着給给讓让並并幾几兩两無无過过當当問问題题輸输運运陸陆臨临啟启預预計计劃划紐纽倫伦韌韧鎖锁禮礼庫库彈弹藥药槍枪殺杀戶户獨独門门間间閘闸鬆松蘋苹";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sig(title: &str) -> Signature {
-        signature(&Item {
-            title,
-            summary: "",
-            published: None,
-        })
-    }
-
-    #[test]
-    fn boilerplate_and_edits_do_not_matter() {
-        let a = sig("US adds 5 Chinese firms to Entity List");
-        let b = sig("UPDATE 2-U.S. adds five Chinese companies to entity list - Reuters");
-        assert_eq!(a, b);
-        assert!(same_story(&a, Some(0), &b, Some(3600)));
-    }
-
-    #[test]
-    fn different_counts_and_far_dates_are_different_stories() {
-        let a = sig("US adds 5 Chinese firms to Entity List");
-        let b = sig("US adds 7 Chinese firms to Entity List");
-        assert!(!same_story(&a, None, &b, None));
-        assert!(!same_story(
-            &a,
-            Some(0),
-            &a,
-            Some(Thresholds::DEFAULT.window_secs + 1)
-        ));
-    }
-
-    #[test]
-    fn traditional_and_simplified_meet() {
-        let a = sig("美國將中芯國際列入實體清單");
-        let b = sig("美国将中芯国际列入实体清单");
-        assert_eq!(a, b);
-        assert!(!band_keys(&a).is_empty() && band_keys(&a).len() <= MAX_BAND_KEYS);
-    }
-
-    #[test]
-    fn scores_are_finite() {
-        let s = PairScores::default();
-        assert!(s.precision().is_finite() && s.recall().is_finite());
-    }
-}
+#[path = "cluster_tests.rs"]
+mod tests;

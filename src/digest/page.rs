@@ -1,0 +1,242 @@
+//! A digest message's page: header, table of contents, rule groups, footer (feed health,
+//! rule-pack version, how to change the subscription) in HTML with inline styles and in plain
+//! text, and the multipart/alternative message with its headers (Message-ID, List-Id,
+//! Auto-Submitted). Pure; called by [`super::render`].
+
+use super::render::{Block, PART_BUDGET, RenderContext, esc, fmt_time, one_line, slug};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+pub(super) fn header_html(cx: &RenderContext, total: usize, rules: usize, part: &str) -> String {
+    let date = cx
+        .now
+        .with_timezone(&cx.tz)
+        .format("%A, %e %B %Y")
+        .to_string();
+    format!(
+        "<div style=\"padding:20px 24px 12px;border-bottom:3px solid #0b57d0\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch &middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{} {} in {} {}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
+        esc(&cx.profile),
+        total,
+        if total == 1 { "story" } else { "stories" },
+        rules,
+        if rules == 1 { "rule" } else { "rules" },
+        esc(part),
+        esc(date.trim())
+    )
+}
+
+pub(super) fn page_html(
+    cx: &RenderContext,
+    blocks: &[Block],
+    total: usize,
+    rules: usize,
+    part: &str,
+    more: &BTreeMap<String, usize>,
+) -> String {
+    let mut h = String::with_capacity(PART_BUDGET + 8_000);
+    h.push_str("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"color-scheme\" content=\"light dark\"><title>chipwatch digest</title></head>");
+    h.push_str("<body style=\"margin:0;padding:0;background:#f1f3f4\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f1f3f4\"><tr><td align=\"center\" style=\"padding:16px 8px\">");
+    h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:680px;background:#ffffff;color:#202124;border-radius:8px;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,'PingFang SC','Microsoft YaHei',sans-serif\"><tr><td>");
+    h.push_str(&header_html(cx, total, rules, part));
+    h.push_str("<div style=\"padding:4px 24px 8px\">");
+    if blocks.len() > 10 {
+        h.push_str("<div style=\"padding:12px 0\"><div style=\"font-size:13px;font-weight:600;color:#5f6368\">In this digest</div><ol style=\"font-size:13px;margin:6px 0 0;padding-left:20px\">");
+        for b in blocks {
+            h.push_str(&b.toc);
+        }
+        h.push_str("</ol></div>");
+    }
+    let mut current = "";
+    for b in blocks {
+        if b.rule != current {
+            current = &b.rule;
+            let _ = write!(
+                h,
+                "<div style=\"margin-top:18px;font-size:13px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#0b57d0\">{}</div>",
+                esc(current)
+            );
+        }
+        h.push_str(&b.html);
+    }
+    if !more.is_empty() {
+        let n: usize = more.values().sum();
+        let by: Vec<String> = more
+            .iter()
+            .map(|(r, c)| format!("{} {}", c, esc(r)))
+            .collect();
+        let _ = write!(
+            h,
+            "<p style=\"font-size:13px;color:#5f6368\">…and {n} more ({}) not shown because of max_stories.</p>",
+            by.join(", ")
+        );
+    }
+    h.push_str("</div>");
+    h.push_str(&footer_html(cx));
+    h.push_str("</td></tr></table></td></tr></table></body></html>");
+    h
+}
+
+pub(super) fn footer_html(cx: &RenderContext) -> String {
+    let mut f = String::from(
+        "<div style=\"padding:14px 24px 20px;border-top:1px solid #e3e6ea;font-size:12px;line-height:1.5;color:#5f6368\">",
+    );
+    if !cx.unhealthy.is_empty() {
+        f.push_str("<div style=\"font-weight:600;color:#b3261e\">Feeds with problems</div><ul style=\"margin:4px 0 10px;padding-left:18px\">");
+        for (name, url, since, err) in cx.unhealthy.iter().take(30) {
+            let _ = write!(
+                f,
+                "<li>{} ({}) — {} since {}</li>",
+                esc(&one_line(name, 80)),
+                esc(&one_line(url, 200)),
+                esc(&one_line(err, 200)),
+                esc(&fmt_time(*since, &cx.tz))
+            );
+        }
+        if cx.unhealthy.len() > 30 {
+            let _ = write!(
+                f,
+                "<li>…and {} more (see <code>chipwatch feeds status</code>)</li>",
+                cx.unhealthy.len() - 30
+            );
+        }
+        f.push_str("</ul>");
+    }
+    let _ = write!(
+        f,
+        "Sent by chipwatch {} &middot; rule pack {} &middot; profile “{}”.<br>To change what you receive, edit {} and reload the service.",
+        env!("CARGO_PKG_VERSION"),
+        esc(cx.rule_pack_version.as_deref().unwrap_or("custom")),
+        esc(&cx.profile),
+        esc(&cx.config_path)
+    );
+    f.push_str("</div>");
+    f
+}
+
+pub(super) fn page_text(
+    cx: &RenderContext,
+    blocks: &[Block],
+    total: usize,
+    rules: usize,
+    part: &str,
+    more: &BTreeMap<String, usize>,
+) -> String {
+    let mut t = String::new();
+    let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M UTC%:z");
+    let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, part);
+    let _ = writeln!(
+        t,
+        "{total} {} in {rules} {}\n",
+        if total == 1 { "story" } else { "stories" },
+        if rules == 1 { "rule" } else { "rules" }
+    );
+    let mut current = "";
+    for b in blocks {
+        if b.rule != current {
+            current = &b.rule;
+            let _ = writeln!(t, "== {current} ==\n");
+        }
+        t.push_str(&b.text);
+    }
+    if !more.is_empty() {
+        let n: usize = more.values().sum();
+        let by: Vec<String> = more.iter().map(|(r, c)| format!("{c} {r}")).collect();
+        let _ = writeln!(
+            t,
+            "…and {n} more ({}) not shown because of max_stories.\n",
+            by.join(", ")
+        );
+    }
+    t.push_str("-- \n");
+    if !cx.unhealthy.is_empty() {
+        t.push_str("Feeds with problems:\n");
+        for (name, url, since, err) in cx.unhealthy.iter().take(30) {
+            let _ = writeln!(
+                t,
+                "  - {} ({}): {} since {}",
+                one_line(name, 80),
+                one_line(url, 200),
+                one_line(err, 200),
+                fmt_time(*since, &cx.tz)
+            );
+        }
+    }
+    let _ = writeln!(
+        t,
+        "Sent by chipwatch {} · rule pack {} · profile \"{}\".\nTo change what you receive, edit {} and reload the service.",
+        env!("CARGO_PKG_VERSION"),
+        cx.rule_pack_version.as_deref().unwrap_or("custom"),
+        cx.profile,
+        cx.config_path
+    );
+    t
+}
+
+pub(super) fn build_message(
+    cx: &RenderContext,
+    subject: &str,
+    message_id: &str,
+    text: String,
+    html: String,
+) -> Vec<u8> {
+    let mut b = lettre::Message::builder()
+        .subject(subject)
+        .message_id(Some(message_id.to_string()))
+        .date(std::time::SystemTime::from(cx.now))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Id"),
+            format!(
+                "chipwatch {} <{}.chipwatch.{}>",
+                slug(&cx.profile),
+                slug(&cx.profile),
+                cx.host
+            ),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Chipwatch-Profile"),
+            slug(&cx.profile),
+        ));
+    if let Ok(from) = cx.from.parse::<Mailbox>() {
+        b = b.from(from);
+    }
+    for a in cx
+        .recipients
+        .to
+        .iter()
+        .filter_map(|a| a.parse::<Mailbox>().ok())
+    {
+        b = b.to(a);
+    }
+    for a in cx
+        .recipients
+        .cc
+        .iter()
+        .filter_map(|a| a.parse::<Mailbox>().ok())
+    {
+        b = b.cc(a);
+    }
+    if cx.recipients.to.is_empty() && cx.recipients.cc.is_empty() {
+        for a in cx
+            .recipients
+            .bcc
+            .iter()
+            .filter_map(|a| a.parse::<Mailbox>().ok())
+        {
+            b = b.bcc(a);
+        }
+    }
+    match b.multipart(MultiPart::alternative_plain_html(text, html)) {
+        Ok(m) => m.formatted(),
+        Err(e) => {
+            // Addresses were validated with the config; this only reports a programming error.
+            tracing::error!(error = %e, "cannot build digest message");
+            Vec::new()
+        }
+    }
+}
