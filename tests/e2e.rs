@@ -278,3 +278,51 @@ fn smtp_down_keeps_digest_pending_then_delivers_once() {
     assert_eq!(n(&s, "digests_sent"), 0);
     assert_eq!(smtp.messages().len(), 1, "delivered exactly once");
 }
+
+#[test]
+fn backtest_shows_what_changed_rules_would_match() {
+    let env = Env::new();
+    env.write(
+        "f.xml",
+        &rss(
+            "F",
+            &[
+                (
+                    "1",
+                    "Japan curbs chip tool exports",
+                    "https://f.example/1",
+                    "METI list grows.",
+                ),
+                ("2", "Rice harvest", "https://f.example/2", "Good year."),
+            ],
+        ),
+    );
+    let base = "[feeds]\nbackfill = \"all\"\n[[feed]]\npath = \"f.xml\"\nname = \"F\"\n";
+    env.write(
+        "c.toml",
+        &format!("{base}[[rule]]\nname = \"rice\"\nquery = 'rice'\n"),
+    );
+    env.once("c.toml", &[]);
+    env.write(
+        "c.toml",
+        &format!("{base}[[rule]]\nname = \"tools\"\nquery = '\"chip tool\" OR METI'\n"),
+    );
+    let out = env.run("c.toml", &["rules", "backtest", "--since", "1d"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("+ tools: Japan curbs chip tool exports (F)"),
+        "{text}"
+    );
+    assert!(text.contains("- rice: Rice harvest (F)"), "{text}");
+    assert!(
+        text.contains(
+            "2 entries checked: 1 would match now and did not, 1 matched then and would not now"
+        ),
+        "{text}"
+    );
+}

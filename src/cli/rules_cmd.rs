@@ -316,10 +316,9 @@ fn backtest(
     since: i64,
     only: Option<&str>,
 ) -> anyhow::Result<i32> {
-    let rows = store.entries_since(since)?;
     let infos = rules.rules();
     let (mut gained, mut lost) = (0, 0);
-    for r in &rows {
+    let checked = store.for_each_entry_since(since, |r| {
         let doc = Doc {
             title: &r.title,
             summary: &r.summary,
@@ -348,10 +347,9 @@ fn backtest(
             lost += 1;
             println!("- {n}: {} ({})", r.title, r.feed_name);
         }
-    }
+    })?;
     println!(
-        "{} entries checked: {gained} would match now and did not, {lost} matched then and would not now",
-        rows.len()
+        "{checked} entries checked: {gained} would match now and did not, {lost} matched then and would not now"
     );
     Ok(0)
 }

@@ -371,37 +371,34 @@ pub struct BacktestRow {
 }
 
 impl Store {
-    /// Entries first seen since `since` (not backfilled), with their stored matches.
-    pub fn entries_since(&self, since: i64) -> Result<Vec<BacktestRow>> {
+    /// Calls `f` for each entry first seen since `since` (not backfilled), with the rules it
+    /// matched when stored; rows are streamed, so a large database is not loaded at once.
+    pub fn for_each_entry_since(
+        &self,
+        since: i64,
+        mut f: impl FnMut(BacktestRow),
+    ) -> Result<usize> {
         let mut st = self.conn.prepare(
             "SELECT e.title, e.summary, e.content, COALESCE(e.canonical_link, e.link), f.name, f.tags,
                     (SELECT json_group_array(rule) FROM matches m WHERE m.entry_id = e.id)
              FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.seen_at >= ?1 AND e.backfilled = 0 ORDER BY e.id",
         )?;
-        let rows = st.query_map([since], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (title, summary, content, link, feed_name, tags, rules) = row?;
-            out.push(BacktestRow {
-                title,
-                summary,
-                content,
-                link,
-                feed_name,
+        let mut rows = st.query([since])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let tags: String = r.get(5)?;
+            let rules: String = r.get(6)?;
+            f(BacktestRow {
+                title: r.get(0)?,
+                summary: r.get(1)?,
+                content: r.get(2)?,
+                link: r.get(3)?,
+                feed_name: r.get(4)?,
                 feed_tags: serde_json::from_str(&tags)?,
                 rules: serde_json::from_str(&rules)?,
             });
+            n += 1;
         }
-        Ok(out)
+        Ok(n)
     }
 }
