@@ -193,9 +193,13 @@ impl Service {
         Ok(self.pair(states))
     }
 
-    /// The configured feeds with their current poll state (feeds must be registered).
-    pub async fn feed_states(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
-        let states = self.store.call(|s| s.feed_states()).await?;
+    /// The configured feeds that are due at `now`, with their poll state (feeds must be
+    /// registered). One indexed query, so an idle daemon with many feeds stays cheap.
+    pub async fn due_feed_states(&self, now: i64) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+        let states = self.store.call(move |s| s.due_feed_states(now)).await?;
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(self.pair(states))
     }
 

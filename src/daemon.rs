@@ -114,6 +114,8 @@ pub async fn run(
     let mut tasks: JoinSet<PollSummary> = JoinSet::new();
     let mut cycle = RunSummary::default();
     let mut last_prune: Option<tokio::time::Instant> = None;
+    let mut last_summary = tokio::time::Instant::now();
+    let mut failing_now = 0u64;
     svc.feeds().await?;
     tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
     notify(&[NotifyState::Ready]);
@@ -123,14 +125,12 @@ pub async fn run(
         if watchdog.is_some() {
             notify(&[NotifyState::Watchdog]);
         }
-        let feeds = svc.feed_states().await?;
-        cycle.feeds = feeds.len();
-        let failing = feeds
-            .iter()
-            .filter(|(_, s)| s.error_count > 0 && !s.gone)
-            .count() as u64;
-        let gone = feeds.iter().filter(|(_, s)| s.gone).count() as u64;
-        svc.metrics.set_feeds(feeds.len() as u64, failing, gone);
+        let feeds = svc.due_feed_states(now).await?;
+        if let Ok((total, failing, gone)) = svc.store.call(|s| s.feed_health_counts()).await {
+            svc.metrics.set_feeds(total, failing, gone);
+            cycle.feeds = total as usize;
+            failing_now = failing;
+        }
         let due: Vec<_> = pollable(feeds, now, true, svc.limits())
             .into_iter()
             .filter(|(f, _)| {
@@ -164,13 +164,14 @@ pub async fn run(
             );
         }
         let status = format!(
-            "{} feeds ({failing} failing), {} polls in flight, {} digests pending",
+            "{} feeds ({failing_now} failing), {} polls in flight, {} digests pending",
             cycle.feeds,
             tasks.len(),
             d.pending
         );
         notify(&[NotifyState::Status(&status)]);
-        // Sleep until the next feed is due (at most 30 s, and within half the watchdog period).
+        // Sleep until the next feed is due (5–30 s: feeds falling due meanwhile wait a few seconds
+        // and go together), and within half the watchdog period.
         let next = svc
             .store
             .call(|s| s.next_check_due())
@@ -181,7 +182,7 @@ pub async fn run(
         let mut wait = Duration::from_secs(
             u64::try_from(next - clock.now().timestamp())
                 .unwrap_or(0)
-                .clamp(1, 30),
+                .clamp(5, 30),
         );
         if let Some(w) = watchdog {
             wait = wait.min(w / 2).max(Duration::from_millis(100));
@@ -192,9 +193,11 @@ pub async fn run(
                 _ = tokio::time::sleep_until(deadline) => break,
                 Some(r) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Ok(p) = r { cycle.add(&p); }
-                    if tasks.is_empty() && cycle.polled > 0 {
+                    // One summary line per cycle, at most one a minute when feeds trickle in.
+                    if tasks.is_empty() && cycle.polled > 0 && last_summary.elapsed() >= Duration::from_secs(60) {
                         tracing::info!("{}", cycle.line());
-                        cycle = RunSummary::default();
+                        cycle = RunSummary { feeds: cycle.feeds, ..Default::default() };
+                        last_summary = tokio::time::Instant::now();
                         if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                             svc.prune().await;
                             last_prune = Some(tokio::time::Instant::now());

@@ -76,6 +76,25 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Poll states of the feeds due at `now` (not gone, past their next check and any
+    /// Retry-After), plus those under a Retry-After (so their host stays held).
+    pub fn due_feed_states(&self, now: i64) -> Result<Vec<FeedState>> {
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {STATE_COLS} FROM feeds WHERE gone = 0 AND (next_check_at <= ?1 OR retry_after_until > ?1)"
+        ))?;
+        let rows = st.query_map([now], state_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// (total, failing, gone) for metrics and status lines.
+    pub fn feed_health_counts(&self) -> Result<(u64, u64, u64)> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(error_count > 0 AND gone = 0), 0), COALESCE(SUM(gone), 0) FROM feeds",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
+        )?)
+    }
+
     pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>> {
         let mut st = self
             .conn

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_retention.sql"),
+    include_str!("migrations/003_due_index.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
