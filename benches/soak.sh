@@ -8,7 +8,7 @@
 # * starts benches/soak_server.py (stdlib Python) on a free 127.0.0.1 port: N feeds of ~20 items,
 #   each gaining one item every --interval (ETag/Last-Modified/304; ~5 % relevant items);
 # * writes a config in a temp dir: [feeds] interval = --interval, min_interval "1s",
-#   max_interval "10s"; [store] keep_days = 1 (dropped if check-config rejects it);
+#   max_interval "10s"; [store] keep_days = 0.002 (~3 min, so retention works within the run);
 #   [http] per_host_concurrency = 16; file transport; a digest every minute ("* * * * *");
 # * runs `chipwatch run`, and every --interval samples VmRSS, open fds, DB size (db + wal) and
 #   the entries count, for --cycles cycles;
@@ -75,7 +75,7 @@ PORT=$(cat "$WORK/port")
 
 write_config() { # $1 = 1 to include keep_days
   {
-    if [ "$1" = 1 ]; then printf '[store]\nkeep_days = 1\n\n'; fi
+    if [ "$1" = 1 ]; then printf '[store]\nkeep_days = 0.002\n\n'; fi
     cat <<EOF
 [feeds]
 backfill = "all"

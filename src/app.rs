@@ -240,17 +240,16 @@ impl Service {
 
     /// Applies `[store] keep_days`, if set.
     pub async fn prune(&self) {
-        let Some(days) = self.config.keep_days else {
-            return;
-        };
+        let Some(keep) = self.config.keep else { return };
         let now = self.poll.clock.now().timestamp();
-        match self.store.call(move |s| s.prune(now, days)).await {
+        let secs = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX / 4);
+        match self.store.call(move |s| s.prune(now, secs)).await {
             Ok(p) if p.entries + p.digests > 0 => {
                 tracing::info!(
                     entries = p.entries,
                     matches = p.matches,
                     digests = p.digests,
-                    keep_days = days,
+                    keep_s = secs,
                     "retention: pruned"
                 )
             }

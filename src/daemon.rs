@@ -198,7 +198,9 @@ pub async fn run(
                         tracing::info!("{}", cycle.line());
                         cycle = RunSummary { feeds: cycle.feeds, ..Default::default() };
                         last_summary = tokio::time::Instant::now();
-                        if last_prune.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                        // Retention runs hourly (more often for very short keep periods).
+                        let every = svc.config.keep.map(|k| (k / 4).clamp(Duration::from_secs(10), Duration::from_secs(3600)));
+                        if every.is_some_and(|e| last_prune.is_none_or(|t| t.elapsed() >= e)) {
                             svc.prune().await;
                             last_prune = Some(tokio::time::Instant::now());
                         }

@@ -162,7 +162,8 @@ pub struct Config {
     pub source: ConfigSource,
     pub state_dir: PathBuf,
     pub store_path: PathBuf,
-    pub keep_days: Option<u32>,
+    /// Retention period (`[store] keep_days`).
+    pub keep: Option<Duration>,
     pub feeds: Vec<FeedSpec>,
     /// The OPML file named by `[feeds] opml` (None with the embedded config or without one).
     pub opml_path: Option<PathBuf>,

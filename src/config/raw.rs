@@ -37,7 +37,8 @@ pub struct RawServer {
 #[serde(deny_unknown_fields)]
 pub struct RawStore {
     pub path: Option<String>,
-    pub keep_days: Option<u32>,
+    /// Days; fractions allowed (0.5 = 12 hours).
+    pub keep_days: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -285,7 +285,16 @@ pub fn load_from_str(
         source,
         state_dir,
         store_path,
-        keep_days: store.keep_days,
+        keep: match store.keep_days {
+            Some(d) if d.is_finite() && d > 0.0 => Some(Duration::from_secs_f64(d * 86_400.0)),
+            Some(d) => {
+                return Err(ConfigError::Invalid {
+                    location: display.clone(),
+                    message: format!("[store] keep_days = {d}: must be a positive number of days"),
+                });
+            }
+            None => None,
+        },
         feeds,
         opml_path: match (&rf.opml, path) {
             (Some(o), Some(_)) => Some(files.resolve(o.get_ref())),

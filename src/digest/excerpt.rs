@@ -19,6 +19,19 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Extends a span's end over the rest of a Latin word (prefix-term hits end mid-word).
+/// CJK text has no word boundaries to extend to.
+fn word_end(text: &str, mut end: usize) -> usize {
+    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
+    if !text[..end].chars().next_back().is_some_and(latin) {
+        return end;
+    }
+    while let Some(c) = text[end..].chars().next().filter(|c| latin(*c)) {
+        end += c.len_utf8();
+    }
+    end
+}
+
 /// The excerpt of `item` (at most about `max_chars` characters).
 pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
     let (field, text) = [("summary", &item.summary), ("content", &item.content)]
@@ -42,6 +55,11 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
         })
         .collect();
     hits.sort_by_key(|h| (h.start, h.end));
+    // A prefix term (`licen*`) hits part of a word; highlight the whole word.
+    let spans: Vec<(usize, usize)> = hits
+        .iter()
+        .map(|h| (h.start, word_end(text, h.end)))
+        .collect();
     // Window: start ~80 characters before the first hit, at a word boundary when possible.
     let first = hits.first().map(|h| h.start).unwrap_or(0);
     let back: usize = text[..first]
@@ -73,19 +91,19 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
         h.push('…');
     }
     let mut pos = start;
-    for hit in hits.iter().filter(|x| x.start >= start && x.end <= end) {
-        if hit.start < pos {
+    for &(hs, he) in spans.iter().filter(|(s, e)| *s >= start && *e <= end) {
+        if hs < pos {
             continue; // overlapping hit already highlighted
         }
-        t.push_str(&text[pos..hit.start]);
-        h.push_str(&esc(&text[pos..hit.start]));
+        t.push_str(&text[pos..hs]);
+        h.push_str(&esc(&text[pos..hs]));
         t.push('«');
-        t.push_str(&text[hit.start..hit.end]);
+        t.push_str(&text[hs..he]);
         t.push('»');
         h.push_str("<mark style=\"background:#fde68a;color:#202124;padding:0 1px\">");
-        h.push_str(&esc(&text[hit.start..hit.end]));
+        h.push_str(&esc(&text[hs..he]));
         h.push_str("</mark>");
-        pos = hit.end;
+        pos = he;
     }
     t.push_str(&text[pos..end]);
     h.push_str(&esc(&text[pos..end]));
@@ -182,6 +200,13 @@ pub fn trim_item(item: &mut DigestItem, limit: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_hits_highlight_the_whole_word() {
+        assert_eq!(word_end("licences apply", 5), 8);
+        assert_eq!(word_end("licence", 7), 7);
+        assert_eq!(word_end("出口管制规则", 6), 6);
+    }
 
     #[test]
     fn trimming_keeps_hits_aligned() {

@@ -148,10 +148,10 @@ impl Store {
     }
 
     /// Retention: deletes entries (and their matches) that no poll has listed and that were
-    /// stored more than `keep_days` ago, and drops the bodies of old sent digests. Stories and
+    /// stored more than `keep_secs` ago, and drops the bodies of old sent digests. Stories and
     /// deliveries stay as tombstones, so nothing pruned is ever reported again.
-    pub fn prune(&mut self, now: i64, keep_days: u32) -> Result<PruneStats> {
-        let cutoff = now - i64::from(keep_days) * 86_400;
+    pub fn prune(&mut self, now: i64, keep_secs: i64) -> Result<PruneStats> {
+        let cutoff = now.saturating_sub(keep_secs);
         let tx = self.conn.transaction()?;
         // Entries of a feed's latest parsed document are still listed (a feed answering 304
         // for weeks still lists them): those are never pruned.
