@@ -118,6 +118,16 @@ fn daemon_health_metrics_lock_reload_and_stop() {
     );
     assert_eq!(get(port, "/healthz").0, 200);
 
+    // SIGHUP with a valid config that adds a feed: applied without restart, the new feed is polled.
+    server.set_feed("/b.rss", r#"<rss version="2.0"><channel><title>b</title><item><guid>b1</guid><title>Entity List grows</title></item></channel></rss>"#, "application/rss+xml");
+    env.write(
+        "c.toml",
+        &format!("{good}[[feed]]\nurl = \"{}\"\n", server.url("/b.rss")),
+    );
+    signal(child.id(), "-HUP");
+    wait_for("the added feed", || server.hits("/b.rss").ok == 1);
+    assert!(child.try_wait().unwrap().is_none());
+
     // SIGTERM: clean exit 0.
     signal(child.id(), "-TERM");
     let t = Instant::now();
@@ -141,4 +151,5 @@ fn daemon_health_metrics_lock_reload_and_stop() {
         "{log}"
     );
     assert!(log.contains("stopped"), "{log}");
+    assert!(log.contains("configuration reloaded"), "{log}");
 }
