@@ -62,20 +62,19 @@ impl Mailer {
         }
     }
 
-    /// Delivers one stored digest.
-    pub async fn send(&self, from: &str, d: &PendingDigest) -> Result<(), MailError> {
+    /// Delivers one stored digest to `recipients` (one envelope, the stored bytes unchanged).
+    pub async fn send(
+        &self,
+        from: &str,
+        d: &PendingDigest,
+        recipients: &[String],
+    ) -> Result<(), MailError> {
         let sender = from
             .parse::<lettre::message::Mailbox>()
             .map_err(|_| MailError::Address(from.to_string()))?
             .email;
         let mut rcpt: Vec<Address> = Vec::new();
-        for a in d
-            .recipients
-            .to
-            .iter()
-            .chain(&d.recipients.cc)
-            .chain(&d.recipients.bcc)
-        {
+        for a in recipients {
             rcpt.push(
                 a.parse::<lettre::message::Mailbox>()
                     .map_err(|_| MailError::Address(a.clone()))?

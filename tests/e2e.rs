@@ -326,3 +326,41 @@ fn backtest_shows_what_changed_rules_would_match() {
         "{text}"
     );
 }
+
+#[test]
+fn a_refused_recipient_does_not_block_the_others() {
+    use crate::common::smtp::SmtpMode;
+    let server = FeedServer::start();
+    let smtp = SmtpServer::start();
+    smtp.set_mode(SmtpMode::RejectRecipient("gone@test.example".into()));
+    feeds(&server, false);
+    let env = Env::new();
+    let c = config(&server, smtp.port()).replace(
+        "to = [\"analyst@test.example\"]",
+        "to = [\"analyst@test.example\", \"gone@test.example\"]\ncc = [\"desk@test.example\"]",
+    );
+    env.write("c.toml", &c);
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(
+        (n(&s, "digests_sent"), n(&s, "digests_pending")),
+        (1, 0),
+        "{s}"
+    );
+    let got: Vec<Vec<String>> = smtp.messages().iter().map(|m| m.to.clone()).collect();
+    assert_eq!(
+        got,
+        vec![
+            vec!["analyst@test.example".to_string()],
+            vec!["desk@test.example".to_string()]
+        ],
+        "each good recipient once"
+    );
+    let out = env.run("c.toml", &["digest", "history", "--json"]);
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h[0]["status"], "sent");
+    assert_eq!(h[0]["rejected"][0][0], "gone@test.example", "{h}");
+    // Nothing is sent again.
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(n(&s, "digests_sent"), 0);
+    assert_eq!(smtp.messages().len(), 2);
+}

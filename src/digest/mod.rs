@@ -165,6 +165,72 @@ fn retry_delay(attempts: i64) -> i64 {
     crate::scheduler::jitter(std::time::Duration::from_secs(base as u64), 0.2).as_secs() as i64
 }
 
+/// What happened to one pending digest.
+enum Sent {
+    /// Every remaining recipient has it (or refused it for good; some got it).
+    Done,
+    /// Nobody could be reached for good: a dead letter.
+    Dead(String),
+    /// Worth retrying later (recipients already served are not sent to again).
+    Retry(String),
+}
+
+/// Sends one digest to its remaining recipients. When the server refuses one recipient for
+/// good, the others are tried one by one, so a bad address never blocks the rest.
+async fn deliver(ctx: &DigestContext, d: &crate::store::digests::PendingDigest) -> Sent {
+    let remaining = d.remaining();
+    if remaining.is_empty() {
+        return Sent::Done;
+    }
+    let first = match ctx.mailer.send(&ctx.from, d, &remaining).await {
+        Ok(()) => return Sent::Done,
+        Err(MailError::Permanent(m)) if remaining.len() > 1 => m,
+        Err(MailError::Transient(m)) => return Sent::Retry(m),
+        Err(e) => return Sent::Dead(e.to_string()),
+    };
+    tracing::warn!(digest = d.id, error = %first, "a recipient was refused; delivering to each recipient separately");
+    let (mut delivered, mut rejected, mut transient) = (0, Vec::new(), None);
+    for r in remaining {
+        let outcome = ctx
+            .mailer
+            .send(&ctx.from, d, std::slice::from_ref(&r))
+            .await;
+        let (id, who) = (d.id, r.clone());
+        let record = match &outcome {
+            Ok(()) => {
+                delivered += 1;
+                Some(None)
+            }
+            Err(MailError::Transient(m)) => {
+                transient = Some(m.clone());
+                None
+            }
+            Err(e) => {
+                rejected.push(format!("{r}: {e}"));
+                Some(Some(e.to_string()))
+            }
+        };
+        if let Some(err) = record
+            && let Err(e) = ctx
+                .store
+                .call(move |s| s.record_recipient(id, &who, err.as_deref()))
+                .await
+        {
+            tracing::error!(digest = id, error = %e, "cannot record a recipient's delivery");
+        }
+    }
+    match (transient, delivered) {
+        (Some(m), _) => Sent::Retry(m),
+        (None, 0) if d.done.is_empty() => Sent::Dead(rejected.join("; ")),
+        _ => {
+            if !rejected.is_empty() {
+                tracing::warn!(digest = d.id, rejected = %rejected.join("; "), "digest delivered except to refused recipients (see `digest history`)");
+            }
+            Sent::Done
+        }
+    }
+}
+
 /// Sends every pending digest that is due; returns (sent, failed, errors).
 pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
     let now = ctx.clock.now().timestamp();
@@ -174,36 +240,34 @@ pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
     };
     let (mut sent, mut failed, mut errors) = (0, 0, Vec::new());
     for d in pending {
-        match ctx.mailer.send(&ctx.from, &d).await {
-            Ok(()) => {
-                let id = d.id;
-                let at = ctx.clock.now().timestamp();
+        let at = ctx.clock.now().timestamp();
+        let (id, attempts) = (d.id, d.attempts);
+        let (dead, msg) = match deliver(ctx, &d).await {
+            Sent::Done => {
                 if let Err(e) = ctx.store.call(move |s| s.mark_sent(id, at)).await {
                     // Sent but not recorded: the next run resends it with the same Message-ID.
                     tracing::error!(digest = id, error = %e, "digest sent but not marked; it may be sent again (same Message-ID)");
                     errors.push(e.to_string());
                 }
                 ctx.metrics.record_digest(true, at);
-                tracing::info!(digest = d.id, profile = %d.profile, stories = d.story_count, message_id = %d.message_id, "digest sent");
+                tracing::info!(digest = id, profile = %d.profile, stories = d.story_count, message_id = %d.message_id, "digest sent");
                 sent += 1;
+                continue;
             }
-            Err(e) => {
-                failed += 1;
-                let dead = matches!(e, MailError::Permanent(_));
-                ctx.metrics
-                    .record_digest(false, ctx.clock.now().timestamp());
-                let next = ctx.clock.now().timestamp() + retry_delay(d.attempts);
-                let (id, msg) = (d.id, e.to_string());
-                tracing::warn!(digest = d.id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });
-                errors.push(format!("digest {} ({}): {msg}", d.id, d.profile));
-                if let Err(e) = ctx
-                    .store
-                    .call(move |s| s.mark_failed(id, &msg, next, dead))
-                    .await
-                {
-                    errors.push(e.to_string());
-                }
-            }
+            Sent::Dead(m) => (true, m),
+            Sent::Retry(m) => (false, m),
+        };
+        failed += 1;
+        ctx.metrics.record_digest(false, at);
+        let next = at + retry_delay(attempts);
+        tracing::warn!(digest = id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });
+        errors.push(format!("digest {id} ({}): {msg}", d.profile));
+        if let Err(e) = ctx
+            .store
+            .call(move |s| s.mark_failed(id, &msg, next, dead))
+            .await
+        {
+            errors.push(e.to_string());
         }
     }
     (sent, failed, errors)

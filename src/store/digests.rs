@@ -29,6 +29,21 @@ pub struct PendingDigest {
     pub message: Vec<u8>,
     pub attempts: i64,
     pub story_count: i64,
+    /// Recipients already done with (delivered, or rejected for good): never sent again.
+    pub done: Vec<String>,
+}
+
+impl PendingDigest {
+    /// Recipients (to, cc, bcc) still waiting for this digest.
+    pub fn remaining(&self) -> Vec<String> {
+        let r = &self.recipients;
+        r.to.iter()
+            .chain(&r.cc)
+            .chain(&r.bcc)
+            .filter(|a| !self.done.contains(a))
+            .cloned()
+            .collect()
+    }
 }
 
 /// A row of `digest history`.
@@ -45,6 +60,8 @@ pub struct DigestRecord {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub recipients: Recipients,
+    /// Recipients whose server refused the digest for good: (address, error).
+    pub rejected: Vec<(String, String)>,
     pub subject: String,
     pub story_count: i64,
 }
@@ -97,34 +114,49 @@ impl Store {
     /// Digests to send now, oldest first.
     pub fn pending_digests(&self, now: i64) -> Result<Vec<PendingDigest>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT id, profile, message_id, recipients, message, attempts, story_count FROM digests
+            "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected FROM digests
              WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
         )?;
-        let rows = st.query_map([now], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, String>(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?;
+        let mut rows = st.query([now])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, profile, message_id, rcpt, message, attempts, story_count) = row?;
+        while let Some(r) = rows.next()? {
+            let (rcpt, delivered, rejected): (String, String, String) =
+                (r.get(3)?, r.get(7)?, r.get(8)?);
+            let mut done: Vec<String> = serde_json::from_str(&delivered)?;
+            let rejected: Vec<(String, String)> = serde_json::from_str(&rejected)?;
+            done.extend(rejected.into_iter().map(|(a, _)| a));
             out.push(PendingDigest {
-                id,
-                profile,
-                message_id,
+                id: r.get(0)?,
+                profile: r.get(1)?,
+                message_id: r.get(2)?,
                 recipients: serde_json::from_str(&rcpt)?,
-                message,
-                attempts,
-                story_count,
+                message: r.get(4)?,
+                attempts: r.get(5)?,
+                story_count: r.get(6)?,
+                done,
             });
         }
         Ok(out)
+    }
+
+    /// Records one recipient of a digest as delivered (`error` None) or rejected for good.
+    pub fn record_recipient(
+        &mut self,
+        id: i64,
+        recipient: &str,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let (col, value) = match error {
+            None => ("delivered_to", serde_json::to_value(recipient)?),
+            Some(e) => ("rejected", serde_json::to_value((recipient, e))?),
+        };
+        self.conn.execute(
+            &format!(
+                "UPDATE digests SET {col} = json_insert({col}, '$[#]', json(?2)) WHERE id = ?1"
+            ),
+            params![id, value.to_string()],
+        )?;
+        Ok(())
     }
 
     /// Number of digests still pending (any due time).
@@ -162,7 +194,7 @@ impl Store {
 
     pub fn digest_history(&self, limit: i64) -> Result<Vec<DigestRecord>> {
         let mut st = self.conn.prepare(
-            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count
+            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count, rejected
              FROM digests ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit], |r| {
@@ -180,6 +212,7 @@ impl Store {
                 recipients: serde_json::from_str(&r.get::<_, String>(10)?).unwrap_or_default(),
                 subject: r.get(11)?,
                 story_count: r.get(12)?,
+                rejected: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

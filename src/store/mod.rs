@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_retention.sql"),
     include_str!("migrations/003_due_index.sql"),
+    include_str!("migrations/004_recipients.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
