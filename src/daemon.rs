@@ -163,6 +163,24 @@ pub async fn run(
                 "digests"
             );
         }
+        // One summary line a minute at most (feeds trickle in continuously on a busy daemon).
+        if cycle.polled > 0 && last_summary.elapsed() >= Duration::from_secs(60) {
+            tracing::info!("{}", cycle.line());
+            cycle = RunSummary {
+                feeds: cycle.feeds,
+                ..Default::default()
+            };
+            last_summary = tokio::time::Instant::now();
+        }
+        // Retention runs hourly (more often for very short keep periods), busy or not.
+        let every = svc
+            .config
+            .keep
+            .map(|k| (k / 4).clamp(Duration::from_secs(10), Duration::from_secs(3600)));
+        if every.is_some_and(|e| last_prune.is_none_or(|t| t.elapsed() >= e)) {
+            svc.prune().await;
+            last_prune = Some(tokio::time::Instant::now());
+        }
         let status = format!(
             "{} feeds ({failing_now} failing), {} polls in flight, {} digests pending",
             cycle.feeds,
@@ -193,17 +211,8 @@ pub async fn run(
                 _ = tokio::time::sleep_until(deadline) => break,
                 Some(r) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Ok(p) = r { cycle.add(&p); }
-                    // One summary line per cycle, at most one a minute when feeds trickle in.
-                    if tasks.is_empty() && cycle.polled > 0 && last_summary.elapsed() >= Duration::from_secs(60) {
-                        tracing::info!("{}", cycle.line());
-                        cycle = RunSummary { feeds: cycle.feeds, ..Default::default() };
-                        last_summary = tokio::time::Instant::now();
-                        // Retention runs hourly (more often for very short keep periods).
-                        let every = svc.config.keep.map(|k| (k / 4).clamp(Duration::from_secs(10), Duration::from_secs(3600)));
-                        if every.is_some_and(|e| last_prune.is_none_or(|t| t.elapsed() >= e)) {
-                            svc.prune().await;
-                            last_prune = Some(tokio::time::Instant::now());
-                        }
+                    if tasks.is_empty() {
+                        // Between polls: hand freed memory back.
                         let _ = svc.store.call(|s| s.shrink_memory()).await;
                         release_memory();
                     }
