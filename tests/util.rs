@@ -69,72 +69,10 @@ pub fn n(v: &serde_json::Value, k: &str) -> i64 {
     v[k].as_i64().unwrap_or_else(|| panic!("no {k} in {v}"))
 }
 
-/// Decodes quoted-printable / base64 bodies of a message so tests can search its text.
+/// The decoded text part followed by the HTML part of a message, for searching.
 pub fn decoded(message: &str) -> String {
-    let mut out = String::new();
-    let boundary = message
-        .split("boundary=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .map(|b| format!("\r\n--{b}"))
-        .unwrap_or_else(|| "\r\n--".into());
-    for section in message.split(boundary.as_str()) {
-        let Some((head, body)) = section.split_once("\r\n\r\n") else {
-            continue;
-        };
-        let lower = head.to_ascii_lowercase();
-        if lower.contains("quoted-printable") {
-            let b = body.as_bytes();
-            let mut v = Vec::new();
-            let mut i = 0;
-            while i < b.len() {
-                if b[i] == b'=' && i + 2 < b.len() {
-                    if &b[i + 1..i + 3] == b"\r\n" {
-                        i += 3;
-                        continue;
-                    }
-                    if let Ok(x) = u8::from_str_radix(
-                        std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"),
-                        16,
-                    ) {
-                        v.push(x);
-                        i += 3;
-                        continue;
-                    }
-                }
-                v.push(b[i]);
-                i += 1;
-            }
-            out.push_str(&String::from_utf8_lossy(&v));
-        } else if lower.contains("base64") {
-            use std::io::Read;
-            let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-            let mut v = Vec::new();
-            let _ = base64_decode(&clean).as_slice().read_to_end(&mut v);
-            out.push_str(&String::from_utf8_lossy(&v));
-        } else {
-            out.push_str(body);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let (mut acc, mut bits, mut out) = (0u32, 0, Vec::new());
-    for c in s.bytes() {
-        let Some(v) = A.iter().position(|&x| x == c) else {
-            continue;
-        };
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
+    let (text, html) = chipwatch::digest::mime::split_parts(message.as_bytes());
+    format!("{text}\n{html}")
 }
 
 /// Path of the shared corpus, or None when it is absent locally (fails under CI=true).

@@ -80,38 +80,12 @@ pub struct Signature {
     pub summary: Vec<u64>,
 }
 
-/// Pairwise confusion counts for evaluating against labelled pairs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PairScores {
-    pub tp: u64,
-    pub fp: u64,
-    pub fn_: u64,
-    pub tn: u64,
-}
+/// Pairwise counts for the labelled-pairs evaluation: the same confusion counts as the
+/// rule evaluation (precision and recall are 1.0 when there is nothing to count).
+pub type PairScores = crate::rules::eval::Confusion;
 
-impl PairScores {
-    pub fn add(&mut self, predicted: bool, actual: bool) {
-        match (predicted, actual) {
-            (true, true) => self.tp += 1,
-            (true, false) => self.fp += 1,
-            (false, true) => self.fn_ += 1,
-            (false, false) => self.tn += 1,
-        }
-    }
-    /// tp / (tp + fp); 1.0 when nothing was predicted same.
-    pub fn precision(&self) -> f64 {
-        ratio(self.tp, self.tp + self.fp)
-    }
-    /// tp / (tp + fn); 1.0 when nothing is labelled same.
-    pub fn recall(&self) -> f64 {
-        ratio(self.tp, self.tp + self.fn_)
-    }
-}
-
-fn ratio(n: u64, d: u64) -> f64 {
-    if d == 0 { 1.0 } else { n as f64 / d as f64 }
-}
-
+/// The signature of an item: title tokens (CJK bigrams), the numbers in the title, and a
+/// sample of the summary's distinctive tokens.
 pub fn signature(item: &Item) -> Signature {
     let title = title_tokens(item.title);
     let mut sig = Signature::default();

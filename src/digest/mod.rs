@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod excerpt;
+pub mod mime;
 mod page;
 pub mod render;
 pub mod schedule;
