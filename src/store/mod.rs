@@ -149,8 +149,9 @@ impl Store {
     }
 
     /// Retention: deletes entries (and their matches) that no poll has listed and that were
-    /// stored more than `keep_secs` ago, and drops the bodies of old sent digests. Stories and
-    /// deliveries stay as tombstones, so nothing pruned is ever reported again.
+    /// stored more than `keep_secs` ago, stories left with neither entries nor deliveries, and
+    /// the bodies of old sent digests. Delivered stories stay as tombstones (with their
+    /// deliveries), so nothing pruned is ever reported again.
     pub fn prune(&mut self, now: i64, keep_secs: i64) -> Result<PruneStats> {
         let cutoff = now.saturating_sub(keep_secs);
         let tx = self.conn.transaction()?;
@@ -164,6 +165,11 @@ impl Store {
             [cutoff],
         )?;
         let entries = tx.execute(&format!("DELETE FROM entries AS e WHERE {OLD}"), [cutoff])?;
+        // Stories left without entries and never delivered are not needed as tombstones.
+        tx.execute(
+            "DELETE FROM stories WHERE id NOT IN (SELECT story_id FROM entries) AND id NOT IN (SELECT story_id FROM deliveries)",
+            [],
+        )?;
         let digests = tx.execute(
             "UPDATE digests SET message = x'' WHERE status IN ('sent', 'dead') AND created_at < ?1 AND length(message) > 0",
             [cutoff],
