@@ -4,12 +4,13 @@
 #
 #   benches/pipeline.sh [N ...]          default: 1000      (RUNS=3 PASSES=cold,repoll,update)
 #
-# Works on a writable copy of the harness in $BENCH (default ~/chipwatch-bench), created and
+# Works on a writable copy of the harness in $BENCH (default /tmp/chipwatch-bench), created and
 # installed on first use (apt: nginx, time, …; pip venv for the sink). Prints the harness'
 # summary table (medians) at the end; raw records in $BENCH/results/raw.jsonl.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=${BENCH:-$HOME/chipwatch-bench}
+# Under /tmp, not $HOME: nginx workers run unprivileged and must be able to read the data.
+BENCH=${BENCH:-/tmp/chipwatch-bench}
 RUNS=${RUNS:-3}
 PASSES=${PASSES:-cold,repoll,update}
 SIZES=("${@:-1000}")
