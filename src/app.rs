@@ -95,6 +95,17 @@ pub struct Service {
     _lock: Option<File>,
 }
 
+/// Names of the rules whose matches are alerted at once.
+fn alert_rules(config: &Config) -> Vec<String> {
+    config
+        .rules
+        .rules()
+        .iter()
+        .filter(|r| r.priority == crate::rules::Priority::Alert)
+        .map(|r| r.name.clone())
+        .collect()
+}
+
 /// Takes the database's run lock: one `chipwatch run` per database.
 fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
     let mut p = db.as_os_str().to_owned();
@@ -152,6 +163,7 @@ impl Service {
             rule_pack_version: config.rule_pack_version.clone(),
             config_path: config.source.describe(),
             metrics: metrics.clone(),
+            alert_rules: alert_rules(&config),
         };
         let limits = poll.limits.clone();
         Ok(Service {
@@ -179,6 +191,7 @@ impl Service {
         self.digests.profiles = config.digests.clone();
         self.digests.from = config.mail.from.clone();
         self.digests.rule_pack_version = config.rule_pack_version.clone();
+        self.digests.alert_rules = alert_rules(&config);
         self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency)
             .with_host_gap(config.http.per_host_interval);
         self.poll.limits = self.limits.clone();

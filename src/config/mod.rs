@@ -154,6 +154,11 @@ pub struct DigestProfile {
     pub max_stories: Option<usize>,
     pub send_empty: bool,
     pub subject: String,
+    /// Immediate alerts for `priority = "alert"` rules.
+    pub alerts: bool,
+    pub alerts_per_hour: u32,
+    pub quiet_hours: Option<crate::digest::schedule::QuietHours>,
+    pub repeat_alerts: bool,
 }
 
 /// The validated configuration.

@@ -152,6 +152,14 @@ pub struct RawDigest {
     #[serde(default)]
     pub send_empty: bool,
     pub subject: Option<String>,
+    /// Mail matches of `priority = "alert"` rules at once (default true).
+    pub alerts: Option<bool>,
+    pub alerts_per_hour: Option<u32>,
+    /// "22:00-07:00" in the profile's time zone: alerts are held and merged, not dropped.
+    pub quiet_hours: Option<Spanned<String>>,
+    /// Repeat alerted stories in the next scheduled digest (default false).
+    #[serde(default)]
+    pub repeat_alerts: bool,
 }
 
 /// A rule pack file (`[rules] include`): version, term sets and rules.

@@ -297,6 +297,13 @@ pub(super) fn resolve_digests(
                 format!("digest `{}` is defined twice", d.name.get_ref()),
             ));
         }
+        let quiet_hours = match &d.quiet_hours {
+            Some(q) => Some(
+                crate::digest::schedule::QuietHours::parse(q.get_ref())
+                    .map_err(|m| cx.err(q, format!("digest `{}`: {m}", d.name.get_ref())))?,
+            ),
+            None => None,
+        };
         out.push(DigestProfile {
             name: d.name.get_ref().clone(),
             to,
@@ -311,6 +318,10 @@ pub(super) fn resolve_digests(
             subject: d
                 .subject
                 .unwrap_or_else(|| "chipwatch {profile}: {stories} stories ({date})".into()),
+            alerts: d.alerts.unwrap_or(true),
+            alerts_per_hour: d.alerts_per_hour.unwrap_or(12),
+            quiet_hours,
+            repeat_alerts: d.repeat_alerts,
         });
     }
     if out.is_empty() {
@@ -333,6 +344,10 @@ pub(super) fn resolve_digests(
             max_stories: None,
             send_empty: false,
             subject: "chipwatch {profile}: {stories} stories ({date})".into(),
+            alerts: true,
+            alerts_per_hour: 12,
+            quiet_hours: None,
+            repeat_alerts: false,
         });
     }
     Ok(out)

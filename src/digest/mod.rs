@@ -4,6 +4,7 @@
 //! it. Failures stay pending with exponential backoff; permanent rejections become dead
 //! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
+pub mod alerts;
 pub mod cluster;
 pub mod excerpt;
 pub mod mime;
@@ -33,6 +34,8 @@ pub struct DigestContext {
     pub rule_pack_version: Option<String>,
     pub config_path: String,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Names of the rules with `priority = "alert"`.
+    pub alert_rules: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -50,6 +53,7 @@ pub fn filter_for(p: &DigestProfile) -> ProfileFilter {
         rules: p.rules.clone(),
         tags: p.tags.clone(),
         min_score: p.min_score,
+        kind: "digest",
     }
 }
 
@@ -115,6 +119,17 @@ pub async fn run_due(ctx: &DigestContext, force: bool) -> DigestRun {
     let mut run = DigestRun::default();
     let now = ctx.clock.now();
     for p in &ctx.profiles {
+        // Alerts go out every cycle; a forced digest (`--digest-now`) carries everything instead.
+        if !force {
+            match alerts::create(ctx, p).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(profile = %p.name, parts = ids.len(), "alert created");
+                    run.created += ids.len();
+                }
+                Ok(_) => {}
+                Err(e) => run.errors.push(format!("profile {} alerts: {e}", p.name)),
+            }
+        }
         let name = p.name.clone();
         let next = match ctx.store.call(move |s| s.profile_next_due(&name)).await {
             Ok(n) => n,

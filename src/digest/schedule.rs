@@ -99,10 +99,55 @@ fn friendly_to_cron(text: &str) -> Result<String, String> {
     Ok(text.trim().to_string())
 }
 
+/// A daily window in local time when alerts are held, e.g. "22:00-07:00" (may wrap midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    start: u32,
+    end: u32,
+}
+
+impl QuietHours {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (a, b) = text
+            .split_once('-')
+            .ok_or_else(|| format!("quiet_hours {text:?}: expected \"HH:MM-HH:MM\""))?;
+        let (ah, am) = hhmm(a)?;
+        let (bh, bm) = hhmm(b)?;
+        Ok(Self {
+            start: ah * 60 + am,
+            end: bh * 60 + bm,
+        })
+    }
+
+    /// Whether `t` falls in the window, in time zone `tz`.
+    pub fn contains(&self, t: DateTime<Utc>, tz: Tz) -> bool {
+        use chrono::Timelike;
+        let l = t.with_timezone(&tz);
+        let m = l.hour() * 60 + l.minute();
+        if self.start <= self.end {
+            m >= self.start && m < self.end
+        } else {
+            m >= self.start || m < self.end
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn quiet_hours_wrap_midnight() {
+        let q = QuietHours::parse("22:00-07:00").unwrap();
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 11, 28, h, m, 0).unwrap();
+        // Asia/Shanghai is UTC+8: 15:00Z = 23:00 local (quiet), 23:30Z = 07:30 local (not).
+        assert!(q.contains(at(15, 0), chrono_tz::Asia::Shanghai));
+        assert!(!q.contains(at(23, 30), chrono_tz::Asia::Shanghai));
+        assert!(q.contains(at(22, 30), chrono_tz::UTC) && q.contains(at(6, 59), chrono_tz::UTC));
+        assert!(!q.contains(at(7, 0), chrono_tz::UTC));
+        assert!(QuietHours::parse("22:00").is_err());
+    }
 
     #[test]
     fn friendly_forms() {

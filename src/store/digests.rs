@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Which matches a profile takes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProfileFilter {
     pub profile: String,
     /// Rule names (empty = all).
@@ -17,6 +17,8 @@ pub struct ProfileFilter {
     /// Feed tags (empty = all feeds).
     pub tags: Vec<String>,
     pub min_score: f64,
+    /// "digest" (scheduled) or "alert" (immediate; does not move the digest schedule).
+    pub kind: &'static str,
 }
 
 /// A digest waiting to be sent.
@@ -106,7 +108,9 @@ impl Store {
             )?
             .execute(params![ids.len() as i64, first, f.profile, now])?;
         }
-        set_due(&tx, &f.profile, Some(now), next_due)?;
+        if f.kind == "digest" {
+            set_due(&tx, &f.profile, Some(now), next_due)?;
+        }
         tx.commit()?;
         Ok(ids)
     }
@@ -157,6 +161,15 @@ impl Store {
             params![id, value.to_string()],
         )?;
         Ok(())
+    }
+
+    /// Alerts created for `profile` since `since` (for the per-profile rate cap).
+    pub fn alerts_since(&self, profile: &str, since: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(DISTINCT created_at) FROM digests WHERE profile = ?1 AND kind = 'alert' AND created_at >= ?2",
+            params![profile, since],
+            |r| r.get(0),
+        )?)
     }
 
     /// Number of digests still pending (any due time).
@@ -245,8 +258,8 @@ fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) 
         .prepare_cached("SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2")?
         .query_row(params![f.profile, now], |r| r.get(0))?;
     tx.prepare_cached(
-        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message)
-         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message, kind)
+         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         f.profile,
@@ -256,7 +269,8 @@ fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) 
         serde_json::to_string(&p.recipients)?,
         p.subject,
         p.story_ids.len() as i64,
-        p.message
+        p.message,
+        f.kind
     ])?;
     let id = tx.last_insert_rowid();
     let mut claim = tx.prepare_cached(

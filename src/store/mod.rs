@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_retention.sql"),
     include_str!("migrations/003_due_index.sql"),
     include_str!("migrations/004_recipients.sql"),
+    include_str!("migrations/005_alerts.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,114 @@
+//! Immediate alerts: `priority = "alert"` matches are mailed in the same cycle, not repeated
+//! in the next digest; quiet hours and the hourly cap hold them (never drop them).
+
+use crate::common::http::FeedServer;
+use crate::common::smtp::SmtpServer;
+use crate::util::{Env, decoded, n};
+
+fn feed(items: &[(&str, &str)]) -> String {
+    let mut s = String::from("<rss version=\"2.0\"><channel><title>w</title>");
+    for (guid, title) in items {
+        s.push_str(&format!("<item><guid>{guid}</guid><title>{title}</title><link>https://w.example/{guid}</link></item>"));
+    }
+    s + "</channel></rss>"
+}
+
+fn config(server: &FeedServer, smtp: u16, extra: &str) -> String {
+    format!(
+        "[feeds]\nbackfill = \"all\"\n[[feed]]\nurl = \"{}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\ntls = \"none\"\n\
+         [[rule]]\nname = \"entity\"\nquery = '\"Entity List\"'\npriority = \"alert\"\n\
+         [[rule]]\nname = \"controls\"\nquery = '\"export controls\"'\n\
+         [[digest]]\nname = \"daily\"\nto = [\"a@test.example\"]\nschedule = \"daily at 08:00\"\n{extra}",
+        server.url("/w.rss")
+    )
+}
+
+#[test]
+fn alerts_go_out_at_once_and_are_not_repeated_in_the_digest() {
+    let server = FeedServer::start();
+    let smtp = SmtpServer::start();
+    server.set_feed(
+        "/w.rss",
+        feed(&[
+            ("1", "US adds chipmakers to the Entity List"),
+            ("2", "Japan widens export controls"),
+        ]),
+        "application/rss+xml",
+    );
+    let env = Env::new();
+    env.write("c.toml", &config(&server, smtp.port(), ""));
+    // A normal cycle (the digest is not due): the alert story goes out at once.
+    let s = env.once("c.toml", &[]);
+    assert_eq!(
+        (n(&s, "digests_created"), n(&s, "digests_sent")),
+        (1, 1),
+        "{s}"
+    );
+    let msgs = smtp.messages();
+    let alert = decoded(&String::from_utf8_lossy(&msgs[0].data));
+    assert!(
+        String::from_utf8_lossy(&msgs[0].data).contains("Subject: chipwatch alert (daily): 1 new")
+    );
+    assert!(
+        alert.contains("US adds chipmakers to the Entity List") && !alert.contains("Japan widens"),
+        "{alert}"
+    );
+    // The digest carries the rest, not the alerted story again.
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    let digest = decoded(&String::from_utf8_lossy(&smtp.messages()[1].data));
+    assert!(
+        digest.contains("Japan widens export controls") && !digest.contains("Entity List"),
+        "{digest}"
+    );
+}
+
+#[test]
+fn quiet_hours_and_the_rate_cap_hold_alerts_without_dropping_them() {
+    let server = FeedServer::start();
+    let smtp = SmtpServer::start();
+    server.set_feed(
+        "/w.rss",
+        feed(&[("1", "First Entity List action")]),
+        "application/rss+xml",
+    );
+    let env = Env::new();
+    // Quiet all day: nothing is alerted; the story waits for the digest.
+    env.write(
+        "c.toml",
+        &config(&server, smtp.port(), "quiet_hours = \"00:00-23:59\"\n"),
+    );
+    let s = env.once("c.toml", &[]);
+    assert_eq!(n(&s, "digests_sent"), 0, "{s}");
+    // Rate cap of one alert an hour: the first goes, the second is held.
+    env.write(
+        "c.toml",
+        &config(&server, smtp.port(), "alerts_per_hour = 1\n"),
+    );
+    let s = env.once("c.toml", &[]);
+    assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    server.set_feed(
+        "/w.rss",
+        feed(&[
+            ("1", "First Entity List action"),
+            ("2", "Second Entity List action"),
+        ]),
+        "application/rss+xml",
+    );
+    let s = env.once("c.toml", &[]);
+    assert_eq!(
+        (n(&s, "entries_new"), n(&s, "digests_sent")),
+        (1, 0),
+        "held by the cap: {s}"
+    );
+    // Held, not dropped: the next digest carries it.
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    let last = decoded(&String::from_utf8_lossy(
+        &smtp.messages().last().unwrap().data,
+    ));
+    assert!(
+        last.contains("Second Entity List action") && !last.contains("First Entity List action"),
+        "{last}"
+    );
+}
