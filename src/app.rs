@@ -164,6 +164,7 @@ impl Service {
             config_path: config.source.describe(),
             metrics: metrics.clone(),
             alert_rules: alert_rules(&config),
+            unsubscribe: config.mail.unsubscribe.clone(),
         };
         let limits = poll.limits.clone();
         Ok(Service {
@@ -192,6 +193,7 @@ impl Service {
         self.digests.from = config.mail.from.clone();
         self.digests.rule_pack_version = config.rule_pack_version.clone();
         self.digests.alert_rules = alert_rules(&config);
+        self.digests.unsubscribe = config.mail.unsubscribe.clone();
         self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency)
             .with_host_gap(config.http.per_host_interval);
         self.poll.limits = self.limits.clone();

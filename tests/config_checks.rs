@@ -86,6 +86,11 @@ fn mistakes_name_file_line_and_problem() {
             "bad duration",
             &["c.toml:2", "backfill"],
         ),
+        (
+            "[mail]\nunsubscribe = \"ftp://x.example/\"\n",
+            "bad unsubscribe",
+            &["c.toml:2", "unsubscribe"],
+        ),
     ];
     env.write("bad.opml", "<html><body>not opml</body></html>");
     for (text, what, expect) in cases {

@@ -29,6 +29,7 @@ fn cx() -> RenderContext {
         config_path: "/etc/chipwatch/chipwatch.toml".into(),
         host: "example.org".into(),
         max_stories: None,
+        unsubscribe: Some("mailto:chipwatch-admin@example.org?subject=unsubscribe".into()),
     }
 }
 
@@ -214,6 +215,10 @@ fn fixed_digest_snapshot_and_checks() {
             && head.contains("Message-ID: <chipwatch.daily.")
     );
     assert!(head.contains("multipart/alternative"));
+    assert!(
+        head.contains("List-Unsubscribe: <mailto:chipwatch-admin@example.org?subject=unsubscribe>"),
+        "{head}"
+    );
     assert!(
         !head.contains("Bcc") && !head.contains("victim"),
         "feed text or bcc must never reach the headers: {head}"

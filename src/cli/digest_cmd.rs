@@ -77,6 +77,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     &config.source.describe(),
                     clock.now(),
                 );
+                cx.unsubscribe = config.mail.unsubscribe.clone();
                 cx.unhealthy = store.unhealthy_feeds()?;
                 let parts = render::render(&items, &cx);
                 eprintln!(

@@ -136,6 +136,7 @@ pub enum Transport {
 pub struct MailConfig {
     pub from: String,
     pub transport: Transport,
+    pub unsubscribe: Option<String>,
 }
 
 /// One `[[digest]]` profile.

@@ -92,6 +92,8 @@ pub struct RawMail {
     pub transport: Option<Spanned<String>>,
     pub dir: Option<String>,
     pub sendmail_command: Option<String>,
+    /// mailto: (or https:) address for the List-Unsubscribe header.
+    pub unsubscribe: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

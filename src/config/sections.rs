@@ -112,7 +112,28 @@ pub(super) fn resolve_mail(
             });
         }
     };
-    Ok(MailConfig { from, transport })
+    let unsubscribe = match &m.unsubscribe {
+        Some(u) => {
+            let ok = url::Url::parse(u.get_ref())
+                .is_ok_and(|x| matches!(x.scheme(), "mailto" | "https"));
+            if !ok {
+                return Err(cx.err(
+                    u,
+                    format!(
+                        "[mail] unsubscribe {:?}: use a mailto: or https: URL",
+                        u.get_ref()
+                    ),
+                ));
+            }
+            Some(u.get_ref().clone())
+        }
+        None => None,
+    };
+    Ok(MailConfig {
+        from,
+        transport,
+        unsubscribe,
+    })
 }
 
 fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError> {

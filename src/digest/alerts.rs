@@ -59,6 +59,7 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         &ctx.config_path,
         now,
     );
+    cx.unsubscribe = ctx.unsubscribe.clone();
     cx.subject_template = "chipwatch alert ({profile}): {stories} new ({date})".into();
     ctx.store
         .call(move |s| {

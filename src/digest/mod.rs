@@ -36,6 +36,8 @@ pub struct DigestContext {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Names of the rules with `priority = "alert"`.
     pub alert_rules: Vec<String>,
+    /// `[mail] unsubscribe`, for the List-Unsubscribe header.
+    pub unsubscribe: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -84,6 +86,7 @@ pub fn render_context(
         config_path: config_path.to_string(),
         host,
         max_stories: p.max_stories,
+        unsubscribe: None,
     }
 }
 
@@ -99,6 +102,7 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         &ctx.config_path,
         now,
     );
+    cx.unsubscribe = ctx.unsubscribe.clone();
     let filter = filter_for(p);
     let send_empty = p.send_empty;
     ctx.store

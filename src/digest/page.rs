@@ -202,6 +202,12 @@ pub(super) fn build_message(
             HeaderName::new_from_ascii_str("X-Chipwatch-Profile"),
             slug(&cx.profile),
         ));
+    if let Some(u) = &cx.unsubscribe {
+        b = b.raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{}>", one_line(u, 500)),
+        ));
+    }
     if let Ok(from) = cx.from.parse::<Mailbox>() {
         b = b.from(from);
     }

@@ -33,6 +33,8 @@ pub struct RenderContext {
     /// Domain for Message-IDs.
     pub host: String,
     pub max_stories: Option<usize>,
+    /// `List-Unsubscribe` target (`[mail] unsubscribe`, a mailto: or https: URL), if configured.
+    pub unsubscribe: Option<String>,
 }
 
 /// Escapes text for HTML element content and attribute values.
