@@ -364,3 +364,60 @@ fn a_refused_recipient_does_not_block_the_others() {
     assert_eq!(n(&s, "digests_sent"), 0);
     assert_eq!(smtp.messages().len(), 2);
 }
+
+fn message_id(data: &[u8]) -> String {
+    String::from_utf8_lossy(data)
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: ").map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn make_pending_due(env: &Env) {
+    let db = rusqlite::Connection::open(env.path().join("chipwatch-state/chipwatch.db")).unwrap();
+    db.execute(
+        "UPDATE digests SET next_attempt_at = 0 WHERE status = 'pending'",
+        [],
+    )
+    .unwrap();
+}
+
+#[test]
+fn smtp_4xx_and_a_dropped_connection_are_retried_with_the_same_message_id() {
+    use crate::common::smtp::SmtpMode;
+    let server = FeedServer::start();
+    let smtp = SmtpServer::start();
+    feeds(&server, false);
+    let env = Env::new();
+    env.write("c.toml", &config(&server, smtp.port()));
+    // 451 at the end of DATA: a temporary failure, the digest stays pending.
+    smtp.set_mode(SmtpMode::TempFailData);
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(
+        (n(&s, "digests_sent"), n(&s, "digests_pending")),
+        (0, 1),
+        "{s}"
+    );
+    // The server takes the message but the connection drops before its reply: still pending.
+    smtp.set_mode(SmtpMode::DropAfterData);
+    make_pending_due(&env);
+    let s = env.once("c.toml", &[]);
+    assert_eq!(n(&s, "digests_pending"), 1, "{s}");
+    let dropped = smtp.dropped();
+    assert_eq!(dropped.len(), 1);
+    // Server back to normal: delivered, with the same Message-ID as the copy it already took
+    // (the documented window: recognisable as a duplicate by mail systems).
+    smtp.set_mode(SmtpMode::Accept);
+    make_pending_due(&env);
+    let s = env.once("c.toml", &[]);
+    assert_eq!(
+        (n(&s, "digests_sent"), n(&s, "digests_pending")),
+        (1, 0),
+        "{s}"
+    );
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(message_id(&got[0].data), message_id(&dropped[0].data));
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(n(&s, "digests_sent"), 0);
+    assert_eq!(smtp.messages().len(), 1);
+}
