@@ -4,7 +4,7 @@
 //! never dropped. Alerted stories count as delivered to the profile, so its next digest does
 //! not repeat them (unless the profile sets `repeat_alerts`). Called by [`super::run_due`].
 
-use super::{DigestContext, filter_for, render, render_context};
+use super::{DigestContext, filter_for};
 use crate::config::DigestProfile;
 use crate::store::StoreError;
 
@@ -52,23 +52,13 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         tracing::info!(profile = %p.name, cap, "alert rate cap reached; alerts held for the next window");
         return Ok(Vec::new());
     }
-    let mut cx = render_context(
+    super::claim(
+        ctx,
         p,
-        &ctx.from,
-        ctx.rule_pack_version.clone(),
-        &ctx.config_path,
-        now,
-    );
-    cx.unsubscribe = ctx.unsubscribe.clone();
-    cx.subject_template = "chipwatch alert ({profile}): {stories} new ({date})".into();
-    ctx.store
-        .call(move |s| {
-            cx.unhealthy = s.unhealthy_feeds()?;
-            s.claim_digest(&filter, now.timestamp(), None, |items, sink| {
-                if !items.is_empty() {
-                    render::render_each(items, &cx, sink);
-                }
-            })
-        })
-        .await
+        filter,
+        Some("chipwatch alert ({profile}): {stories} new ({date})"),
+        None,
+        false,
+    )
+    .await
 }

@@ -93,8 +93,24 @@ pub fn render_context(
 /// Claims and renders a digest for `p` now. Returns the new digest ids (none when there is
 /// nothing new and the profile does not send empty digests).
 pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, StoreError> {
+    let next_due = p
+        .schedule
+        .next_after(ctx.clock.now())
+        .map(|d| d.timestamp());
+    claim(ctx, p, filter_for(p), None, next_due, p.send_empty).await
+}
+
+/// Claims the stories `filter` selects for `p` into rendered messages (one transaction).
+/// `subject` overrides the profile's template; `next_due` moves the digest schedule.
+pub(crate) async fn claim(
+    ctx: &DigestContext,
+    p: &DigestProfile,
+    filter: ProfileFilter,
+    subject: Option<&str>,
+    next_due: Option<i64>,
+    send_empty: bool,
+) -> Result<Vec<i64>, StoreError> {
     let now = ctx.clock.now();
-    let next_due = p.schedule.next_after(now).map(|d| d.timestamp());
     let mut cx = render_context(
         p,
         &ctx.from,
@@ -103,8 +119,9 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         now,
     );
     cx.unsubscribe = ctx.unsubscribe.clone();
-    let filter = filter_for(p);
-    let send_empty = p.send_empty;
+    if let Some(s) = subject {
+        cx.subject_template = s.to_string();
+    }
     ctx.store
         .call(move |s| {
             cx.unhealthy = s.unhealthy_feeds()?;
