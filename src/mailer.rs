@@ -25,6 +25,7 @@ pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Sendmail(AsyncSendmailTransport<Tokio1Executor>),
     File(PathBuf),
+    Maildir(PathBuf),
 }
 
 impl Mailer {
@@ -32,6 +33,7 @@ impl Mailer {
         crate::fetch::install_crypto_provider();
         Ok(match &cfg.transport {
             Transport::File { dir } => Mailer::File(dir.clone()),
+            Transport::Maildir { dir } => Mailer::Maildir(dir.clone()),
             Transport::Sendmail { command } => Mailer::Sendmail(match command {
                 Some(c) => AsyncSendmailTransport::new_with_command(c),
                 None => AsyncSendmailTransport::new(),
@@ -59,6 +61,7 @@ impl Mailer {
             Mailer::Smtp(_) => "smtp".into(),
             Mailer::Sendmail(_) => "sendmail".into(),
             Mailer::File(d) => format!("file ({})", d.display()),
+            Mailer::Maildir(d) => format!("maildir ({})", d.display()),
         }
     }
 
@@ -96,6 +99,7 @@ impl Mailer {
                 .await
                 .map_err(|e| MailError::Transient(format!("sendmail: {e}"))),
             Mailer::File(dir) => write_eml(dir, d).await,
+            Mailer::Maildir(dir) => write_maildir(dir, d).await,
         }
     }
 }
@@ -127,4 +131,39 @@ async fn write_eml(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailE
     }
     tokio::fs::rename(&tmp, dir.join(&name)).await.map_err(io)?;
     Ok(())
+}
+
+/// Maildir delivery: written under `tmp/`, then renamed into `new/`. The name is fixed per
+/// digest, so a resend after a crash replaces the file instead of adding a second copy.
+async fn write_maildir(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailError> {
+    let io = |e: std::io::Error| {
+        MailError::Transient(format!("writing to maildir {}: {e}", dir.display()))
+    };
+    for sub in ["tmp", "new", "cur"] {
+        tokio::fs::create_dir_all(dir.join(sub)).await.map_err(io)?;
+    }
+    let host = hostname_for_maildir();
+    let name = format!(
+        "chipwatch.{}.{}.{host}",
+        d.id,
+        crate::parse::link::fnv64(&[&d.message_id])
+    );
+    let tmp = dir.join("tmp").join(&name);
+    tokio::fs::write(&tmp, &d.message).await.map_err(io)?;
+    if let Ok(f) = tokio::fs::File::open(&tmp).await {
+        let _ = f.sync_all().await;
+    }
+    tokio::fs::rename(&tmp, dir.join("new").join(&name))
+        .await
+        .map_err(io)?;
+    Ok(())
+}
+
+/// The host part of Maildir file names (`/` and `:` are not allowed there).
+fn hostname_for_maildir() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().replace(['/', ':'], "_"))
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
 }

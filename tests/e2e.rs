@@ -421,3 +421,37 @@ fn smtp_4xx_and_a_dropped_connection_are_retried_with_the_same_message_id() {
     assert_eq!(n(&s, "digests_sent"), 0);
     assert_eq!(smtp.messages().len(), 1);
 }
+
+#[test]
+fn maildir_transport_delivers_into_new() {
+    let env = Env::new();
+    env.write(
+        "f.xml",
+        &rss(
+            "F",
+            &[(
+                "1",
+                "New export controls on chips",
+                "https://f.example/1",
+                "BIS rule.",
+            )],
+        ),
+    );
+    env.write(
+        "c.toml",
+        "[feeds]\nbackfill = \"all\"\n[[feed]]\npath = \"f.xml\"\n[mail]\ntransport = \"maildir\"\ndir = \"Mail\"\n[[rule]]\nname = \"ec\"\nquery = '\"export controls\"'\n",
+    );
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    let md = env.path().join("chipwatch-state/Mail");
+    let list = |d: &str| std::fs::read_dir(md.join(d)).unwrap().count();
+    assert_eq!((list("new"), list("tmp"), list("cur")), (1, 0, 0));
+    let file = std::fs::read_dir(md.join("new"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let body = decoded(&std::fs::read_to_string(file).unwrap());
+    assert!(body.contains("New export controls on chips"));
+}

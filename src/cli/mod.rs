@@ -165,6 +165,8 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
                 c.digests.len(),
                 match &c.mail.transport {
                     crate::config::Transport::File { dir } => format!("files in {}", dir.display()),
+                    crate::config::Transport::Maildir { dir } =>
+                        format!("maildir {}", dir.display()),
                     crate::config::Transport::Smtp(s) => format!("SMTP {}:{}", s.host, s.port),
                     crate::config::Transport::Sendmail { .. } => "sendmail".into(),
                 },

@@ -127,9 +127,17 @@ pub struct SmtpConfig {
 
 #[derive(Debug, Clone)]
 pub enum Transport {
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
+    /// A Maildir (`tmp/`, `new/`, `cur/`) that a local mail client or IMAP server reads.
+    Maildir {
+        dir: PathBuf,
+    },
     Smtp(SmtpConfig),
-    Sendmail { command: Option<String> },
+    Sendmail {
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -32,6 +32,9 @@ pub(super) fn resolve_mail(
         None => "file",
     };
     let transport = match kind {
+        "maildir" => Transport::Maildir {
+            dir: state_dir.join(m.dir.as_deref().unwrap_or("maildir")),
+        },
         "file" => Transport::File {
             dir: state_dir.join(m.dir.as_deref().unwrap_or("outbox")),
         },
@@ -108,7 +111,9 @@ pub(super) fn resolve_mail(
                 .unwrap_or(cx.path.clone());
             return Err(ConfigError::Invalid {
                 location: t,
-                message: format!("transport = {other:?}: use \"file\", \"smtp\" or \"sendmail\""),
+                message: format!(
+                    "transport = {other:?}: use \"file\", \"maildir\", \"smtp\" or \"sendmail\""
+                ),
             });
         }
     };
