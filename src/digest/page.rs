@@ -174,6 +174,16 @@ pub(super) fn page_text(
     t
 }
 
+/// A header lettre has no type for.
+fn raw(name: &'static str, value: String) -> HeaderValue {
+    HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// The addresses of a list that parse (all of them: the config validated them).
+fn mailboxes(list: &[String]) -> impl Iterator<Item = Mailbox> + '_ {
+    list.iter().filter_map(|a| a.parse::<Mailbox>().ok())
+}
+
 pub(super) fn build_message(
     cx: &RenderContext,
     subject: &str,
@@ -181,59 +191,33 @@ pub(super) fn build_message(
     text: String,
     html: String,
 ) -> Vec<u8> {
+    let profile = slug(&cx.profile);
     let mut b = lettre::Message::builder()
         .subject(subject)
         .message_id(Some(message_id.to_string()))
         .date(std::time::SystemTime::from(cx.now))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".into(),
+        .raw_header(raw("Auto-Submitted", "auto-generated".into()))
+        .raw_header(raw(
+            "List-Id",
+            format!("chipwatch {profile} <{profile}.chipwatch.{}>", cx.host),
         ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Id"),
-            format!(
-                "chipwatch {} <{}.chipwatch.{}>",
-                slug(&cx.profile),
-                slug(&cx.profile),
-                cx.host
-            ),
-        ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("X-Chipwatch-Profile"),
-            slug(&cx.profile),
-        ));
+        .raw_header(raw("X-Chipwatch-Profile", profile.clone()));
     if let Some(u) = &cx.unsubscribe {
-        b = b.raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("List-Unsubscribe"),
-            format!("<{}>", one_line(u, 500)),
-        ));
+        b = b.raw_header(raw("List-Unsubscribe", format!("<{}>", one_line(u, 500))));
     }
     if let Ok(from) = cx.from.parse::<Mailbox>() {
         b = b.from(from);
     }
-    for a in cx
-        .recipients
-        .to
-        .iter()
-        .filter_map(|a| a.parse::<Mailbox>().ok())
-    {
+    let r = &cx.recipients;
+    for a in mailboxes(&r.to) {
         b = b.to(a);
     }
-    for a in cx
-        .recipients
-        .cc
-        .iter()
-        .filter_map(|a| a.parse::<Mailbox>().ok())
-    {
+    for a in mailboxes(&r.cc) {
         b = b.cc(a);
     }
-    if cx.recipients.to.is_empty() && cx.recipients.cc.is_empty() {
-        for a in cx
-            .recipients
-            .bcc
-            .iter()
-            .filter_map(|a| a.parse::<Mailbox>().ok())
-        {
+    // Bcc only appears in the header when there is nobody else to address the message to.
+    if r.to.is_empty() && r.cc.is_empty() {
+        for a in mailboxes(&r.bcc) {
             b = b.bcc(a);
         }
     }
