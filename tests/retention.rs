@@ -67,6 +67,18 @@ fn pruned_entries_never_come_back_as_new() {
         )
         .unwrap();
     assert_eq!(blob, 0, "old sent digest bodies are dropped");
+    let index: (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM entry_sigs), (SELECT COUNT(*) FROM story_bands)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        index,
+        (0, 0),
+        "the pruned match's clustering index rows go too"
+    );
     drop(conn);
     // The pruned story comes back: stored again (as an entry), but not reported again.
     server.set_feed(

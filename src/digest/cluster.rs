@@ -116,21 +116,128 @@ pub fn signature(item: &Item) -> Signature {
     sig
 }
 
-/// Candidate keys: the title's tokens, distinctive ones first, each group in hash order
-/// (a bottom-k sketch), at most [`MAX_BAND_KEYS`]. Titles of up to eight tokens are fully
-/// keyed, so any two sharing a token meet; a title without tokens keys on its summary.
+/// Candidate keys: first one for the whole token set of the title (identical titles always
+/// meet, however many other stories share their words), then the title's tokens, distinctive
+/// ones first, each group in hash order (a bottom-k sketch), at most [`MAX_BAND_KEYS`] in all.
+/// Titles of up to seven tokens are fully keyed, so any two sharing a token meet; a title
+/// without tokens keys on its summary.
 pub fn band_keys(sig: &Signature) -> Vec<u64> {
-    let mut keys: Vec<u64> = sig
-        .title
-        .iter()
-        .chain(&sig.generic)
-        .take(MAX_BAND_KEYS)
-        .copied()
-        .collect();
+    let mut keys: Vec<u64> = Vec::with_capacity(MAX_BAND_KEYS);
+    if !(sig.title.is_empty() && sig.generic.is_empty()) {
+        let whole = sig
+            .title
+            .iter()
+            .chain(&sig.generic)
+            .fold(0x9e37_79b9_7f4a_7c15_u64, |h, t| {
+                (h ^ t).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+            });
+        keys.push(whole);
+    }
+    keys.extend(
+        sig.title
+            .iter()
+            .chain(&sig.generic)
+            .take(MAX_BAND_KEYS - 1)
+            .copied(),
+    );
     if keys.is_empty() {
         keys = sig.summary.iter().take(MAX_BAND_KEYS).copied().collect();
     }
     keys
+}
+
+/// [`same_story`] for two entries the caller knows more about: entries of the same feed
+/// (`same_feed`) whose summaries agree almost word for word ([`SAME_FEED_SUMMARY`], at least
+/// [`SAME_FEED_MIN_TOKENS`] distinctive tokens each) are one item whose title was edited, even
+/// when the edit changed the title's numbers ("5 firms" corrected to "7 firms") — within the
+/// same time window as any other pair.
+pub fn same_story_in(
+    a: &Signature,
+    a_published: Option<i64>,
+    b: &Signature,
+    b_published: Option<i64>,
+    same_feed: bool,
+) -> bool {
+    let th = Thresholds::DEFAULT;
+    let in_window = match (a_published, b_published) {
+        (Some(x), Some(y)) => x.abs_diff(y) <= th.window_secs.unsigned_abs(),
+        _ => true,
+    };
+    let edited = same_feed
+        && in_window
+        && a.summary.len().min(b.summary.len()) >= SAME_FEED_MIN_TOKENS
+        && summary_similarity(a, b).is_some_and(|s| s >= SAME_FEED_SUMMARY);
+    edited || decide(a, a_published, b, b_published, &th)
+}
+
+/// Summary overlap at which two entries of one feed are the same item, edited.
+pub const SAME_FEED_SUMMARY: f64 = 0.8;
+/// Fewest distinctive summary tokens for [`SAME_FEED_SUMMARY`] to count (boilerplate such as
+/// "Read more on our website" is shorter).
+pub const SAME_FEED_MIN_TOKENS: usize = 12;
+
+impl Signature {
+    /// Compact binary form for the store: four length-prefixed sections (title, generic and
+    /// summary hashes as little-endian u64; numbers as length-prefixed UTF-8).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            8 * (self.title.len() + self.generic.len() + self.summary.len()) + 32,
+        );
+        for v in [&self.title, &self.generic, &self.summary] {
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            for h in v {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&(self.numbers.len() as u32).to_le_bytes());
+        for n in &self.numbers {
+            out.extend_from_slice(&(n.len() as u32).to_le_bytes());
+            out.extend_from_slice(n.as_bytes());
+        }
+        out
+    }
+
+    /// Reads [`Signature::to_bytes`]; `None` when the bytes are not such a signature.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Signature> {
+        let mut r = Reader(bytes);
+        let mut hashes = || -> Option<Vec<u64>> {
+            let n = r.len()?;
+            (0..n).map(|_| r.u64()).collect()
+        };
+        let (title, generic, summary) = (hashes()?, hashes()?, hashes()?);
+        let n = r.len()?;
+        let numbers = (0..n)
+            .map(|_| {
+                let len = r.len()?;
+                String::from_utf8(r.take(len)?.to_vec()).ok()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        r.0.is_empty().then_some(Signature {
+            title,
+            generic,
+            numbers,
+            summary,
+        })
+    }
+}
+
+/// A cursor over [`Signature::to_bytes`] output.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let head = self.0.get(..n)?;
+        self.0 = self.0.get(n..)?;
+        Some(head)
+    }
+    fn len(&mut self) -> Option<usize> {
+        let n = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
+        // Every element takes at least 4 bytes: a larger count is corrupt, not a huge alloc.
+        (n <= self.0.len()).then_some(n)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
 }
 
 /// The decision (see the module documentation).

@@ -310,7 +310,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, f.name, f.tags, e.published_at, e.summary, e.content
          FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
          WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
-         ORDER BY m.story_id, m.score DESC, m.id",
+         ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
     )?;
     let rows = st.query_map(params![f.profile, f.min_score], |r| {
         Ok((

@@ -1,10 +1,13 @@
 //! Recording a poll: feed state, new entries (deduplicated on (feed, key)), their stories
-//! (same canonical link across feeds = one story) and matches — all in one transaction.
+//! (same canonical link across feeds = one story; a matched entry with a new link joins a
+//! near-duplicate's story, see `clusters`) and matches — all in one transaction.
 //! Several polls can share a transaction ([`Store::commit_polls`]). Part of [`Store`].
 
+use super::clusters::{self, Placed};
 use super::{Result, Store};
+use crate::digest::cluster::Signature;
 use crate::model::{Entry, NewMatch};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use std::collections::HashSet;
 
 /// A parsed entry that was not in the store when the poll began, with its matches.
@@ -14,6 +17,8 @@ pub struct NewEntry {
     /// Older than the backfill window on the feed's first poll: stored as seen, not reported.
     pub backfilled: bool,
     pub matches: Vec<NewMatch>,
+    /// Clustering signature, for matched entries only (they are what digests show).
+    pub signature: Option<Signature>,
 }
 
 /// What happened when a feed was polled.
@@ -176,6 +181,8 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
 
 /// Inserts an entry unless (feed, key) exists; returns its new row id and its story id.
 /// (The poller already skipped known keys, so the insert almost always succeeds.)
+/// Its story: the one with its story key (canonical link), else — for a matched entry — a
+/// recent story it near-duplicates (its key then becomes an alias of that story), else new.
 fn insert_entry(
     tx: &Transaction,
     feed_id: i64,
@@ -184,17 +191,36 @@ fn insert_entry(
 ) -> Result<Option<(i64, i64)>> {
     let e = &ne.entry;
     let story_key = e.story_key(feed_id);
-    let existing: Option<i64> = tx
-        .prepare_cached("SELECT id FROM stories WHERE story_key = ?1")?
-        .query_row([&story_key], |r| r.get(0))
-        .optional()?;
-    let story_id = match existing {
+    let placed = ne
+        .signature
+        .as_ref()
+        .filter(|_| !ne.backfilled && !ne.matches.is_empty())
+        .map(|sig| Placed {
+            sig,
+            feed_id,
+            at: e.published.map_or(now, |d| d.timestamp()),
+            dated: e.published.is_some(),
+        });
+    let story_id = match clusters::story_for_key(tx, &story_key)? {
         Some(id) => id,
-        None => {
-            tx.prepare_cached("INSERT INTO stories (story_key, first_seen_at) VALUES (?1, ?2)")?
+        None => match placed
+            .as_ref()
+            .map(|p| clusters::similar_story(tx, p))
+            .transpose()?
+            .flatten()
+        {
+            Some(id) => {
+                clusters::alias(tx, &story_key, id)?;
+                id
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO stories (story_key, first_seen_at) VALUES (?1, ?2)",
+                )?
                 .execute(params![story_key, now])?;
-            tx.last_insert_rowid()
-        }
+                tx.last_insert_rowid()
+            }
+        },
     };
     let n = tx
         .prepare_cached(
@@ -214,5 +240,12 @@ fn insert_entry(
             e.content,
             ne.backfilled as i64
         ])?;
-    Ok((n == 1).then(|| (tx.last_insert_rowid(), story_id)))
+    if n != 1 {
+        return Ok(None);
+    }
+    let entry_id = tx.last_insert_rowid();
+    if let Some(p) = &placed {
+        clusters::index(tx, entry_id, story_id, p)?;
+    }
+    Ok(Some((entry_id, story_id)))
 }

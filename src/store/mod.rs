@@ -1,9 +1,11 @@
 //! The store: one [`Store`] type owns the SQLite connection and all SQL of chipwatch (WAL,
 //! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
 //! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
+//! `clusters` (which story a new matched entry joins when its title is a near-duplicate),
 //! [`digests`] (the outbox) and [`actor`] (a thread that owns a Store for the async daemon).
 
 pub mod actor;
+mod clusters;
 pub mod digests;
 pub mod entries;
 pub mod feeds;
@@ -17,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_due_index.sql"),
     include_str!("migrations/004_recipients.sql"),
     include_str!("migrations/005_alerts.sql"),
+    include_str!("migrations/006_clusters.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -165,12 +168,19 @@ impl Store {
             ),
             [cutoff],
         )?;
+        tx.execute(
+            &format!(
+                "DELETE FROM entry_sigs WHERE entry_id IN (SELECT e.id FROM entries e WHERE {OLD})"
+            ),
+            [cutoff],
+        )?;
         let entries = tx.execute(&format!("DELETE FROM entries AS e WHERE {OLD}"), [cutoff])?;
         // Stories left without entries and never delivered are not needed as tombstones.
         tx.execute(
             "DELETE FROM stories WHERE id NOT IN (SELECT story_id FROM entries) AND id NOT IN (SELECT story_id FROM deliveries)",
             [],
         )?;
+        clusters::prune(&tx)?;
         let digests = tx.execute(
             "UPDATE digests SET message = x'' WHERE status IN ('sent', 'dead') AND created_at < ?1 AND length(message) > 0",
             [cutoff],
