@@ -86,7 +86,9 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
             continue;
         };
         let mine = p.dated.then_some(p.at);
-        if cluster::same_story_in(p.sig, mine, &theirs, dated.then_some(at), feed == p.feed_id) {
+        if cluster::same_story_in(p.sig, mine, &theirs, dated.then_some(at), feed == p.feed_id)
+            && (!p.dated || within_span(tx, story, p.at, window)?)
+        {
             let s = cluster::similarity(p.sig, &theirs);
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, story));
@@ -94,6 +96,17 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
         }
     }
     Ok(best.map(|(_, story)| story))
+}
+
+/// A story spans one event: every dated entry of it lies within `window` of `at`, so a story
+/// cannot creep across weeks one near-duplicate at a time.
+fn within_span(tx: &Transaction, story: i64, at: i64, window: i64) -> Result<bool> {
+    let (first, last): (Option<i64>, Option<i64>) = tx
+        .prepare_cached(
+            "SELECT MIN(at), MAX(at) FROM entry_sigs WHERE story_id = ?1 AND dated = 1",
+        )?
+        .query_row([story], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(first.is_none_or(|f| at - f <= window) && last.is_none_or(|l| l - at <= window))
 }
 
 /// Records that entries with `key` belong to `story` (an entry with that key joined it).

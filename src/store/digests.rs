@@ -395,14 +395,45 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                 first_skipped = true;
                 continue;
             }
-            if !item.also.iter().any(|(n, l)| *n == name && *l == link)
-                && (name != item.feed_name || link != item.link)
-            {
-                item.also.push((name, link));
-            }
+            add_also(
+                &mut item.also,
+                &item.feed_name,
+                item.link.as_deref(),
+                name,
+                link,
+            );
         }
     }
     Ok(by_story)
+}
+
+/// Adds another outlet's entry to a story's "also reported by" list so that every link is
+/// shown once: outlets carrying the same link share one item ("Beta, Gamma"), and outlets
+/// carrying the story's own link are named without repeating it.
+fn add_also(
+    also: &mut Vec<(String, Option<String>)>,
+    main_feed: &str,
+    main_link: Option<&str>,
+    name: String,
+    link: Option<String>,
+) {
+    let link = link.filter(|l| Some(l.as_str()) != main_link);
+    if link.is_none() && name == main_feed {
+        return;
+    }
+    match also.iter_mut().find(|(_, l)| link.is_some() && *l == link) {
+        Some((names, _)) => {
+            if !names.split(", ").any(|n| n == name) {
+                names.push_str(", ");
+                names.push_str(&name);
+            }
+        }
+        None => {
+            if !also.iter().any(|(n, l)| *n == name && *l == link) {
+                also.push((name, link));
+            }
+        }
+    }
 }
 
 /// An entry with the rules it matched when stored (for `rules backtest`).
@@ -447,5 +478,36 @@ impl Store {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::add_also;
+
+    #[test]
+    fn every_link_is_listed_once() {
+        let main = Some("https://wire.example/a");
+        let mut also = Vec::new();
+        let mut add = |n: &str, l: Option<&str>| {
+            add_also(&mut also, "Alpha", main, n.into(), l.map(Into::into))
+        };
+        add("Beta", Some("https://wire.example/a?utm_source=b"));
+        add("Gamma", Some("https://wire.example/a?utm_source=b"));
+        add("Gamma", Some("https://wire.example/a?utm_source=b"));
+        add("Delta", Some("https://wire.example/a"));
+        add("Alpha", Some("https://wire.example/a"));
+        add("Epsilon", None);
+        assert_eq!(
+            also,
+            vec![
+                (
+                    "Beta, Gamma".to_string(),
+                    Some("https://wire.example/a?utm_source=b".to_string())
+                ),
+                ("Delta".to_string(), None),
+                ("Epsilon".to_string(), None),
+            ]
+        );
     }
 }

@@ -10,6 +10,7 @@ CREATE TABLE entry_sigs (
     dated    INTEGER NOT NULL,                  -- 1 when `at` is a publication time
     sig      BLOB    NOT NULL                   -- digest::cluster::Signature::to_bytes
 );
+CREATE INDEX entry_sigs_story ON entry_sigs(story_id, at);
 CREATE TABLE story_bands (
     band     INTEGER NOT NULL,                  -- a band key (u64 bits as i64)
     at       INTEGER NOT NULL,
