@@ -3,8 +3,10 @@
 //! text normalisation (NFKC, case and Traditional→Simplified folding, outlet boilerplate such
 //! as "UPDATE 2-" or "| Tom's Hardware", light stemming and synonyms; word tokens for Latin
 //! text, character bigrams for CJK), the per-story [`Signature`], the LSH [`band_keys`] the
-//! store indexes to find candidates, and the decision [`same_story`]. Pure: no I/O, no clock.
-//! Same-canonical-link merging lives in the store. Reports of one event in different
+//! store indexes to find candidates, and the decision [`same_story`] ([`same_story_in`] adds
+//! what the store knows: two entries of one feed with the same body are one edited item).
+//! Pure: no I/O, no clock. Same-canonical-link merging, the candidate lookup and the rule that
+//! a story spans at most `window_secs` live in the store (`store/clusters.rs`). Reports of one event in different
 //! languages share almost no tokens and are deliberately left as separate stories.
 //!
 //! Decision ([`Thresholds::DEFAULT`]; grid-searched by `cluster_tune_grid` in
