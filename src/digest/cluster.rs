@@ -26,6 +26,8 @@
 //!    sit where the tuning pairs keep precision ≈ 0.99 at recall ≈ 0.82.
 
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
 
 /// The decision's thresholds; [`Thresholds::DEFAULT`] is what [`same_story`] uses.
@@ -422,12 +424,7 @@ fn normalise(s: &str) -> String {
         .map(|c| match c {
             '\u{2018}' | '\u{2019}' | '`' | '\u{b4}' => '\'',
             c if (c as u32) < 0x3000 => c,
-            c => TRAD_SIMP
-                .chars()
-                .step_by(2)
-                .position(|t| t == c)
-                .and_then(|i| TRAD_SIMP.chars().nth(2 * i + 1))
-                .unwrap_or(c),
+            c => TABLES.trad_simp.get(&c).copied().unwrap_or(c),
         })
         .collect();
     for (from, to) in PHRASES.split('|').filter_map(|p| p.split_once('=')) {
@@ -501,15 +498,13 @@ fn push_word(word: &str, out: &mut Vec<String>) {
         return;
     }
     let word = word.strip_suffix("'s").unwrap_or(word).replace('\'', "");
-    if STOP.split(' ').any(|s| s == word) {
+    if TABLES.stop.contains(word.as_str()) {
         return;
     }
-    let folded = SYNONYMS
-        .split(';')
-        .filter_map(|line| line.trim().split_once(": "))
-        .find(|(_, forms)| forms.split(' ').any(|f| f == word))
-        .map(|(to, _)| to.to_string());
-    out.push(folded.unwrap_or_else(|| stem(&word)));
+    match TABLES.synonyms.get(word.as_str()) {
+        Some(to) => out.push((*to).to_string()),
+        None => out.push(stem(&word)),
+    }
 }
 
 /// Light suffix stripping so "fine/fines/fined" and "curb/curbs/curbed" meet.
@@ -552,8 +547,41 @@ fn is_numberish(tok: &str) -> bool {
 }
 
 fn is_generic(tok: &str) -> bool {
-    GENERIC.split(' ').any(|g| g == tok)
+    TABLES.generic.contains(tok)
 }
+
+/// The word lists below as lookup tables, built once.
+struct Tables {
+    stop: HashSet<&'static str>,
+    generic: HashSet<&'static str>,
+    /// Raw form → canonical form.
+    synonyms: HashMap<&'static str, &'static str>,
+    trad_simp: HashMap<char, char>,
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let mut synonyms = HashMap::new();
+    for (to, forms) in SYNONYMS
+        .split(';')
+        .filter_map(|line| line.trim().split_once(": "))
+    {
+        for f in forms.split(' ') {
+            // The first listing of a form wins, as a linear scan of the list would find it.
+            synonyms.entry(f).or_insert(to);
+        }
+    }
+    let t: Vec<char> = TRAD_SIMP.chars().collect();
+    let mut trad_simp = HashMap::new();
+    for pair in t.chunks_exact(2) {
+        trad_simp.entry(pair[0]).or_insert(pair[1]);
+    }
+    Tables {
+        stop: STOP.split(' ').filter(|w| !w.is_empty()).collect(),
+        generic: GENERIC.split(' ').filter(|w| !w.is_empty()).collect(),
+        synonyms,
+        trad_simp,
+    }
+});
 
 const SEPARATORS: [&str; 5] = [" - ", " | ", " – ", " — ", " : "];
 
