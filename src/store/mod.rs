@@ -17,6 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_due_index.sql"),
     include_str!("migrations/004_recipients.sql"),
     include_str!("migrations/005_alerts.sql"),
+    // 006 is being added on another branch; when both are merged, 006 goes before this one.
+    include_str!("migrations/007_silent.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
