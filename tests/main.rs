@@ -19,4 +19,5 @@ mod render;
 mod retention;
 mod rule_pack;
 mod server_http;
+mod silent_feeds;
 mod util;
