@@ -251,3 +251,29 @@ fn problems_list_failing_and_gone_first_then_the_longest_silence() {
     // `silent_after = "off"`: only the gone feed.
     assert_eq!(db.store.feed_problems(NOW, None).unwrap().len(), 1);
 }
+
+#[test]
+fn feeds_status_shows_silent_since_and_lists_silent_feeds_after_failing_ones() {
+    let mut db = Db::new();
+    db.hourly_quiet_for("a-fine", HOUR);
+    db.hourly_quiet_for("b-quiet", 5 * DAY);
+    let broken = db.hourly_quiet_for("c-broken", 5 * DAY);
+    db.failed(broken, NOW - 300, "HTTP 500");
+    let rows = db.store.feed_statuses(NOW, MIN).unwrap();
+    let got: Vec<(&str, Option<i64>)> = rows
+        .iter()
+        .map(|r| (r.name.as_str(), r.silent_since))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("c-broken", None),
+            ("b-quiet", Some(NOW - 5 * DAY)),
+            ("a-fine", None)
+        ]
+    );
+    let json = serde_json::to_value(&rows).unwrap();
+    assert_eq!(json[1]["silent_since"], NOW - 5 * DAY);
+    let off = db.store.feed_statuses(NOW, None).unwrap();
+    assert!(off.iter().all(|r| r.silent_since.is_none()));
+}

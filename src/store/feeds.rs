@@ -91,6 +91,8 @@ pub struct FeedStatus {
     pub encoding: Option<String>,
     pub repairs: Option<String>,
     pub avg_post_interval_secs: Option<i64>,
+    /// Healthy but silent for longer than usual: when it last brought a new entry.
+    pub silent_since: Option<i64>,
 }
 
 impl Store {
@@ -149,15 +151,25 @@ impl Store {
         Ok(st.query_row([url], state_row).optional()?)
     }
 
-    /// All feeds for `feeds status`, failing ones first.
-    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>> {
+    /// All feeds for `feeds status`: gone, failing, then silent ones first. `silent_min` is
+    /// `[feeds] silent_after` in seconds (None: silence is not reported).
+    pub fn feed_statuses(&self, now: i64, silent_min: Option<i64>) -> Result<Vec<FeedStatus>> {
         let mut st = self.conn.prepare(
             "SELECT f.url, f.name, f.redirect_url, f.last_status, f.last_checked_at, f.last_success_at, f.error_count,
                     f.first_error_at, f.last_error, f.next_check_at, f.gone, f.entries_seen, f.format, f.encoding, f.repairs,
-                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id)
+                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id),
+                    (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
+                    (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = f.id)
              FROM feeds f ORDER BY f.gone DESC, f.error_count > 0 DESC, f.error_count DESC, f.url",
         )?;
         let rows = st.query_map([], |r| {
+            let activity = Activity {
+                last_new_at: r.get(17)?,
+                last_success_at: r.get(5)?,
+                dated: r.get(16)?,
+                avg_gap_secs: r.get(15)?,
+            };
+            let (error_count, gone) = (r.get::<_, i64>(6)?, r.get::<_, i64>(10)? != 0);
             Ok(FeedStatus {
                 url: r.get(0)?,
                 name: r.get(1)?,
@@ -165,19 +177,25 @@ impl Store {
                 last_status: r.get(3)?,
                 last_checked_at: r.get(4)?,
                 last_success_at: r.get(5)?,
-                error_count: r.get(6)?,
+                error_count,
                 first_error_at: r.get(7)?,
                 last_error: r.get(8)?,
                 next_check_at: r.get(9)?,
-                gone: r.get::<_, i64>(10)? != 0,
+                gone,
                 entries_seen: r.get(11)?,
                 format: r.get(12)?,
                 encoding: r.get(13)?,
                 repairs: r.get(14)?,
-                avg_post_interval_secs: r.get(15)?,
+                avg_post_interval_secs: activity.avg_gap_secs,
+                silent_since: silent_min
+                    .filter(|_| error_count == 0 && !gone)
+                    .and_then(|min| activity.silent_since(now, min)),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        // Stable: the SQL order stays within each group.
+        rows.sort_by_key(|r| (!r.gone, r.error_count == 0, r.silent_since.is_none()));
+        Ok(rows)
     }
 
     /// Feeds with problems for the digest footer: gone and failing ones (oldest failure first),
