@@ -165,6 +165,7 @@ impl Service {
             metrics: metrics.clone(),
             alert_rules: alert_rules(&config),
             unsubscribe: config.mail.unsubscribe.clone(),
+            silent_after_secs: config.silent_after_secs(),
         };
         let limits = poll.limits.clone();
         Ok(Service {
@@ -194,6 +195,7 @@ impl Service {
         self.digests.rule_pack_version = config.rule_pack_version.clone();
         self.digests.alert_rules = alert_rules(&config);
         self.digests.unsubscribe = config.mail.unsubscribe.clone();
+        self.digests.silent_after_secs = config.silent_after_secs();
         self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency)
             .with_host_gap(config.http.per_host_interval);
         self.poll.limits = self.limits.clone();

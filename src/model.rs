@@ -147,3 +147,25 @@ pub struct RenderedPart {
     /// The complete RFC 5322 message.
     pub message: Vec<u8>,
 }
+
+/// A feed the digest footer lists, and since when it has had the problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedProblem {
+    pub name: String,
+    pub url: String,
+    /// First failed poll, or (silent) when chipwatch last stored a new entry of the feed.
+    pub since: Option<i64>,
+    pub kind: FeedProblemKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedProblemKind {
+    /// Its polls fail (the last error).
+    Failing { error: String },
+    /// It answered 410 Gone and is no longer polled.
+    Gone { error: String },
+    /// Polled fine, but no new entry for much longer than usual. `usual_secs` is its average
+    /// gap between posts (None: too few dated entries to know).
+    Silent { usual_secs: Option<i64> },
+}

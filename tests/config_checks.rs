@@ -87,6 +87,11 @@ fn mistakes_name_file_line_and_problem() {
             &["c.toml:2", "backfill"],
         ),
         (
+            "[feeds]\nmin_interval = \"5m\"\nsilent_after = \"3 fortnights\"\n",
+            "bad silent_after",
+            &["c.toml:3", "silent_after", "\"off\""],
+        ),
+        (
             "[mail]\nunsubscribe = \"ftp://x.example/\"\n",
             "bad unsubscribe",
             &["c.toml:2", "unsubscribe"],
@@ -115,4 +120,22 @@ fn relative_paths_resolve_against_the_config_file() {
     let (ok, msg) = check(&env, "sub/c.toml");
     assert!(ok, "{msg}");
     assert!(msg.contains("1 feeds") && msg.contains("1 rules"), "{msg}");
+}
+
+#[test]
+fn silent_after_defaults_to_3_days_and_can_be_turned_off() {
+    let load = |text: &str| {
+        chipwatch::config::load_from_str(
+            text,
+            None,
+            chipwatch::config::ConfigSource::Embedded,
+            std::path::PathBuf::from("."),
+        )
+        .unwrap()
+        .silent_after_secs()
+    };
+    assert_eq!(load(""), Some(3 * 86_400));
+    assert_eq!(load("[feeds]\nsilent_after = \"36h\"\n"), Some(36 * 3600));
+    assert_eq!(load("[feeds]\nsilent_after = \"off\"\n"), None);
+    assert_eq!(load("[feeds]\nsilent_after = \"0d\"\n"), None);
 }

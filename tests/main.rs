@@ -19,5 +19,6 @@ mod render;
 mod retention;
 mod rule_pack;
 mod server_http;
+mod silent_feeds;
 mod stories;
 mod util;

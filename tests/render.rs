@@ -4,7 +4,7 @@
 
 use crate::util::decoded;
 use chipwatch::digest::render::{RenderContext, render};
-use chipwatch::model::{DigestItem, Recipients, StoredHit};
+use chipwatch::model::{DigestItem, FeedProblem, FeedProblemKind, Recipients, StoredHit};
 use chrono::TimeZone;
 
 fn cx() -> RenderContext {
@@ -19,12 +19,32 @@ fn cx() -> RenderContext {
         subject_template: "chipwatch {profile}: {stories} stories ({date})".into(),
         tz: chrono_tz::Asia::Shanghai,
         now: chrono::Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
-        unhealthy: vec![(
-            "METI releases".into(),
-            "https://www.meti.go.jp/feed.xml".into(),
-            Some(1_795_000_000),
-            "HTTP 503".into(),
-        )],
+        unhealthy: vec![
+            FeedProblem {
+                name: "METI releases".into(),
+                url: "https://www.meti.go.jp/feed.xml".into(),
+                since: Some(1_795_000_000),
+                kind: FeedProblemKind::Failing {
+                    error: "HTTP 503".into(),
+                },
+            },
+            FeedProblem {
+                name: "Old wire".into(),
+                url: "https://old.example/rss".into(),
+                since: Some(1_795_100_000),
+                kind: FeedProblemKind::Gone {
+                    error: "HTTP 410".into(),
+                },
+            },
+            FeedProblem {
+                name: "Chip <Daily> & Co".into(),
+                url: "https://chips.example/feed?a=1&b=2".into(),
+                since: Some(1_795_200_000),
+                kind: FeedProblemKind::Silent {
+                    usual_secs: Some(6 * 3600),
+                },
+            },
+        ],
         rule_pack_version: Some("2026.11.1".into()),
         config_path: "/etc/chipwatch/chipwatch.toml".into(),
         host: "example.org".into(),
@@ -233,8 +253,33 @@ fn fixed_digest_snapshot_and_checks() {
         text.contains("Feeds with problems") && text.contains("rule pack 2026.11.1"),
         "{text}"
     );
+    assert!(
+        html.contains("Chip &lt;Daily&gt; &amp; Co (https://chips.example/feed?a=1&amp;b=2) — silent since 2026-11-21 02:40 UTC+08:00 (usually posts every ~6 h)"),
+        "a silent feed is listed, escaped"
+    );
     snapshot("digest.txt", &text.replace("\r\n", "\n"));
     snapshot("digest.html", &html);
+}
+
+#[test]
+fn footer_lists_30_feed_problems_and_counts_the_rest() {
+    let mut c = cx();
+    c.unhealthy = (0..32)
+        .map(|i| FeedProblem {
+            name: format!("feed {i:02}"),
+            url: format!("https://f.example/{i}"),
+            since: Some(1_795_000_000),
+            kind: FeedProblemKind::Silent { usual_secs: None },
+        })
+        .collect();
+    let (_, text, html) = parts(&render(&fixed_items(), &c)[0].message);
+    check_html(&html);
+    for part in [&text, &html] {
+        assert_eq!(part.matches("silent since").count(), 30, "{part}");
+        assert!(part.contains("feed 29") && !part.contains("feed 30"));
+        assert!(part.contains("…and 2 more"), "{part}");
+        assert!(part.contains("(usual posting rate unknown)"));
+    }
 }
 
 #[test]

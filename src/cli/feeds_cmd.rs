@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
-    /// Health of every feed, failing ones first.
+    /// Health of every feed, failing ones first, then silent ones.
     Status {
         #[arg(long)]
         json: bool,
@@ -43,7 +43,7 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
         FeedsCmd::Status { json } => {
             let config = load_config(cli)?;
             let store = Store::open(&config.store_path)?;
-            let rows = store.feed_statuses()?;
+            let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
             if *json {
                 println!("{}", serde_json::to_string(&rows)?);
                 return Ok(0);
@@ -53,6 +53,8 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                     "GONE".to_string()
                 } else if r.error_count > 0 {
                     format!("FAIL×{}", r.error_count)
+                } else if r.silent_since.is_some() {
+                    "silent".into()
                 } else if r.last_checked_at.is_none() {
                     "new".into()
                 } else {
@@ -73,6 +75,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                         .map(|s| format!("{:.1}h", s as f64 / 3600.0))
                         .unwrap_or("-".into())
                 );
+                if let Some(since) = r.silent_since {
+                    println!("         no new entry since {}", ts(Some(since)));
+                }
                 if let Some(e) = &r.last_error {
                     println!("         error since {}: {e}", ts(r.first_error_at));
                 }

@@ -182,6 +182,8 @@ pub struct Config {
     /// The OPML file named by `[feeds] opml` (None with the embedded config or without one).
     pub opml_path: Option<PathBuf>,
     pub backfill: Backfill,
+    /// `[feeds] silent_after`: the shortest silence reported as a problem (None = "off").
+    pub silent_after: Option<Duration>,
     pub poll: PollPolicy,
     pub http: HttpConfig,
     pub mail: MailConfig,
@@ -217,6 +219,12 @@ impl Config {
                 resolve::load_from_str(&text, Some(p), source.clone(), state_dir)
             }
         }
+    }
+
+    /// `[feeds] silent_after` in seconds, as the store takes it (None: "off").
+    pub fn silent_after_secs(&self) -> Option<i64> {
+        self.silent_after
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
     }
 
     /// Names of the rules that exist (for validation of profile filters, CLI `--rule`).

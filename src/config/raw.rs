@@ -49,6 +49,7 @@ pub struct RawFeeds {
     pub interval: Option<Spanned<String>>,
     pub min_interval: Option<Spanned<String>>,
     pub max_interval: Option<Spanned<String>>,
+    pub silent_after: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -208,6 +208,17 @@ pub fn load_from_str(
                 .map_err(|m| cx.err(b, format!("backfill: {m} (or \"all\")")))?,
         ),
     };
+    // A healthy feed quiet for longer than this (and than 4 × its usual gap) is listed in the
+    // digest footer. "off" or a zero duration turns that off, as a zero per_host_interval does.
+    let silent_after = match &rf.silent_after {
+        None => Some(Duration::from_secs(3 * 86_400)),
+        Some(s) if s.get_ref().trim() == "off" => None,
+        Some(s) => Some(
+            parse_duration(s.get_ref())
+                .map_err(|m| cx.err(s, format!("silent_after: {m} (or \"off\")")))?,
+        )
+        .filter(|d| !d.is_zero()),
+    };
     let poll = PollPolicy {
         default_interval: cx.duration(&rf.interval, Duration::from_secs(30 * 60))?,
         min_interval: cx.duration(&rf.min_interval, Duration::from_secs(5 * 60))?,
@@ -301,6 +312,7 @@ pub fn load_from_str(
             _ => None,
         },
         backfill,
+        silent_after,
         poll,
         http,
         mail,

@@ -38,6 +38,8 @@ pub struct DigestContext {
     pub alert_rules: Vec<String>,
     /// `[mail] unsubscribe`, for the List-Unsubscribe header.
     pub unsubscribe: Option<String>,
+    /// `[feeds] silent_after` in seconds: silent feeds in the footer (None: not listed).
+    pub silent_after_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -122,9 +124,10 @@ pub(crate) async fn claim(
     if let Some(s) = subject {
         cx.subject_template = s.to_string();
     }
+    let silent = ctx.silent_after_secs;
     ctx.store
         .call(move |s| {
-            cx.unhealthy = s.unhealthy_feeds()?;
+            cx.unhealthy = s.feed_problems(now.timestamp(), silent)?;
             s.claim_digest(&filter, now.timestamp(), next_due, |items, sink| {
                 if !items.is_empty() || send_empty {
                     render::render_each(items, &cx, sink);

@@ -1,9 +1,11 @@
-//! A digest message's page: header, table of contents, rule groups, footer (feed health,
-//! rule-pack version, how to change the subscription) in HTML with inline styles and in plain
-//! text, and the multipart/alternative message with its headers (Message-ID, List-Id,
-//! Auto-Submitted). Pure; called by [`super::render`].
+//! A digest message's page: header, table of contents, rule groups, footer (feed health:
+//! failing, gone and silent feeds; rule-pack version, how to change the subscription) in HTML
+//! with inline styles and in plain text, and the multipart/alternative message with its headers
+//! (Message-ID, List-Id, Auto-Submitted). Pure; called by [`super::render`].
 
 use super::render::{Block, PART_BUDGET, RenderContext, esc, fmt_time, one_line, slug};
+use crate::model::{FeedProblem, FeedProblemKind};
+use chrono_tz::Tz;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use std::collections::BTreeMap;
@@ -78,27 +80,62 @@ pub(super) fn page_html(
     h
 }
 
+/// Feed problems listed in a footer; the rest are counted.
+const MAX_PROBLEMS: usize = 30;
+
+/// "HTTP 503 since …", "gone (410): … since …", "silent since … (usually posts every ~6 h)":
+/// plain text, one line.
+fn problem_text(p: &FeedProblem, tz: &Tz) -> String {
+    let since = fmt_time(p.since, tz);
+    match &p.kind {
+        FeedProblemKind::Failing { error } => format!("{} since {since}", one_line(error, 200)),
+        FeedProblemKind::Gone { error } => {
+            format!(
+                "{} since {since}",
+                one_line(&format!("gone (410): {error}"), 200)
+            )
+        }
+        FeedProblemKind::Silent {
+            usual_secs: Some(s),
+        } => format!("silent since {since} (usually posts every {})", about(*s)),
+        FeedProblemKind::Silent { usual_secs: None } => {
+            format!("silent since {since} (usual posting rate unknown)")
+        }
+    }
+}
+
+/// A gap between posts, roughly: "~20 min", "~6 h", "~3 days".
+fn about(secs: i64) -> String {
+    let secs = secs.max(0);
+    if secs < 3600 {
+        format!("~{} min", ((secs + 30) / 60).max(1))
+    } else if secs < 48 * 3600 {
+        format!("~{} h", (secs + 1800) / 3600)
+    } else {
+        format!("~{} days", (secs + 43_200) / 86_400)
+    }
+}
+
 pub(super) fn footer_html(cx: &RenderContext) -> String {
     let mut f = String::from(
         "<div style=\"padding:14px 24px 20px;border-top:1px solid #e3e6ea;font-size:12px;line-height:1.5;color:#5f6368\">",
     );
     if !cx.unhealthy.is_empty() {
         f.push_str("<div style=\"font-weight:600;color:#b3261e\">Feeds with problems</div><ul style=\"margin:4px 0 10px;padding-left:18px\">");
-        for (name, url, since, err) in cx.unhealthy.iter().take(30) {
+        for p in cx.unhealthy.iter().take(MAX_PROBLEMS) {
             let _ = write!(
                 f,
-                "<li>{} ({}) — {} since {}</li>",
-                esc(&one_line(name, 80)),
-                esc(&one_line(url, 200)),
-                esc(&one_line(err, 200)),
-                esc(&fmt_time(*since, &cx.tz))
+                "<li>{} ({}) — {}</li>",
+                esc(&one_line(&p.name, 80)),
+                esc(&one_line(&p.url, 200)),
+                esc(&problem_text(p, &cx.tz))
             );
         }
-        if cx.unhealthy.len() > 30 {
+        if cx.unhealthy.len() > MAX_PROBLEMS {
             let _ = write!(
                 f,
                 "<li>…and {} more (see <code>chipwatch feeds status</code>)</li>",
-                cx.unhealthy.len() - 30
+                cx.unhealthy.len() - MAX_PROBLEMS
             );
         }
         f.push_str("</ul>");
@@ -152,14 +189,20 @@ pub(super) fn page_text(
     t.push_str("-- \n");
     if !cx.unhealthy.is_empty() {
         t.push_str("Feeds with problems:\n");
-        for (name, url, since, err) in cx.unhealthy.iter().take(30) {
+        for p in cx.unhealthy.iter().take(MAX_PROBLEMS) {
             let _ = writeln!(
                 t,
-                "  - {} ({}): {} since {}",
-                one_line(name, 80),
-                one_line(url, 200),
-                one_line(err, 200),
-                fmt_time(*since, &cx.tz)
+                "  - {} ({}): {}",
+                one_line(&p.name, 80),
+                one_line(&p.url, 200),
+                problem_text(p, &cx.tz)
+            );
+        }
+        if cx.unhealthy.len() > MAX_PROBLEMS {
+            let _ = writeln!(
+                t,
+                "  - …and {} more (see `chipwatch feeds status`)",
+                cx.unhealthy.len() - MAX_PROBLEMS
             );
         }
     }
@@ -228,5 +271,62 @@ pub(super) fn build_message(
             tracing::error!(error = %e, "cannot build digest message");
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_read_roughly() {
+        assert_eq!(about(0), "~1 min");
+        assert_eq!(about(20 * 60), "~20 min");
+        assert_eq!(about(3600), "~1 h");
+        assert_eq!(about(6 * 3600 + 1200), "~6 h");
+        assert_eq!(about(47 * 3600), "~47 h");
+        assert_eq!(about(7 * 86_400), "~7 days");
+    }
+
+    #[test]
+    fn problems_read_as_one_line() {
+        let p = |kind| FeedProblem {
+            name: "n".into(),
+            url: "u".into(),
+            since: Some(1_795_000_000),
+            kind,
+        };
+        let tz = chrono_tz::UTC;
+        assert_eq!(
+            problem_text(
+                &p(FeedProblemKind::Failing {
+                    error: "HTTP\n503".into()
+                }),
+                &tz
+            ),
+            "HTTP 503 since 2026-11-18 11:06 UTC+00:00"
+        );
+        assert_eq!(
+            problem_text(
+                &p(FeedProblemKind::Gone {
+                    error: "HTTP 410".into()
+                }),
+                &tz
+            ),
+            "gone (410): HTTP 410 since 2026-11-18 11:06 UTC+00:00"
+        );
+        assert_eq!(
+            problem_text(
+                &p(FeedProblemKind::Silent {
+                    usual_secs: Some(6 * 3600)
+                }),
+                &tz
+            ),
+            "silent since 2026-11-18 11:06 UTC+00:00 (usually posts every ~6 h)"
+        );
+        assert_eq!(
+            problem_text(&p(FeedProblemKind::Silent { usual_secs: None }), &tz),
+            "silent since 2026-11-18 11:06 UTC+00:00 (usual posting rate unknown)"
+        );
     }
 }

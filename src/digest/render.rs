@@ -6,7 +6,7 @@
 
 use super::excerpt::{excerpt, why_line};
 use super::page::{build_message, page_html, page_text};
-use crate::model::{DigestItem, Recipients, RenderedPart};
+use crate::model::{DigestItem, FeedProblem, Recipients, RenderedPart};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -26,8 +26,8 @@ pub struct RenderContext {
     pub subject_template: String,
     pub tz: Tz,
     pub now: DateTime<Utc>,
-    /// Failing feeds for the footer: (name, url, since, error).
-    pub unhealthy: Vec<(String, String, Option<i64>, String)>,
+    /// Feeds with problems (failing, gone, silent) for the footer, most urgent first.
+    pub unhealthy: Vec<FeedProblem>,
     pub rule_pack_version: Option<String>,
     pub config_path: String,
     /// Domain for Message-IDs.

@@ -1,13 +1,60 @@
 //! Feed rows: registering configured feeds, reading their poll state (validators, next check,
-//! errors) and listing them for `feeds status`. Part of [`Store`].
+//! errors), listing them for `feeds status` and the feeds with problems (failing, gone, silent
+//! for longer than usual) for the digest footer. Part of [`Store`].
 
 use super::{Result, Store};
-use crate::model::FeedSpec;
+use crate::model::{FeedProblem, FeedProblemKind, FeedSpec};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-/// A failing or gone feed for the digest footer: (name, url, failing since, error).
-pub type Unhealthy = (String, String, Option<i64>, String);
+/// With fewer dated entries than this, a feed's usual gap between posts is not known.
+pub const MIN_DATED_ENTRIES: i64 = 5;
+
+/// What the store knows about a feed's posting, for the silence rule ([`Activity::silent_since`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// When chipwatch last stored a new entry of the feed (MAX(entries.seen_at)). Not the newest
+    /// published date: a feed first polled today may list only old entries, which says nothing
+    /// about whether it is quiet now.
+    pub last_new_at: Option<i64>,
+    /// The last successful poll (200 or 304).
+    pub last_success_at: Option<i64>,
+    /// How many of its stored entries carry a published date.
+    pub dated: i64,
+    /// Average gap between those dates ((newest − oldest) / (dated − 1)), as `feeds status` shows.
+    pub avg_gap_secs: Option<i64>,
+}
+
+impl Activity {
+    /// The feed's usual gap between posts, when enough of its entries are dated to tell.
+    pub fn usual_gap(&self) -> Option<i64> {
+        self.avg_gap_secs
+            .filter(|_| self.dated >= MIN_DATED_ENTRIES)
+    }
+
+    /// How long the feed may stay quiet before it is reported: 4 × its usual gap, at least
+    /// `silent_min`. When the usual gap is unknown, 2 × `silent_min`: knowing nothing about its
+    /// rhythm, we wait for more evidence before calling a quiet feed a problem.
+    pub fn allowed_silence(&self, silent_min: i64) -> i64 {
+        match self.usual_gap() {
+            Some(gap) => gap.saturating_mul(4).max(silent_min),
+            None => silent_min.saturating_mul(2),
+        }
+    }
+
+    /// Since when the feed has been silent for longer than allowed at `now`, or None. A silence
+    /// only counts once a successful poll has seen it: after a stopped daemon, or for a digest
+    /// previewed before the feeds were polled again, the store has no evidence of silence.
+    /// A feed that never had an entry is not silent (it has no usual). Health (failing, gone) is
+    /// the caller's concern.
+    pub fn silent_since(&self, now: i64, silent_min: i64) -> Option<i64> {
+        let last = self.last_new_at?;
+        let allowed = self.allowed_silence(silent_min);
+        let checked = self.last_success_at?;
+        (now.saturating_sub(last) > allowed && checked.saturating_sub(last) > allowed)
+            .then_some(last)
+    }
+}
 
 /// Poll state of one feed, as the poller needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,6 +91,8 @@ pub struct FeedStatus {
     pub encoding: Option<String>,
     pub repairs: Option<String>,
     pub avg_post_interval_secs: Option<i64>,
+    /// Healthy but silent for longer than usual: when it last brought a new entry.
+    pub silent_since: Option<i64>,
 }
 
 impl Store {
@@ -102,15 +151,25 @@ impl Store {
         Ok(st.query_row([url], state_row).optional()?)
     }
 
-    /// All feeds for `feeds status`, failing ones first.
-    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>> {
+    /// All feeds for `feeds status`: gone, failing, then silent ones first. `silent_min` is
+    /// `[feeds] silent_after` in seconds (None: silence is not reported).
+    pub fn feed_statuses(&self, now: i64, silent_min: Option<i64>) -> Result<Vec<FeedStatus>> {
         let mut st = self.conn.prepare(
             "SELECT f.url, f.name, f.redirect_url, f.last_status, f.last_checked_at, f.last_success_at, f.error_count,
                     f.first_error_at, f.last_error, f.next_check_at, f.gone, f.entries_seen, f.format, f.encoding, f.repairs,
-                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id)
+                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id),
+                    (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
+                    (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = f.id)
              FROM feeds f ORDER BY f.gone DESC, f.error_count > 0 DESC, f.error_count DESC, f.url",
         )?;
         let rows = st.query_map([], |r| {
+            let activity = Activity {
+                last_new_at: r.get(17)?,
+                last_success_at: r.get(5)?,
+                dated: r.get(16)?,
+                avg_gap_secs: r.get(15)?,
+            };
+            let (error_count, gone) = (r.get::<_, i64>(6)?, r.get::<_, i64>(10)? != 0);
             Ok(FeedStatus {
                 url: r.get(0)?,
                 name: r.get(1)?,
@@ -118,41 +177,87 @@ impl Store {
                 last_status: r.get(3)?,
                 last_checked_at: r.get(4)?,
                 last_success_at: r.get(5)?,
-                error_count: r.get(6)?,
+                error_count,
                 first_error_at: r.get(7)?,
                 last_error: r.get(8)?,
                 next_check_at: r.get(9)?,
-                gone: r.get::<_, i64>(10)? != 0,
+                gone,
                 entries_seen: r.get(11)?,
                 format: r.get(12)?,
                 encoding: r.get(13)?,
                 repairs: r.get(14)?,
-                avg_post_interval_secs: r.get(15)?,
+                avg_post_interval_secs: activity.avg_gap_secs,
+                silent_since: silent_min
+                    .filter(|_| error_count == 0 && !gone)
+                    .and_then(|min| activity.silent_since(now, min)),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        // Stable: the SQL order stays within each group.
+        rows.sort_by_key(|r| (!r.gone, r.error_count == 0, r.silent_since.is_none()));
+        Ok(rows)
     }
 
-    /// Feeds failing, gone or not yet healthy, for the digest footer: (name, url, since, error).
-    pub fn unhealthy_feeds(&self) -> Result<Vec<Unhealthy>> {
-        let mut st = self.conn.prepare(
+    /// Feeds with problems for the digest footer: gone and failing ones (oldest failure first),
+    /// then healthy feeds silent for longer than usual at `now` (longest silence first; see
+    /// [`Activity::silent_since`]). `silent_min` is `[feeds] silent_after` in seconds (None:
+    /// silence is not reported).
+    pub fn feed_problems(&self, now: i64, silent_min: Option<i64>) -> Result<Vec<FeedProblem>> {
+        let mut st = self.conn.prepare_cached(
             "SELECT name, url, first_error_at, COALESCE(last_error, ''), gone FROM feeds WHERE gone = 1 OR error_count > 0 ORDER BY first_error_at",
         )?;
         let rows = st.query_map([], |r| {
-            let gone: i64 = r.get(4)?;
-            let err: String = r.get(3)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                if gone != 0 {
-                    format!("gone (410): {err}")
+            let error: String = r.get(3)?;
+            Ok(FeedProblem {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                since: r.get(2)?,
+                kind: if r.get::<_, i64>(4)? != 0 {
+                    FeedProblemKind::Gone { error }
                 } else {
-                    err
+                    FeedProblemKind::Failing { error }
                 },
-            ))
+            })
         })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some(min) = silent_min else {
+            return Ok(out);
+        };
+        // No feed may be quiet for less than `min`, so only feeds quiet for longer (and polled
+        // successfully since) are candidates; the per-feed date statistics are read for those
+        // only. Every lookup is a search of the entries_feed_seen index.
+        let mut st = self.conn.prepare_cached(
+            "SELECT c.name, c.url, c.last_new, c.last_success_at,
+                    (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = c.id),
+                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = c.id)
+             FROM (SELECT id, name, url, last_success_at, (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = f.id) AS last_new
+                   FROM feeds f WHERE gone = 0 AND error_count = 0 AND last_success_at IS NOT NULL) c
+             WHERE c.last_new < ?1 - ?2 AND c.last_success_at - c.last_new > ?2
+             ORDER BY c.last_new, c.url",
+        )?;
+        let rows = st.query_map(params![now, min], |r| {
+            let activity = Activity {
+                last_new_at: r.get(2)?,
+                last_success_at: r.get(3)?,
+                dated: r.get(4)?,
+                avg_gap_secs: r.get(5)?,
+            };
+            let Some(since) = activity.silent_since(now, min) else {
+                return Ok(None);
+            };
+            Ok(Some(FeedProblem {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                since: Some(since),
+                kind: FeedProblemKind::Silent {
+                    usual_secs: activity.usual_gap(),
+                },
+            }))
+        })?;
+        for row in rows {
+            out.extend(row?);
+        }
+        Ok(out)
     }
 
     /// The earliest `next_check_at` among feeds that can be polled.
@@ -177,4 +282,53 @@ fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
         polled: r.get::<_, i64>(9)? != 0,
         first_error_at: r.get(10)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn hourly(last_new: i64, checked: i64) -> Activity {
+        Activity {
+            last_new_at: Some(last_new),
+            last_success_at: Some(checked),
+            dated: 48,
+            avg_gap_secs: Some(3600),
+        }
+    }
+
+    #[test]
+    fn allowed_silence_is_4_gaps_at_least_the_minimum() {
+        assert_eq!(hourly(0, 0).allowed_silence(3 * DAY), 3 * DAY);
+        let weekly = Activity {
+            avg_gap_secs: Some(7 * DAY),
+            ..hourly(0, 0)
+        };
+        assert_eq!(weekly.allowed_silence(3 * DAY), 28 * DAY);
+        let few = Activity {
+            dated: MIN_DATED_ENTRIES - 1,
+            ..weekly
+        };
+        assert_eq!(few.usual_gap(), None);
+        assert_eq!(few.allowed_silence(3 * DAY), 6 * DAY);
+    }
+
+    #[test]
+    fn silence_must_exceed_the_allowance_now_and_at_the_last_successful_poll() {
+        let now = 100 * DAY;
+        let last = now - 3 * DAY;
+        assert_eq!(hourly(last, now).silent_since(now, 3 * DAY), None);
+        assert_eq!(
+            hourly(last - 1, now).silent_since(now, 3 * DAY),
+            Some(last - 1)
+        );
+        assert_eq!(hourly(last - 1, now - 2).silent_since(now, 3 * DAY), None);
+        let never = Activity {
+            last_new_at: None,
+            ..hourly(0, now)
+        };
+        assert_eq!(never.silent_since(now, 3 * DAY), None);
+    }
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_recipients.sql"),
     include_str!("migrations/005_alerts.sql"),
     include_str!("migrations/006_clusters.sql"),
+    include_str!("migrations/007_silent.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
