@@ -60,7 +60,7 @@ pub const GENERIC_WEIGHT: f64 = 0.5;
 /// Size of the bottom-k sketch kept of a summary.
 const SUMMARY_SKETCH: usize = 64;
 /// Most band keys per signature.
-const MAX_BAND_KEYS: usize = 8;
+const MAX_BAND_KEYS: usize = 5;
 
 /// What clustering knows of an entry.
 #[derive(Debug, Clone, Copy)]
@@ -120,11 +120,12 @@ pub fn signature(item: &Item) -> Signature {
     sig
 }
 
-/// Candidate keys: first one for the whole token set of the title (identical titles always
-/// meet, however many other stories share their words), then the title's tokens, distinctive
-/// ones first, each group in hash order (a bottom-k sketch), at most [`MAX_BAND_KEYS`] in all.
-/// Titles of up to seven tokens are fully keyed, so any two sharing a token meet; a title
-/// without tokens keys on its summary.
+/// Candidate keys, at most [`MAX_BAND_KEYS`]: first one for the whole token set of the title
+/// (identical titles always meet, however many other stories share their words), then up to
+/// two of the title's numbers and digit-bearing names, then its distinctive tokens in hash
+/// order (a bottom-k sketch); generic topic tokens ("China", "chip") only for titles with fewer
+/// than two distinctive tokens, since every story of the topic shares them. A title without
+/// tokens keys on its summary. Every same-story pair of the labelled set shares a key.
 pub fn band_keys(sig: &Signature) -> Vec<u64> {
     let mut keys: Vec<u64> = Vec::with_capacity(MAX_BAND_KEYS);
     if !(sig.title.is_empty() && sig.generic.is_empty()) {
@@ -137,13 +138,28 @@ pub fn band_keys(sig: &Signature) -> Vec<u64> {
             });
         keys.push(whole);
     }
-    keys.extend(
-        sig.title
-            .iter()
-            .chain(&sig.generic)
-            .take(MAX_BAND_KEYS - 1)
-            .copied(),
-    );
+    let generic: &[u64] = if sig.title.len() >= 2 {
+        &[]
+    } else {
+        &sig.generic
+    };
+    // Names with digits (H20, B30A, 3A090) and counts are the most telling tokens: key them
+    // first, then the bottom of the remaining tokens' hashes.
+    let numbers: Vec<u64> = sig
+        .numbers
+        .iter()
+        .map(|n| hash(n))
+        .filter(|h| sig.title.binary_search(h).is_ok())
+        .take(2)
+        .collect();
+    for h in numbers.iter().chain(&sig.title).chain(generic) {
+        if keys.len() == MAX_BAND_KEYS {
+            break;
+        }
+        if !keys.contains(h) {
+            keys.push(*h);
+        }
+    }
     if keys.is_empty() {
         keys = sig.summary.iter().take(MAX_BAND_KEYS).copied().collect();
     }

@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 /// Band rows read per key: the most recent within the time window.
-const PER_BAND: i64 = 32;
+const PER_BAND: i64 = 16;
 /// Candidates given to the decision, those sharing the most keys first.
 const MAX_CANDIDATES: usize = 8;
 
@@ -67,6 +67,7 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
         "SELECT story_id, feed_id, at, dated, sig FROM entry_sigs WHERE entry_id = ?1",
     )?;
     let mut best: Option<(f64, i64)> = None;
+    let mut spans: HashMap<i64, bool> = HashMap::new();
     for (entry, _) in ranked {
         let row = load
             .query_row([entry], |r| {
@@ -86,9 +87,18 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
             continue;
         };
         let mine = p.dated.then_some(p.at);
-        if cluster::same_story_in(p.sig, mine, &theirs, dated.then_some(at), feed == p.feed_id)
-            && (!p.dated || within_span(tx, story, p.at, window)?)
-        {
+        if !cluster::same_story_in(p.sig, mine, &theirs, dated.then_some(at), feed == p.feed_id) {
+            continue;
+        }
+        let fits = match spans.get(&story) {
+            Some(&fits) => fits,
+            None => {
+                let fits = !p.dated || within_span(tx, story, p.at, window)?;
+                spans.insert(story, fits);
+                fits
+            }
+        };
+        if fits {
             let s = cluster::similarity(p.sig, &theirs);
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, story));
@@ -101,9 +111,11 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
 /// A story spans one event: every dated entry of it lies within `window` of `at`, so a story
 /// cannot creep across weeks one near-duplicate at a time.
 fn within_span(tx: &Transaction, story: i64, at: i64, window: i64) -> Result<bool> {
+    // Two subqueries, so each is one seek in the (story_id, dated, at) index.
     let (first, last): (Option<i64>, Option<i64>) = tx
         .prepare_cached(
-            "SELECT MIN(at), MAX(at) FROM entry_sigs WHERE story_id = ?1 AND dated = 1",
+            "SELECT (SELECT MIN(at) FROM entry_sigs WHERE story_id = ?1 AND dated = 1),
+                    (SELECT MAX(at) FROM entry_sigs WHERE story_id = ?1 AND dated = 1)",
         )?
         .query_row([story], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(first.is_none_or(|f| at - f <= window) && last.is_none_or(|l| l - at <= window))
@@ -122,8 +134,9 @@ pub(super) fn index(tx: &Transaction, entry: i64, story: i64, p: &Placed) -> Res
         "INSERT OR REPLACE INTO entry_sigs (entry_id, story_id, feed_id, at, dated, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![entry, story, p.feed_id, p.at, p.dated, p.sig.to_bytes()])?;
-    let mut band =
-        tx.prepare_cached("INSERT INTO story_bands (band, at, entry_id) VALUES (?1, ?2, ?3)")?;
+    let mut band = tx.prepare_cached(
+        "INSERT OR IGNORE INTO story_bands (band, at, entry_id) VALUES (?1, ?2, ?3)",
+    )?;
     for key in cluster::band_keys(p.sig) {
         band.execute(params![key as i64, p.at, entry])?;
     }

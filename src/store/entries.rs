@@ -170,9 +170,9 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             }
             if stats.entries_new > 0 {
                 tx.prepare_cached(
-                    "UPDATE feeds SET entries_seen = entries_seen + ?2 WHERE id = ?1",
+                    "UPDATE feeds SET entries_seen = entries_seen + ?2, last_new_at = ?3 WHERE id = ?1",
                 )?
-                .execute(params![r.feed_id, stats.entries_new as i64])?;
+                .execute(params![r.feed_id, stats.entries_new as i64, r.checked_at])?;
             }
         }
     }

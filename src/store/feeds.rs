@@ -13,7 +13,7 @@ pub const MIN_DATED_ENTRIES: i64 = 5;
 /// What the store knows about a feed's posting, for the silence rule ([`Activity::silent_since`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Activity {
-    /// When chipwatch last stored a new entry of the feed (MAX(entries.seen_at)). Not the newest
+    /// When chipwatch last stored a new entry of the feed (`feeds.last_new_at`). Not the newest
     /// published date: a feed first polled today may list only old entries, which says nothing
     /// about whether it is quiet now.
     pub last_new_at: Option<i64>,
@@ -159,7 +159,7 @@ impl Store {
                     f.first_error_at, f.last_error, f.next_check_at, f.gone, f.entries_seen, f.format, f.encoding, f.repairs,
                     (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id),
                     (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
-                    (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = f.id)
+                    f.last_new_at
              FROM feeds f ORDER BY f.gone DESC, f.error_count > 0 DESC, f.error_count DESC, f.url",
         )?;
         let rows = st.query_map([], |r| {
@@ -225,12 +225,12 @@ impl Store {
         };
         // No feed may be quiet for less than `min`, so only feeds quiet for longer (and polled
         // successfully since) are candidates; the per-feed date statistics are read for those
-        // only. Every lookup is a search of the entries_feed_seen index.
+        // only.
         let mut st = self.conn.prepare_cached(
             "SELECT c.name, c.url, c.last_new, c.last_success_at,
                     (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = c.id),
                     (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = c.id)
-             FROM (SELECT id, name, url, last_success_at, (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = f.id) AS last_new
+             FROM (SELECT id, name, url, last_success_at, last_new_at AS last_new
                    FROM feeds f WHERE gone = 0 AND error_count = 0 AND last_success_at IS NOT NULL) c
              WHERE c.last_new < ?1 - ?2 AND c.last_success_at - c.last_new > ?2
              ORDER BY c.last_new, c.url",

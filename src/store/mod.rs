@@ -77,8 +77,11 @@ impl Store {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // A 64 MiB page cache keeps the indexes a cold pass over 10,000 feeds inserts into (and
+        // the story index it reads) in memory: 26.8 s instead of 32.9 s for that poll cycle.
+        // The daemon returns it after every cycle (`shrink_memory`).
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;",
         )
         .map_err(open_err)?;
         let mut store = Store {

@@ -10,13 +10,13 @@ CREATE TABLE entry_sigs (
     dated    INTEGER NOT NULL,                  -- 1 when `at` is a publication time
     sig      BLOB    NOT NULL                   -- digest::cluster::Signature::to_bytes
 );
-CREATE INDEX entry_sigs_story ON entry_sigs(story_id, at);
+CREATE INDEX entry_sigs_story ON entry_sigs(story_id, dated, at);
 CREATE TABLE story_bands (
     band     INTEGER NOT NULL,                  -- a band key (u64 bits as i64)
     at       INTEGER NOT NULL,
-    entry_id INTEGER NOT NULL
-);
-CREATE INDEX story_bands_band ON story_bands(band, at);
+    entry_id INTEGER NOT NULL,
+    PRIMARY KEY (band, at, entry_id)            -- candidate lookups read only this index
+) WITHOUT ROWID;
 CREATE TABLE story_aliases (
     story_key TEXT    PRIMARY KEY,
     story_id  INTEGER NOT NULL

@@ -1,5 +1,5 @@
--- chipwatch schema v7 (after 006): silent feeds. The digest footer asks, for every feed, when
--- chipwatch last stored a new entry of it (MAX(seen_at)) and how often it usually posts
--- (published_at). This covering index answers both from a few index pages per feed instead of
--- reading every entry row (600,000 rows, over 1 GB, with 10,000 feeds). `feeds status` uses it too.
-CREATE INDEX IF NOT EXISTS entries_feed_seen ON entries(feed_id, seen_at, published_at);
+-- chipwatch schema v7: silent feeds. `last_new_at` is when chipwatch last stored a new entry of
+-- the feed (each poll that stores one sets it), so the digest footer and `feeds status` tell
+-- silent feeds without reading the entries (600,000 rows with 10,000 feeds).
+ALTER TABLE feeds ADD COLUMN last_new_at INTEGER;
+UPDATE feeds SET last_new_at = (SELECT MAX(seen_at) FROM entries e WHERE e.feed_id = feeds.id);
