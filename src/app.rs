@@ -332,7 +332,7 @@ pub async fn run_once(
         ms = started.elapsed().as_millis() as u64,
         "poll cycle done"
     );
-    let d = digest::run_due(&svc.digests, digest_now).await;
+    let d = digest::run_due(&svc.digests, digest_now, true).await;
     for e in &d.errors {
         tracing::warn!(error = %e, "digest problem");
     }

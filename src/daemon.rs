@@ -47,6 +47,13 @@ fn release_memory() {
     }
 }
 
+/// After a burst of work (polls, retention, digests) with nothing in flight: SQLite's page
+/// cache and the allocator's free memory go back to the OS, so the daemon idles small.
+async fn settle(svc: &Service) {
+    let _ = svc.store.call(|s| s.shrink_memory()).await;
+    release_memory();
+}
+
 fn notify(states: &[NotifyState]) {
     // Not under systemd (no NOTIFY_SOCKET): nothing to do, and nothing to report.
     let _ = sd_notify::notify(states);
@@ -116,6 +123,8 @@ pub async fn run(
     let mut last_prune: Option<tokio::time::Instant> = None;
     let mut last_summary = tokio::time::Instant::now();
     let mut failing_now = 0u64;
+    // Alerts may be pending from before a restart: look once at start.
+    let mut check_alerts = true;
     svc.feeds().await?;
     tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
     notify(&[NotifyState::Ready]);
@@ -151,10 +160,16 @@ pub async fn run(
                 r
             });
         }
-        let d = digest::run_due(&svc.digests, false).await;
+        let d = digest::run_due(&svc.digests, false, check_alerts).await;
+        // Looking for alerts reads every undelivered match: do it when polls stored new
+        // matches, or while alerts are held back, not on every idle turn of the loop.
+        check_alerts = d.alerts_held;
         svc.metrics
             .set_queue_depth(u64::try_from(d.pending).unwrap_or(0));
         if d.created + d.sent + d.failed > 0 {
+            if tasks.is_empty() {
+                settle(&svc).await;
+            }
             tracing::info!(
                 created = d.created,
                 sent = d.sent,
@@ -180,6 +195,9 @@ pub async fn run(
         if every.is_some_and(|e| last_prune.is_none_or(|t| t.elapsed() >= e)) {
             svc.prune().await;
             last_prune = Some(tokio::time::Instant::now());
+            if tasks.is_empty() {
+                settle(&svc).await;
+            }
         }
         let status = format!(
             "{} feeds ({failing_now} failing), {} polls in flight, {} digests pending",
@@ -210,15 +228,18 @@ pub async fn run(
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => break,
                 Some(r) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok(p) = r { cycle.add(&p); }
+                    if let Ok(p) = r {
+                        check_alerts |= p.matches_new > 0;
+                        cycle.add(&p);
+                    }
                     if tasks.is_empty() {
-                        // Between polls: hand freed memory back.
-                        let _ = svc.store.call(|s| s.shrink_memory()).await;
-                        release_memory();
+                        settle(&svc).await;
                     }
                 }
                 _ = hup.recv() => {
                     reload(&mut svc, &source).await;
+                    // Alert rules or profiles may have changed.
+                    check_alerts = true;
                     break;
                 }
                 _ = term.recv() => return stop(svc, tasks, &mut term, &mut int, stop_server).await,

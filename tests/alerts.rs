@@ -112,3 +112,67 @@ fn quiet_hours_and_the_rate_cap_hold_alerts_without_dropping_them() {
         "{last}"
     );
 }
+
+#[test]
+fn the_daemon_alerts_once_per_new_match_and_stays_quiet_in_between() {
+    // A running daemon looks for alerts when a poll stored new matches (and at start), not on
+    // every idle turn of its loop; each new alert-rule match is mailed once.
+    let server = FeedServer::start();
+    let smtp = SmtpServer::start();
+    server.set_feed(
+        "/w.rss",
+        feed(&[("1", "US adds chipmakers to the Entity List")]),
+        "application/rss+xml",
+    );
+    let env = Env::new();
+    let mut c = config(&server, smtp.port(), "");
+    c = c.replacen(
+        "[feeds]\n",
+        "[feeds]\nmin_interval = \"1s\"\ninterval = \"1s\"\n",
+        1,
+    );
+    env.write("c.toml", &c);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"))
+        .current_dir(env.path())
+        .env_remove("STATE_DIRECTORY")
+        .env("RUST_LOG", "warn")
+        .args([
+            "--config",
+            env.path().join("c.toml").to_str().unwrap(),
+            "run",
+        ])
+        .spawn()
+        .unwrap();
+    let wait_for = |count: usize| {
+        let t = std::time::Instant::now();
+        while smtp.messages().len() < count {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(30),
+                "timed out waiting for alert {count}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for(1);
+    server.set_feed(
+        "/w.rss",
+        feed(&[
+            ("2", "Entity List grows by nine firms"),
+            ("1", "US adds chipmakers to the Entity List"),
+        ]),
+        "application/rss+xml",
+    );
+    wait_for(2);
+    let second = decoded(&String::from_utf8_lossy(&smtp.messages()[1].data));
+    assert!(
+        second.contains("Entity List grows by nine firms") && !second.contains("US adds"),
+        "{second}"
+    );
+    // More polls (the feed is polled every few seconds), nothing new: nothing more is sent.
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    assert_eq!(smtp.messages().len(), 2);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().unwrap().success());
+}

@@ -114,7 +114,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             let rt = runtime()?;
             rt.block_on(async move {
                 let svc = crate::app::Service::start(cfg, clock)?;
-                let d = digest::run_due(&svc.digests, true).await;
+                let d = digest::run_due(&svc.digests, true, false).await;
                 svc.shutdown();
                 println!(
                     "digests: {} created, {} sent, {} failed, {} still pending",

@@ -8,17 +8,30 @@ use super::{DigestContext, filter_for};
 use crate::config::DigestProfile;
 use crate::store::StoreError;
 
+/// What one alert check did.
+#[derive(Debug, Default)]
+pub struct AlertCheck {
+    /// New alert messages (sent by the caller with the other pending digests).
+    pub ids: Vec<i64>,
+    /// Quiet hours or the hourly cap held the check back: pending alerts may be waiting, so
+    /// the caller must check again later even if no new match arrives.
+    pub held: bool,
+}
+
 /// Creates the alert message(s) for `p` if there is anything to alert and nothing holds it.
-/// Returns the new digest ids (sent by the caller with the other pending digests).
-pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, StoreError> {
+pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<AlertCheck, StoreError> {
     if !p.alerts || ctx.alert_rules.is_empty() {
-        return Ok(Vec::new());
+        return Ok(AlertCheck::default());
     }
+    let held = AlertCheck {
+        ids: Vec::new(),
+        held: true,
+    };
     let now = ctx.clock.now();
     if p.quiet_hours
         .is_some_and(|q| q.contains(now, p.schedule.tz))
     {
-        return Ok(Vec::new());
+        return Ok(held);
     }
     let mut filter = filter_for(p);
     filter.kind = "alert";
@@ -32,7 +45,7 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
             .collect()
     };
     if filter.rules.is_empty() {
-        return Ok(Vec::new());
+        return Ok(AlertCheck::default());
     }
     if p.repeat_alerts {
         // Deliveries are per profile name: a separate name keeps alerts out of the digest's way.
@@ -50,9 +63,9 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         >= cap
     {
         tracing::info!(profile = %p.name, cap, "alert rate cap reached; alerts held for the next window");
-        return Ok(Vec::new());
+        return Ok(held);
     }
-    super::claim(
+    let ids = super::claim(
         ctx,
         p,
         filter,
@@ -60,5 +73,6 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
         None,
         false,
     )
-    .await
+    .await?;
+    Ok(AlertCheck { ids, held: false })
 }

@@ -49,6 +49,8 @@ pub struct DigestRun {
     pub failed: usize,
     pub pending: i64,
     pub errors: Vec<String>,
+    /// Some profile's alerts were held (quiet hours, hourly cap, error): check again later.
+    pub alerts_held: bool,
 }
 
 pub fn filter_for(p: &DigestProfile) -> ProfileFilter {
@@ -139,19 +141,26 @@ pub(crate) async fn claim(
 
 /// Creates digests for the profiles that are due (all of them when `force`), then sends
 /// everything pending.
-pub async fn run_due(ctx: &DigestContext, force: bool) -> DigestRun {
+pub async fn run_due(ctx: &DigestContext, force: bool, check_alerts: bool) -> DigestRun {
     let mut run = DigestRun::default();
     let now = ctx.clock.now();
     for p in &ctx.profiles {
-        // Alerts go out every cycle; a forced digest (`--digest-now`) carries everything instead.
-        if !force {
+        // Alerts go out in the cycle after their matches are stored (the caller knows when
+        // there are new matches or held alerts); a forced digest (`--digest-now`) carries
+        // everything instead.
+        if !force && check_alerts {
             match alerts::create(ctx, p).await {
-                Ok(ids) if !ids.is_empty() => {
-                    tracing::info!(profile = %p.name, parts = ids.len(), "alert created");
-                    run.created += ids.len();
+                Ok(check) => {
+                    if !check.ids.is_empty() {
+                        tracing::info!(profile = %p.name, parts = check.ids.len(), "alert created");
+                    }
+                    run.created += check.ids.len();
+                    run.alerts_held |= check.held;
                 }
-                Ok(_) => {}
-                Err(e) => run.errors.push(format!("profile {} alerts: {e}", p.name)),
+                Err(e) => {
+                    run.alerts_held = true;
+                    run.errors.push(format!("profile {} alerts: {e}", p.name))
+                }
             }
         }
         let name = p.name.clone();
