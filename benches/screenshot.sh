@@ -17,8 +17,14 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export STATE_DIRECTORY="$WORK/state"
 BIN="$ROOT/target/release/chipwatch"
-"$BIN" run --once --config "$ROOT/config/demo.toml" >/dev/null          # poll only: the digest is not due
-"$BIN" digest preview --config "$ROOT/config/demo.toml" --html "$WORK/digest.html" >/dev/null
+# The demo's one digest, as mailed (`--digest-now`: alert-rule stories such as the Entity List
+# additions go into it too, instead of a separate alert), and its HTML part as a page.
+"$BIN" run --once --digest-now --config "$ROOT/config/demo.toml" >/dev/null
+python3 - "$STATE_DIRECTORY"/demo-outbox/*.eml >"$WORK/digest.html" <<'PY'
+import email, email.policy, sys
+msg = email.message_from_bytes(open(sys.argv[1], "rb").read(), policy=email.policy.default)
+sys.stdout.write(msg.get_body(preferencelist=("html",)).get_content())
+PY
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --user-data-dir="$WORK/chromium" --window-size=900,1800 --hide-scrollbars \
