@@ -336,3 +336,46 @@ fn a_10kb_title_cannot_break_layout() {
         "text lines stay bounded"
     );
 }
+
+#[test]
+fn max_stories_shows_the_best_and_counts_the_rest_by_rule() {
+    let mut c = cx();
+    c.max_stories = Some(1);
+    let items = vec![
+        item(
+            1,
+            "a<b",
+            9.0,
+            "Top story on export controls",
+            "export controls",
+            &["export controls"],
+        ),
+        item(
+            2,
+            "a<b",
+            3.0,
+            "Second story on export controls",
+            "export controls",
+            &["export controls"],
+        ),
+        item(
+            3,
+            "zz",
+            2.0,
+            "Third story on export controls",
+            "export controls",
+            &["export controls"],
+        ),
+    ];
+    let (_, text, html) = parts(&render(&items, &c)[0].message);
+    check_html(&html);
+    assert!(text.contains("Top story") && !text.contains("Second story"));
+    assert!(
+        text.contains("…and 2 more (1 a<b, 1 zz) not shown because of max_stories."),
+        "{text}"
+    );
+    assert!(
+        html.contains("…and 2 more (1 a&lt;b, 1 zz) not shown because of max_stories."),
+        "{html}"
+    );
+}

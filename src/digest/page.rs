@@ -11,38 +11,70 @@ use lettre::message::{Mailbox, MultiPart};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub(super) fn header_html(cx: &RenderContext, total: usize, rules: usize, part: &str) -> String {
+/// What one message of a digest shows: its story blocks, the counts for its header, its part
+/// label ("" or " (2/3)") and, in the last part only, the stories `max_stories` left out, by rule.
+pub(super) struct Page<'a> {
+    pub blocks: &'a [Block],
+    pub total: usize,
+    pub rules: usize,
+    pub part: &'a str,
+    pub more: &'a BTreeMap<String, usize>,
+}
+
+impl Page<'_> {
+    /// "3 stories in 1 rule".
+    fn counts(&self) -> String {
+        format!(
+            "{} {} in {} {}",
+            self.total,
+            if self.total == 1 { "story" } else { "stories" },
+            self.rules,
+            if self.rules == 1 { "rule" } else { "rules" }
+        )
+    }
+
+    /// "…and 12 more (7 entity-list, 5 chip-curbs) not shown because of max_stories." with
+    /// each rule name passed through `name` (HTML escaping, or none); None when none were.
+    fn more_line(&self, name: impl Fn(&str) -> String) -> Option<String> {
+        if self.more.is_empty() {
+            return None;
+        }
+        let n: usize = self.more.values().sum();
+        let by: Vec<String> = self
+            .more
+            .iter()
+            .map(|(r, c)| format!("{c} {}", name(r)))
+            .collect();
+        Some(format!(
+            "…and {n} more ({}) not shown because of max_stories.",
+            by.join(", ")
+        ))
+    }
+}
+
+fn header_html(cx: &RenderContext, page: &Page) -> String {
     let date = cx
         .now
         .with_timezone(&cx.tz)
         .format("%A, %e %B %Y")
         .to_string();
     format!(
-        "<div style=\"padding:20px 24px 12px;border-bottom:3px solid #0b57d0\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch &middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{} {} in {} {}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
+        "<div style=\"padding:20px 24px 12px;border-bottom:3px solid #0b57d0\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch &middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
         esc(&cx.profile),
-        total,
-        if total == 1 { "story" } else { "stories" },
-        rules,
-        if rules == 1 { "rule" } else { "rules" },
-        esc(part),
+        page.counts(),
+        esc(page.part),
         esc(date.trim())
     )
 }
 
-pub(super) fn page_html(
-    cx: &RenderContext,
-    blocks: &[Block],
-    total: usize,
-    rules: usize,
-    part: &str,
-    more: &BTreeMap<String, usize>,
-) -> String {
+pub(super) fn page_html(cx: &RenderContext, page: &Page) -> String {
     let mut h = String::with_capacity(PART_BUDGET + 8_000);
     h.push_str("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><meta name=\"color-scheme\" content=\"light dark\"><title>chipwatch digest</title></head>");
     h.push_str("<body style=\"margin:0;padding:0;background:#f1f3f4\"><table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f1f3f4\"><tr><td align=\"center\" style=\"padding:16px 8px\">");
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:680px;background:#ffffff;color:#202124;border-radius:8px;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,'PingFang SC','Microsoft YaHei',sans-serif\"><tr><td>");
-    h.push_str(&header_html(cx, total, rules, part));
+    h.push_str(&header_html(cx, page));
     h.push_str("<div style=\"padding:4px 24px 8px\">");
+    let blocks = page.blocks;
     if blocks.len() > 10 {
         h.push_str("<div style=\"padding:12px 0\"><div style=\"font-size:13px;font-weight:600;color:#5f6368\">In this digest</div><ol style=\"font-size:13px;margin:6px 0 0;padding-left:20px\">");
         for b in blocks {
@@ -62,17 +94,8 @@ pub(super) fn page_html(
         }
         h.push_str(&b.html);
     }
-    if !more.is_empty() {
-        let n: usize = more.values().sum();
-        let by: Vec<String> = more
-            .iter()
-            .map(|(r, c)| format!("{} {}", c, esc(r)))
-            .collect();
-        let _ = write!(
-            h,
-            "<p style=\"font-size:13px;color:#5f6368\">…and {n} more ({}) not shown because of max_stories.</p>",
-            by.join(", ")
-        );
+    if let Some(line) = page.more_line(esc) {
+        let _ = write!(h, "<p style=\"font-size:13px;color:#5f6368\">{line}</p>");
     }
     h.push_str("</div>");
     h.push_str(&footer_html(cx));
@@ -152,39 +175,21 @@ pub(super) fn footer_html(cx: &RenderContext) -> String {
     f
 }
 
-pub(super) fn page_text(
-    cx: &RenderContext,
-    blocks: &[Block],
-    total: usize,
-    rules: usize,
-    part: &str,
-    more: &BTreeMap<String, usize>,
-) -> String {
+pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
     let mut t = String::new();
     let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M UTC%:z");
-    let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, part);
-    let _ = writeln!(
-        t,
-        "{total} {} in {rules} {}\n",
-        if total == 1 { "story" } else { "stories" },
-        if rules == 1 { "rule" } else { "rules" }
-    );
+    let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, page.part);
+    let _ = writeln!(t, "{}\n", page.counts());
     let mut current = "";
-    for b in blocks {
+    for b in page.blocks {
         if b.rule != current {
             current = &b.rule;
             let _ = writeln!(t, "== {current} ==\n");
         }
         t.push_str(&b.text);
     }
-    if !more.is_empty() {
-        let n: usize = more.values().sum();
-        let by: Vec<String> = more.iter().map(|(r, c)| format!("{c} {r}")).collect();
-        let _ = writeln!(
-            t,
-            "…and {n} more ({}) not shown because of max_stories.\n",
-            by.join(", ")
-        );
+    if let Some(line) = page.more_line(str::to_string) {
+        let _ = writeln!(t, "{line}\n");
     }
     t.push_str("-- \n");
     if !cx.unhealthy.is_empty() {

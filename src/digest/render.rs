@@ -5,7 +5,7 @@
 //! Pure: same inputs, same bytes (snapshot-tested).
 
 use super::excerpt::{excerpt, why_line};
-use super::page::{build_message, page_html, page_text};
+use super::page::{Page, build_message, page_html, page_text};
 use crate::model::{DigestItem, FeedProblem, Recipients, RenderedPart};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -363,8 +363,14 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
         };
         let subject = one_line(&subject(cx, total, rules_count), 200) + &part_label;
         let more = if last { &more } else { &none };
-        let html = page_html(cx, &blocks, total, rules_count, &part_label, more);
-        let text = page_text(cx, &blocks, total, rules_count, &part_label, more);
+        let page = Page {
+            blocks: &blocks,
+            total,
+            rules: rules_count,
+            part: &part_label,
+            more,
+        };
+        let (html, text) = (page_html(cx, &page), page_text(cx, &page));
         let first = claimed.first().copied().unwrap_or(0);
         let message_id = format!(
             "<chipwatch.{}.{}.{}.{}of{}@{}>",
