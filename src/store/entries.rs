@@ -17,7 +17,8 @@ pub struct NewEntry {
     /// Older than the backfill window on the feed's first poll: stored as seen, not reported.
     pub backfilled: bool,
     pub matches: Vec<NewMatch>,
-    /// Clustering signature, for matched entries only (they are what digests show).
+    /// Clustering signature: set (by the poller) for matched entries only, which are what
+    /// digests show; only those are placed in near-duplicate stories.
     pub signature: Option<Signature>,
 }
 
@@ -191,16 +192,12 @@ fn insert_entry(
 ) -> Result<Option<(i64, i64)>> {
     let e = &ne.entry;
     let story_key = e.story_key(feed_id);
-    let placed = ne
-        .signature
-        .as_ref()
-        .filter(|_| !ne.backfilled && !ne.matches.is_empty())
-        .map(|sig| Placed {
-            sig,
-            feed_id,
-            at: e.published.map_or(now, |d| d.timestamp()),
-            dated: e.published.is_some(),
-        });
+    let placed = ne.signature.as_ref().map(|sig| Placed {
+        sig,
+        feed_id,
+        at: e.published.map_or(now, |d| d.timestamp()),
+        dated: e.published.is_some(),
+    });
     let story_id = match clusters::story_for_key(tx, &story_key)? {
         Some(id) => id,
         None => match placed

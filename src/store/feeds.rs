@@ -154,20 +154,18 @@ impl Store {
     /// All feeds for `feeds status`: gone, failing, then silent ones first. `silent_min` is
     /// `[feeds] silent_after` in seconds (None: silence is not reported).
     pub fn feed_statuses(&self, now: i64, silent_min: Option<i64>) -> Result<Vec<FeedStatus>> {
-        let mut st = self.conn.prepare(
+        let mut st = self.conn.prepare(&format!(
             "SELECT f.url, f.name, f.redirect_url, f.last_status, f.last_checked_at, f.last_success_at, f.error_count,
                     f.first_error_at, f.last_error, f.next_check_at, f.gone, f.entries_seen, f.format, f.encoding, f.repairs,
-                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id),
-                    (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
-                    f.last_new_at
+                    f.last_new_at, {POSTING}
              FROM feeds f ORDER BY f.gone DESC, f.error_count > 0 DESC, f.error_count DESC, f.url",
-        )?;
+        ))?;
         let rows = st.query_map([], |r| {
             let activity = Activity {
-                last_new_at: r.get(17)?,
+                last_new_at: r.get(15)?,
                 last_success_at: r.get(5)?,
                 dated: r.get(16)?,
-                avg_gap_secs: r.get(15)?,
+                avg_gap_secs: r.get(17)?,
             };
             let (error_count, gone) = (r.get::<_, i64>(6)?, r.get::<_, i64>(10)? != 0);
             Ok(FeedStatus {
@@ -226,15 +224,12 @@ impl Store {
         // No feed may be quiet for less than `min`, so only feeds quiet for longer (and polled
         // successfully since) are candidates; the per-feed date statistics are read for those
         // only.
-        let mut st = self.conn.prepare_cached(
-            "SELECT c.name, c.url, c.last_new, c.last_success_at,
-                    (SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = c.id),
-                    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = c.id)
-             FROM (SELECT id, name, url, last_success_at, last_new_at AS last_new
-                   FROM feeds f WHERE gone = 0 AND error_count = 0 AND last_success_at IS NOT NULL) c
-             WHERE c.last_new < ?1 - ?2 AND c.last_success_at - c.last_new > ?2
-             ORDER BY c.last_new, c.url",
-        )?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT f.name, f.url, f.last_new_at, f.last_success_at, {POSTING}
+             FROM feeds f WHERE f.gone = 0 AND f.error_count = 0
+               AND f.last_new_at < ?1 - ?2 AND f.last_success_at - f.last_new_at > ?2
+             ORDER BY f.last_new_at, f.url",
+        ))?;
         let rows = st.query_map(params![now, min], |r| {
             let activity = Activity {
                 last_new_at: r.get(2)?,
@@ -265,6 +260,11 @@ impl Store {
         Ok(self.conn.query_row("SELECT MIN(MAX(next_check_at, COALESCE(retry_after_until, 0))) FROM feeds WHERE gone = 0", [], |r| r.get(0))?)
     }
 }
+
+/// A feed's (`f`) posting statistics from its entries' publication dates: how many are dated,
+/// and the average gap between them (see [`Activity`]).
+const POSTING: &str = "(SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
+    (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id)";
 
 const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at";
 
