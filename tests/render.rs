@@ -19,7 +19,7 @@ fn cx() -> RenderContext {
         subject_template: "chipwatch {profile}: {stories} stories ({date})".into(),
         tz: chrono_tz::Asia::Shanghai,
         now: chrono::Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0).unwrap(),
-        unhealthy: vec![
+        feed_problems: vec![
             FeedProblem {
                 name: "METI releases".into(),
                 url: "https://www.meti.go.jp/feed.xml".into(),
@@ -264,7 +264,7 @@ fn fixed_digest_snapshot_and_checks() {
 #[test]
 fn footer_lists_30_feed_problems_and_counts_the_rest() {
     let mut c = cx();
-    c.unhealthy = (0..32)
+    c.feed_problems = (0..32)
         .map(|i| FeedProblem {
             name: format!("feed {i:02}"),
             url: format!("https://f.example/{i}"),

@@ -78,7 +78,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     clock.now(),
                 );
                 cx.unsubscribe = config.mail.unsubscribe.clone();
-                cx.unhealthy =
+                cx.feed_problems =
                     store.feed_problems(cx.now.timestamp(), config.silent_after_secs())?;
                 let parts = render::render(&items, &cx);
                 eprintln!(

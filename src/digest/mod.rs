@@ -85,7 +85,7 @@ pub fn render_context(
         subject_template: p.subject.clone(),
         tz: p.schedule.tz,
         now,
-        unhealthy: Vec::new(),
+        feed_problems: Vec::new(),
         rule_pack_version: version,
         config_path: config_path.to_string(),
         host,
@@ -129,7 +129,7 @@ pub(crate) async fn claim(
     let silent = ctx.silent_after_secs;
     ctx.store
         .call(move |s| {
-            cx.unhealthy = s.feed_problems(now.timestamp(), silent)?;
+            cx.feed_problems = s.feed_problems(now.timestamp(), silent)?;
             s.claim_digest(&filter, now.timestamp(), next_due, |items, sink| {
                 if !items.is_empty() || send_empty {
                     render::render_each(items, &cx, sink);

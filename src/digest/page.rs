@@ -143,9 +143,9 @@ pub(super) fn footer_html(cx: &RenderContext) -> String {
     let mut f = String::from(
         "<div style=\"padding:14px 24px 20px;border-top:1px solid #e3e6ea;font-size:12px;line-height:1.5;color:#5f6368\">",
     );
-    if !cx.unhealthy.is_empty() {
+    if !cx.feed_problems.is_empty() {
         f.push_str("<div style=\"font-weight:600;color:#b3261e\">Feeds with problems</div><ul style=\"margin:4px 0 10px;padding-left:18px\">");
-        for p in cx.unhealthy.iter().take(MAX_PROBLEMS) {
+        for p in cx.feed_problems.iter().take(MAX_PROBLEMS) {
             let _ = write!(
                 f,
                 "<li>{} ({}) — {}</li>",
@@ -154,11 +154,11 @@ pub(super) fn footer_html(cx: &RenderContext) -> String {
                 esc(&problem_text(p, &cx.tz))
             );
         }
-        if cx.unhealthy.len() > MAX_PROBLEMS {
+        if cx.feed_problems.len() > MAX_PROBLEMS {
             let _ = write!(
                 f,
                 "<li>…and {} more (see <code>chipwatch feeds status</code>)</li>",
-                cx.unhealthy.len() - MAX_PROBLEMS
+                cx.feed_problems.len() - MAX_PROBLEMS
             );
         }
         f.push_str("</ul>");
@@ -192,9 +192,9 @@ pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
         let _ = writeln!(t, "{line}\n");
     }
     t.push_str("-- \n");
-    if !cx.unhealthy.is_empty() {
+    if !cx.feed_problems.is_empty() {
         t.push_str("Feeds with problems:\n");
-        for p in cx.unhealthy.iter().take(MAX_PROBLEMS) {
+        for p in cx.feed_problems.iter().take(MAX_PROBLEMS) {
             let _ = writeln!(
                 t,
                 "  - {} ({}): {}",
@@ -203,11 +203,11 @@ pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
                 problem_text(p, &cx.tz)
             );
         }
-        if cx.unhealthy.len() > MAX_PROBLEMS {
+        if cx.feed_problems.len() > MAX_PROBLEMS {
             let _ = writeln!(
                 t,
                 "  - …and {} more (see `chipwatch feeds status`)",
-                cx.unhealthy.len() - MAX_PROBLEMS
+                cx.feed_problems.len() - MAX_PROBLEMS
             );
         }
     }

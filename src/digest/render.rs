@@ -27,7 +27,7 @@ pub struct RenderContext {
     pub tz: Tz,
     pub now: DateTime<Utc>,
     /// Feeds with problems (failing, gone, silent) for the footer, most urgent first.
-    pub unhealthy: Vec<FeedProblem>,
+    pub feed_problems: Vec<FeedProblem>,
     pub rule_pack_version: Option<String>,
     pub config_path: String,
     /// Domain for Message-IDs.
