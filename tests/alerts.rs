@@ -2,7 +2,7 @@
 //! in the next digest; quiet hours and the hourly cap hold them (never drop them).
 
 use crate::common::http::FeedServer;
-use crate::common::smtp::SmtpServer;
+use crate::common::smtp::{SmtpServer, smtp_toml};
 use crate::util::{Env, decoded, n};
 
 fn feed(items: &[(&str, &str)]) -> String {
@@ -15,11 +15,12 @@ fn feed(items: &[(&str, &str)]) -> String {
 
 fn config(server: &FeedServer, smtp: u16, extra: &str) -> String {
     format!(
-        "[feeds]\nbackfill = \"all\"\n[[feed]]\nurl = \"{}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\ntls = \"none\"\n\
+        "[feeds]\nbackfill = \"all\"\n[[feed]]\nurl = \"{}\"\n{}\
          [[rule]]\nname = \"entity\"\nquery = '\"Entity List\"'\npriority = \"alert\"\n\
          [[rule]]\nname = \"controls\"\nquery = '\"export controls\"'\n\
          [[digest]]\nname = \"daily\"\nto = [\"a@test.example\"]\nschedule = \"daily at 08:00\"\n{extra}",
-        server.url("/w.rss")
+        server.url("/w.rss"),
+        smtp_toml(smtp)
     )
 }
 

@@ -13,7 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::http::FeedServer;
-use crate::common::smtp::SmtpServer;
+use crate::common::smtp::{SmtpServer, smtp_toml};
 use crate::util::{Env, decoded};
 
 const FEEDS: usize = 40;
@@ -230,13 +230,7 @@ fn config(server: &FeedServer, smtp_port: u16) -> String {
 backfill = "all"
 [http]
 per_host_concurrency = 8
-[mail]
-from = "chipwatch <cw@test.example>"
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-timeout = "5s"
+{smtp}
 [[rule]]
 name = "ec"
 query = '"export controls" OR "Entity List"'
@@ -244,7 +238,8 @@ query = '"export controls" OR "Entity List"'
 name = "crash"
 to = ["a@test.example"]
 schedule = "daily at 08:00"
-"#
+"#,
+        smtp = smtp_toml(smtp_port)
     );
     for f in 0..FEEDS {
         c.push_str(&format!(

@@ -3,7 +3,7 @@
 //! restart and nothing is re-sent; syndicated copies are one story.
 
 use crate::common::http::FeedServer;
-use crate::common::smtp::SmtpServer;
+use crate::common::smtp::{SmtpServer, smtp_toml};
 use crate::util::{Env, decoded, n};
 
 fn rss(title: &str, items: &[(&str, &str, &str, &str)]) -> String {
@@ -32,13 +32,7 @@ url = "{b}"
 name = "Beta Wire"
 [http]
 per_host_concurrency = 4
-[mail]
-from = "chipwatch <cw@test.example>"
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-tls = "none"
-timeout = "5s"
+{smtp}
 [[rule]]
 name = "export-controls"
 query = '"export controls" OR "Entity List" OR 出口管制'
@@ -48,7 +42,8 @@ to = ["analyst@test.example"]
 schedule = "daily at 08:00"
 "#,
         a = server.url("/a.rss"),
-        b = server.url("/b.xml")
+        b = server.url("/b.xml"),
+        smtp = smtp_toml(smtp_port),
     )
 }
 

@@ -329,3 +329,10 @@ async fn relay(client: TcpStream, backend_addr: SocketAddr) {
     // Dropping client_wr shuts down the write side: the client sees EOF now.
     drop(client_wr);
 }
+
+/// The `[mail]` and `[smtp]` sections of a chipwatch config that sends to 127.0.0.1:`port`.
+pub fn smtp_toml(port: u16) -> String {
+    format!(
+        "[mail]\nfrom = \"chipwatch <cw@test.example>\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout = \"5s\"\n"
+    )
+}
