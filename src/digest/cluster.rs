@@ -179,12 +179,8 @@ pub fn same_story_in(
     same_feed: bool,
 ) -> bool {
     let th = Thresholds::DEFAULT;
-    let in_window = match (a_published, b_published) {
-        (Some(x), Some(y)) => x.abs_diff(y) <= th.window_secs.unsigned_abs(),
-        _ => true,
-    };
     let edited = same_feed
-        && in_window
+        && within_window(a_published, b_published, &th)
         && a.summary.len().min(b.summary.len()) >= SAME_FEED_MIN_TOKENS
         && summary_similarity(a, b).is_some_and(|s| s >= SAME_FEED_SUMMARY);
     edited || decide(a, a_published, b, b_published, &th)
@@ -278,9 +274,7 @@ pub fn decide(
     b_published: Option<i64>,
     th: &Thresholds,
 ) -> bool {
-    if let (Some(x), Some(y)) = (a_published, b_published)
-        && x.abs_diff(y) > th.window_secs.unsigned_abs()
-    {
+    if !within_window(a_published, b_published, th) {
         return false;
     }
     if numbers_conflict(&a.numbers, &b.numbers) {
@@ -294,6 +288,14 @@ pub fn decide(
         return true;
     }
     t >= th.title_floor && summary_similarity(a, b).is_some_and(|s| s >= th.summary_confirm)
+}
+
+/// Not both dated and further apart than `window_secs`.
+fn within_window(a: Option<i64>, b: Option<i64>, th: &Thresholds) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.abs_diff(y) <= th.window_secs.unsigned_abs(),
+        _ => true,
+    }
 }
 
 /// Score in 0..=1 for explanations and tuning: title similarity, blended 70/30 with the
