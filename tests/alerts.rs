@@ -133,17 +133,7 @@ fn the_daemon_alerts_once_per_new_match_and_stays_quiet_in_between() {
         1,
     );
     env.write("c.toml", &c);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"))
-        .current_dir(env.path())
-        .env_remove("STATE_DIRECTORY")
-        .env("RUST_LOG", "warn")
-        .args([
-            "--config",
-            env.path().join("c.toml").to_str().unwrap(),
-            "run",
-        ])
-        .spawn()
-        .unwrap();
+    let mut child = env.command("c.toml", &["run"]).spawn().unwrap();
     let wait_for = |count: usize| {
         let t = std::time::Instant::now();
         while smtp.messages().len() < count {

@@ -60,15 +60,9 @@ fn daemon_health_metrics_lock_reload_and_stop() {
         server.url("/a.rss")
     );
     env.write("c.toml", &good);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"))
-        .current_dir(env.path())
-        .env_remove("STATE_DIRECTORY")
+    let mut child = env
+        .command("c.toml", &["run"])
         .env("RUST_LOG", "info")
-        .args([
-            "--config",
-            env.path().join("c.toml").to_str().unwrap(),
-            "run",
-        ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -25,8 +25,8 @@ impl Env {
         std::fs::write(&p, text).expect("write");
         p
     }
-    /// Runs `chipwatch --config <config> ARGS` with the temp dir as working directory.
-    pub fn run(&self, config: &str, args: &[&str]) -> Output {
+    /// `chipwatch --config <config> ARGS` with the temp dir as working directory, not started.
+    pub fn command(&self, config: &str, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chipwatch"));
         cmd.current_dir(self.path())
             .env_remove("STATE_DIRECTORY")
@@ -35,7 +35,12 @@ impl Env {
         if !config.is_empty() {
             cmd.arg("--config").arg(self.path().join(config));
         }
-        cmd.args(args).output().expect("run chipwatch")
+        cmd.args(args);
+        cmd
+    }
+    /// Runs `chipwatch --config <config> ARGS` with the temp dir as working directory.
+    pub fn run(&self, config: &str, args: &[&str]) -> Output {
+        self.command(config, args).output().expect("run chipwatch")
     }
     /// `run --once --json …` → parsed summary; panics with stderr on failure.
     pub fn once(&self, config: &str, extra: &[&str]) -> serde_json::Value {
