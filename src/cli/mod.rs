@@ -3,6 +3,7 @@
 //! and maps errors to exit codes. Machine-readable output goes to stdout, logs to stderr.
 
 mod digest_cmd;
+mod eval_cmd;
 mod feeds_cmd;
 mod rules_cmd;
 

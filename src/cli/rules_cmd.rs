@@ -1,14 +1,10 @@
-//! `chipwatch rules test|eval|backtest`: try rules on a text, measure them on labelled items,
-//! and compare the current rules with what was matched when entries were stored.
+//! `chipwatch rules test|eval|backtest`: try rules on a text, measure them on labelled items
+//! (in [`super::eval_cmd`]), and compare the current rules with what was matched when entries were stored.
 
 use super::{Cli, load_config};
 use crate::clock::Clock;
-use crate::rules::eval::Confusion;
 use crate::rules::{Doc, Field, RuleSet, highlight_markers};
-use anyhow::Context;
 use clap::Subcommand;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,12 +22,20 @@ pub enum RulesCmd {
         /// Body text (matched as content).
         text: Option<String>,
     },
-    /// Precision and recall of the rules on labelled items (JSON lines).
+    /// Precision and recall of the rules on labelled items (JSON lines), per language,
+    /// stratum and tag; items are judged on title + summary alone.
     Eval {
-        #[arg(long)]
+        /// Labelled items, one JSON object a line: title, summary, label
+        /// ("relevant"/"irrelevant"), and optionally id, language, stratum, tags.
+        #[arg(long, value_name = "FILE")]
         labels: PathBuf,
+        /// Print one JSON object (scores, per-group scores, false positives/negatives).
         #[arg(long)]
         json: bool,
+        /// Explain each missed item: the rules that came closest, the parts of their
+        /// queries that failed and the terms that were present.
+        #[arg(long)]
+        misses: bool,
     },
     /// Run the current rules over stored entries and show what changed.
     Backtest {
@@ -54,7 +58,11 @@ pub fn run(cli: &Cli, cmd: &RulesCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             summary,
             text,
         } => test(&config.rules, rule.as_deref(), title, summary, text),
-        RulesCmd::Eval { labels, json } => eval(&config.rules, labels, *json),
+        RulesCmd::Eval {
+            labels,
+            json,
+            misses,
+        } => super::eval_cmd::eval(&config.rules, labels, *json, *misses),
         RulesCmd::Backtest { since, rule } => {
             let since = crate::config::units::parse_duration(since)
                 .map_err(|m| anyhow::anyhow!("--since: {m}"))?;
@@ -143,166 +151,6 @@ fn test(
                     "    {}: {}",
                     field.as_str(),
                     highlight_markers(text, &spans, open, close)
-                );
-            }
-        }
-    }
-    Ok(0)
-}
-
-#[derive(Debug, Deserialize)]
-struct Labelled {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    summary: String,
-    #[serde(default)]
-    language: String,
-    label: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Miss {
-    id: String,
-    title: String,
-    language: String,
-    terms: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Scores {
-    precision: f64,
-    recall: f64,
-    f1: f64,
-    tp: u64,
-    fp: u64,
-    #[serde(rename = "fn")]
-    fn_: u64,
-    tn: u64,
-}
-
-fn scores(c: &Confusion) -> Scores {
-    Scores {
-        precision: c.precision(),
-        recall: c.recall(),
-        f1: c.f1(),
-        tp: c.tp,
-        fp: c.fp,
-        fn_: c.fn_,
-        tn: c.tn,
-    }
-}
-
-fn eval(rules: &RuleSet, labels: &PathBuf, json: bool) -> anyhow::Result<i32> {
-    let text =
-        std::fs::read_to_string(labels).with_context(|| format!("reading {}", labels.display()))?;
-    let mut all = Confusion::default();
-    let mut by_lang: BTreeMap<String, Confusion> = BTreeMap::new();
-    let (mut fps, mut fns) = (Vec::new(), Vec::new());
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let item: Labelled = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: bad JSON line", labels.display(), n + 1))?;
-        let actual = match item.label.as_str() {
-            "relevant" => true,
-            "irrelevant" => false,
-            other => anyhow::bail!(
-                "{}:{}: label {other:?} (expected \"relevant\" or \"irrelevant\")",
-                labels.display(),
-                n + 1
-            ),
-        };
-        let doc = Doc {
-            title: &item.title,
-            summary: &item.summary,
-            content: "",
-            link: "",
-            feed_name: None,
-            feed_tags: &[],
-        };
-        let matches = rules.match_doc(&doc);
-        let predicted = !matches.is_empty();
-        all.add(predicted, actual);
-        by_lang
-            .entry(item.language.clone())
-            .or_default()
-            .add(predicted, actual);
-        let terms: Vec<String> = matches
-            .iter()
-            .flat_map(|m| {
-                m.hits.iter().map(move |h| {
-                    format!(
-                        "{}:{}",
-                        rules
-                            .rules()
-                            .get(m.rule)
-                            .map(|i| i.name.as_str())
-                            .unwrap_or("?"),
-                        h.term
-                    )
-                })
-            })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let miss = Miss {
-            id: item.id.clone(),
-            title: item.title.clone(),
-            language: item.language.clone(),
-            terms,
-        };
-        match (predicted, actual) {
-            (true, false) => fps.push(miss),
-            (false, true) => fns.push(miss),
-            _ => {}
-        }
-    }
-    if json {
-        let per_language: BTreeMap<&String, Scores> =
-            by_lang.iter().map(|(k, v)| (k, scores(v))).collect();
-        let mut v = serde_json::to_value(scores(&all))?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("per_language".into(), serde_json::to_value(per_language)?);
-            o.insert("false_positives".into(), serde_json::to_value(&fps)?);
-            o.insert("false_negatives".into(), serde_json::to_value(&fns)?);
-        }
-        println!("{v}");
-        return Ok(0);
-    }
-    let line = |name: &str, c: &Confusion| {
-        println!(
-            "{name:<10} precision {:.3}  recall {:.3}  F1 {:.3}   (tp {} fp {} fn {} tn {})",
-            c.precision(),
-            c.recall(),
-            c.f1(),
-            c.tp,
-            c.fp,
-            c.fn_,
-            c.tn
-        )
-    };
-    line("overall", &all);
-    for (k, c) in &by_lang {
-        line(if k.is_empty() { "?" } else { k }, c);
-    }
-    for (title, list) in [("false positives", &fps), ("false negatives", &fns)] {
-        if !list.is_empty() {
-            println!("\n{title} ({}):", list.len());
-            for m in list {
-                println!(
-                    "  {} [{}] {}{}",
-                    m.id,
-                    m.language,
-                    m.title,
-                    if m.terms.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  — {}", m.terms.join(", "))
-                    }
                 );
             }
         }

@@ -273,6 +273,37 @@ fn feed_ok(rule: &CRule, doc: &Doc, feed: &mut Option<Option<String>>) -> bool {
 }
 
 pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
+    with_scanned(rs, doc, |st, cands, raw| {
+        let mut feed = None;
+        let mut out = Vec::new();
+        for &r in cands {
+            let (Some(rule), Some(info)) = (rs.rules.get(r as usize), rs.infos.get(r as usize))
+            else {
+                continue;
+            };
+            if !feed_ok(rule, doc, &mut feed) || !eval(rs, &rule.node, st) {
+                continue;
+            }
+            if let Some((score, hits)) = collect(rs, rule, info, st, raw) {
+                out.push(Match {
+                    rule: r as usize,
+                    score,
+                    hits,
+                });
+            }
+        }
+        out
+    })
+}
+
+/// Scan `doc` once with both automata and hand `f` the per-document state,
+/// the candidate rules (those with a positive hit, or matchable without
+/// one; sorted) and a reusable hit buffer.
+pub(crate) fn with_scanned<R>(
+    rs: &RuleSet,
+    doc: &Doc,
+    f: impl FnOnce(&mut State, &[u32], &mut Vec<(Field, RawHit)>) -> R,
+) -> R {
     let feed_text = match doc.feed_name {
         Some(n) if rs.fields & Field::Feed.bit() != 0 => Some(
             std::iter::once(n)
@@ -324,23 +355,7 @@ pub(crate) fn match_doc(rs: &RuleSet, doc: &Doc) -> Vec<Match> {
     let cands = std::mem::take(&mut s.cands);
     let mut raw = std::mem::take(&mut s.raw);
     let mut st = State::new(texts, s, words);
-    let mut feed = None;
-    let mut out = Vec::new();
-    for &r in &cands {
-        let (Some(rule), Some(info)) = (rs.rules.get(r as usize), rs.infos.get(r as usize)) else {
-            continue;
-        };
-        if !feed_ok(rule, doc, &mut feed) || !eval(rs, &rule.node, &mut st) {
-            continue;
-        }
-        if let Some((score, hits)) = collect(rs, rule, info, &st, &mut raw) {
-            out.push(Match {
-                rule: r as usize,
-                score,
-                hits,
-            });
-        }
-    }
+    let out = f(&mut st, &cands, &mut raw);
     st.s.cands = cands;
     st.s.raw = raw;
     SCRATCH.with(|c| c.set(st.s));

@@ -5,6 +5,7 @@
 //! ([`eval`]).
 
 mod compile;
+mod diagnose;
 mod engine;
 mod error;
 pub mod eval;
@@ -26,6 +27,7 @@ mod tests_prop;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use diagnose::NearMiss;
 pub use error::{RuleError, Warning};
 pub use highlight::highlight_markers;
 
