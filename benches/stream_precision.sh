@@ -27,8 +27,13 @@ STATE_DIRECTORY="$work" "$bin" --config "$cfg" run --once --digest-now --json 2>
 python3 - "$work/cw.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-rows = db.execute("""select e.title, group_concat(m.rule || ' ' || m.score, ', ')
-  from matches m join entries e on e.id = m.entry_id group by e.id order by e.id""").fetchall()
-for t, r in rows:
-    print(f"match: {t[:110]}  [{r}]")
+import json, os
+rows = db.execute("""select e.title, m.rule, m.score, m.hits
+  from matches m join entries e on e.id = m.entry_id order by e.id, m.rule""").fetchall()
+verbose = os.environ.get("VERBOSE") == "1"
+for t, rule, score, hits in rows:
+    print(f"match: {t[:110]}  [{rule} {score}]")
+    if verbose:
+        terms = sorted({(h["term"], h["field"]) for h in json.loads(hits)})
+        print("       " + ", ".join(f"{a} ({b})" for a, b in terms))
 PY

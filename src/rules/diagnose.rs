@@ -139,7 +139,10 @@ impl RuleSet {
             Node::Near { a, b, n, .. } => {
                 let side = |ids: &[u32]| {
                     let parts: Vec<String> = ids.iter().map(|&x| self.atom_text(x)).collect();
-                    parts.join(" OR ")
+                    match parts.as_slice() {
+                        [one] => one.clone(),
+                        _ => format!("({})", parts.join(" OR ")),
+                    }
                 };
                 format!("({} NEAR/{n} {})", side(a), side(b))
             }
