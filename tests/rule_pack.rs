@@ -118,7 +118,7 @@ fn group_recall(r: &serde_json::Value, per: &str, key: &str) -> f64 {
 fn pack_on_real_reporting() {
     let env = Env::new();
     let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    for name in ["world-tune.jsonl"] {
+    for name in ["world-tune.jsonl", "world-holdout.jsonl"] {
         let r = eval(&env, &data.join(name));
         let (p, rc) = (
             r["precision"].as_f64().unwrap(),
