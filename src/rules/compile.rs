@@ -80,6 +80,30 @@ impl Node {
         }
     }
 
+    /// Rough evaluation cost: `NEAR` needs token positions, everything else bit tests.
+    fn cost(&self) -> u32 {
+        match self {
+            Node::Atom(_) => 1,
+            Node::Near { .. } => 100,
+            Node::Not(x) => x.cost(),
+            Node::And(v) | Node::Or(v) => v.iter().map(Node::cost).sum(),
+        }
+    }
+
+    /// Put cheap operands of `AND`/`OR` first (a stable sort by cost), so that a missing
+    /// `China` ends the evaluation before a `NEAR` over large sets is computed. The result
+    /// is the same boolean function.
+    pub fn cheap_first(&mut self) {
+        match self {
+            Node::Not(x) => x.cheap_first(),
+            Node::And(v) | Node::Or(v) => {
+                v.iter_mut().for_each(Node::cheap_first);
+                v.sort_by_key(Node::cost);
+            }
+            Node::Atom(_) | Node::Near { .. } => {}
+        }
+    }
+
     /// Atoms in positive polarity (an even number of `NOT`s above them).
     pub fn positive_atoms(&self, positive: bool, out: &mut Vec<u32>) {
         match self {

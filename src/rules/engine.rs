@@ -97,7 +97,8 @@ pub(crate) fn build(
     let mut always = Vec::new();
     let mut rules = Vec::with_capacity(defs.len());
     let mut infos = Vec::with_capacity(defs.len());
-    for (i, (def, node)) in defs.iter().zip(trees).enumerate() {
+    for (i, (def, mut node)) in defs.iter().zip(trees).enumerate() {
+        node.cheap_first();
         let mut pos = Vec::new();
         node.positive_atoms(true, &mut pos);
         pos.sort_unstable();
@@ -137,12 +138,34 @@ pub(crate) fn build(
         exact: scanner(&terms, true)?,
         infos,
         rules,
+        atom_bits: atom_bitsets(&atoms, terms.len()),
         atoms,
         terms,
         term_rules,
         always,
         fields,
     })
+}
+
+/// Atoms with at least this many terms are also kept as bitsets.
+const BITSET_MIN_TERMS: usize = 24;
+
+fn atom_bitsets(atoms: &[Atom], terms: usize) -> Vec<Option<Box<[u64]>>> {
+    let words = terms.div_ceil(64);
+    atoms
+        .iter()
+        .map(|a| {
+            (a.terms.len() >= BITSET_MIN_TERMS).then(|| {
+                let mut b = vec![0u64; words];
+                for &t in &a.terms {
+                    if let Some(w) = b.get_mut(t as usize / 64) {
+                        *w |= 1 << (t % 64);
+                    }
+                }
+                b.into_boxed_slice()
+            })
+        })
+        .collect()
 }
 
 /// A hit in original-text byte coordinates.

@@ -89,6 +89,19 @@ fn atom_hit(rs: &RuleSet, a: u32, st: &State) -> bool {
             .iter()
             .any(|f| atom.fields & f.bit() != 0 && st.has(f.index(), t))
     };
+    if atom.terms.len() <= 4 * st.s.seen.len()
+        && let Some(Some(bits)) = rs.atom_bits.get(a as usize)
+    {
+        // Big term set: AND its bitset with the document's hit bits, field by field.
+        return Field::ALL.iter().any(|f| {
+            atom.fields & f.bit() != 0 && {
+                let base = f.index() * st.words;
+                st.s.bits
+                    .get(base..base + st.words)
+                    .is_some_and(|doc| doc.iter().zip(bits.iter()).any(|(d, b)| d & b != 0))
+            }
+        });
+    }
     if atom.terms.len() > 4 * st.s.seen.len() {
         // Big term set, few hit terms: walk the hit terms instead.
         st.s.seen
@@ -141,11 +154,22 @@ fn spans(tm: &[(u32, u8)], f: Field, st: &State, out: &mut Vec<RawHit>) {
 
 /// Does any term of `tm` hit in one of its fields?
 fn any_hit(tm: &[(u32, u8)], st: &State) -> bool {
-    tm.iter().any(|&(t, m)| {
+    let hit = |t: u32, m: u8| {
         Field::ALL
             .iter()
             .any(|f| m & f.bit() != 0 && st.has(f.index(), t))
-    })
+    };
+    if tm.len() > 4 * st.s.seen.len() {
+        // Big operand (a large term set), few hit terms: walk the hit terms instead.
+        st.s.seen.iter().any(|&t| {
+            tm.binary_search_by_key(&t, |x| x.0)
+                .ok()
+                .and_then(|i| tm.get(i))
+                .is_some_and(|&(_, m)| hit(t, m))
+        })
+    } else {
+        tm.iter().any(|&(t, m)| hit(t, m))
+    }
 }
 
 fn near(ta: &[(u32, u8)], tb: &[(u32, u8)], n: u32, st: &mut State) -> bool {

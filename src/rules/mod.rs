@@ -162,6 +162,9 @@ pub struct RuleSet {
     infos: Vec<RuleInfo>,
     rules: Vec<engine::CRule>,
     atoms: Vec<compile::Atom>,
+    /// Per atom with many terms, its terms as a bitset (`words` u64s), for a word-wise test
+    /// against a document's hit bits; `None` for small atoms.
+    atom_bits: Vec<Option<Box<[u64]>>>,
     terms: Vec<compile::TermInfo>,
     /// Automaton over case-folded patterns, and over exact-case ones.
     fold: Option<engine::Scanner>,

@@ -357,3 +357,49 @@ fn shared_terms_and_counts() {
     fn is_send_sync<T: Send + Sync>() {}
     is_send_sync::<RuleSet>();
 }
+
+/// Large term sets are tested as bitsets and cheap operands are evaluated first: the
+/// results must equal those of the same query over a small set and in the written order.
+#[test]
+fn big_sets_and_operand_order_do_not_change_results() {
+    let mut sets = TermSets::new();
+    let mut big: Vec<String> = (0..40).map(|i| format!("filler{i}")).collect();
+    big.push("china".into());
+    sets.insert("big".into(), big);
+    sets.insert("small".into(), vec!["china".into()]);
+    // Words that hit (through another rule) without being members of @big.
+    sets.insert(
+        "others".into(),
+        (0..15).map(|i| format!("other{i}")).collect(),
+    );
+    let compile = |q: &str| match RuleSet::compile(&[def("r", q), def("o", "@others")], &sets) {
+        Ok((rs, _)) => rs,
+        Err(e) => panic!("{q}: {}", e[0]),
+    };
+    // Enough hit terms (16) that the bitset test is taken over the walk of hit terms.
+    let many: String = (0..15).map(|i| format!("other{i} ")).collect();
+    let (many_china, many_plain) = (
+        format!("{many} china: nvidia approved"),
+        format!("{many} nvidia approved"),
+    );
+    let cases = [
+        (many_china.as_str(), "", true),
+        (many_plain.as_str(), "china", false),
+        ("nvidia sales approved", "", false),
+        ("nvidia sales approved", "China", false),
+        ("China: nvidia sales approved", "", true),
+        ("China filler3 approved much later than nvidia", "", false),
+        ("filler7 filler9 china", "nvidia", false),
+    ];
+    for q in [
+        "(nvidia NEAR/3 approved) AND title:@big",
+        "(nvidia NEAR/3 approved) AND title:@small",
+        "title:@big AND (nvidia NEAR/3 approved)",
+    ] {
+        let rs = compile(q);
+        for (t, s, want) in cases {
+            let got = rs.match_doc(&doc(t, s)).iter().any(|m| m.rule == 0);
+            assert_eq!(got, want, "{q} on {t:?}/{s:?}");
+        }
+    }
+}
