@@ -9,7 +9,7 @@ use crate::fetch::Fetcher;
 use crate::mailer::Mailer;
 use crate::metrics::Metrics;
 use crate::model::FeedSpec;
-use crate::poller::{PollContext, PollSummary, poll_feed};
+use crate::poller::{PollContext, PollSummary, poll_feed_caught};
 use crate::scheduler::Limits;
 use crate::store::Store;
 use crate::store::actor::StoreHandle;
@@ -166,6 +166,7 @@ impl Service {
             alert_rules: alert_rules(&config),
             unsubscribe: config.mail.unsubscribe.clone(),
             silent_after_secs: config.silent_after_secs(),
+            send_budget: None,
         };
         let limits = poll.limits.clone();
         Ok(Service {
@@ -237,7 +238,7 @@ impl Service {
             let (ctx, limits) = (self.poll.clone(), self.limits.clone());
             set.spawn(async move {
                 let _slot = limits.acquire().await;
-                poll_feed(&ctx, &spec, &state).await
+                poll_feed_caught(&ctx, &spec, &state).await
             });
         }
         while let Some(r) = set.join_next().await {

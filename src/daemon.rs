@@ -8,23 +8,23 @@ use crate::app::{RunSummary, Service, pollable};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigSource};
 use crate::digest;
-use crate::poller::{PollSummary, poll_feed};
+use crate::poller::{PollSummary, poll_feed_caught};
 use crate::server::{Health, ServerConfig};
-use crate::store::actor::StoreHandle;
 use sd_notify::NotifyState;
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// What /healthz looks at: the loop's heartbeat and a database ping.
+/// What /healthz looks at: the loop's heartbeat and whether the loop's own database calls
+/// succeed. Both are kept by the loop as it runs, so a request costs no database work.
 struct AppHealth {
     heartbeat: Arc<AtomicI64>,
     clock: Arc<dyn Clock>,
-    store: StoreHandle,
+    database_ok: Arc<AtomicBool>,
 }
 
 impl Health for AppHealth {
@@ -33,7 +33,8 @@ impl Health for AppHealth {
             .unwrap_or(0)
     }
     fn database_ok(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
-        Box::pin(async move { self.store.call(|s| s.counts()).await.is_ok() })
+        let ok = self.database_ok.load(Ordering::Relaxed);
+        Box::pin(async move { ok })
     }
 }
 
@@ -82,16 +83,18 @@ pub async fn run(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let heartbeat = Arc::new(AtomicI64::new(clock.now().timestamp()));
+    let database_ok = Arc::new(AtomicBool::new(true));
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     if let Some(sv) = &svc.config.server {
         let health: Arc<dyn Health> = Arc::new(AppHealth {
             heartbeat: heartbeat.clone(),
             clock: clock.clone(),
-            store: svc.store.clone(),
+            database_ok: database_ok.clone(),
         });
         let cfg = ServerConfig {
             listen: sv.listen,
             max_scheduler_age_secs: sv.max_scheduler_age.as_secs(),
+            allow: sv.allow.clone(),
         };
         let (ready, bound) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(crate::server::serve(
@@ -125,6 +128,9 @@ pub async fn run(
     let mut failing_now = 0u64;
     // Alerts may be pending from before a restart: look once at start.
     let mut check_alerts = true;
+    let mut digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>> = None;
+    let mut digest_done: Option<Result<digest::DigestRun, tokio::task::JoinError>> = None;
+    let mut last_pending = 0i64;
     svc.feeds().await?;
     tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
     notify(&[NotifyState::Ready]);
@@ -135,10 +141,14 @@ pub async fn run(
             notify(&[NotifyState::Watchdog]);
         }
         let feeds = svc.due_feed_states(now).await?;
-        if let Ok((total, failing, gone)) = svc.store.call(|s| s.feed_health_counts()).await {
-            svc.metrics.set_feeds(total, failing, gone);
-            cycle.feeds = total as usize;
-            failing_now = failing;
+        match svc.store.call(|s| s.feed_health_counts()).await {
+            Ok((total, failing, gone)) => {
+                svc.metrics.set_feeds(total, failing, gone);
+                cycle.feeds = total as usize;
+                failing_now = failing;
+                database_ok.store(true, Ordering::Relaxed);
+            }
+            Err(_) => database_ok.store(false, Ordering::Relaxed),
         }
         let due: Vec<_> = pollable(feeds, now, true, svc.limits())
             .into_iter()
@@ -150,33 +160,47 @@ pub async fn run(
             })
             .collect();
         for (spec, state) in due {
-            let (ctx, limits, flight) = (svc.poll.clone(), svc.limits().clone(), in_flight.clone());
+            let (ctx, limits) = (svc.poll.clone(), svc.limits().clone());
+            let flight = InFlight {
+                set: in_flight.clone(),
+                url: spec.id_url(),
+            };
             tasks.spawn(async move {
+                // Leaves the in-flight set however the task ends (also if it is aborted).
+                let _flight = flight;
                 let _slot = limits.acquire().await;
-                let r = poll_feed(&ctx, &spec, &state).await;
-                if let Ok(mut s) = flight.lock() {
-                    s.remove(&spec.id_url());
-                }
-                r
+                poll_feed_caught(&ctx, &spec, &state).await
             });
         }
-        let d = digest::run_due(&svc.digests, false, check_alerts).await;
-        // Looking for alerts reads every undelivered match: do it when polls stored new
-        // matches, or while alerts are held back, not on every idle turn of the loop.
-        check_alerts = d.alerts_held;
-        svc.metrics
-            .set_queue_depth(u64::try_from(d.pending).unwrap_or(0));
-        if d.created + d.sent + d.failed > 0 {
-            if tasks.is_empty() {
-                settle(&svc).await;
+        // Digests are created and sent by a task of their own, so a slow or black-holed mail
+        // server never holds up polling or the watchdog pings of this loop.
+        if let Some(d) = finished_digests(&mut digest_task, &mut digest_done).await {
+            // Looking for alerts reads every undelivered match: do it when polls stored new
+            // matches, or while alerts are held back, not on every idle turn of the loop.
+            check_alerts |= d.alerts_held;
+            last_pending = d.pending;
+            svc.metrics
+                .set_queue_depth(u64::try_from(d.pending).unwrap_or(0));
+            if d.created + d.sent + d.failed > 0 {
+                if tasks.is_empty() {
+                    settle(&svc).await;
+                }
+                tracing::info!(
+                    created = d.created,
+                    sent = d.sent,
+                    failed = d.failed,
+                    pending = d.pending,
+                    "digests"
+                );
             }
-            tracing::info!(
-                created = d.created,
-                sent = d.sent,
-                failed = d.failed,
-                pending = d.pending,
-                "digests"
-            );
+        }
+        if digest_task.is_none() {
+            let mut ctx = svc.digests.clone();
+            ctx.send_budget = Some(DIGEST_SEND_BUDGET);
+            let alerts = std::mem::take(&mut check_alerts);
+            digest_task = Some(tokio::spawn(async move {
+                digest::run_due(&ctx, false, alerts).await
+            }));
         }
         // One summary line a minute at most (feeds trickle in continuously on a busy daemon).
         if cycle.polled > 0 && last_summary.elapsed() >= Duration::from_secs(60) {
@@ -203,7 +227,7 @@ pub async fn run(
             "{} feeds ({failing_now} failing), {} polls in flight, {} digests pending",
             cycle.feeds,
             tasks.len(),
-            d.pending
+            last_pending
         );
         notify(&[NotifyState::Status(&status)]);
         // Sleep until the next feed is due (5–30 s: feeds falling due meanwhile wait a few seconds
@@ -227,10 +251,21 @@ pub async fn run(
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => break,
+                r = async { match digest_task.as_mut() { Some(t) => t.await, None => std::future::pending().await } }, if digest_task.is_some() => {
+                    // Looked at in the next turn; the loop keeps its pace.
+                    digest_task = None;
+                    digest_done = Some(r);
+                }
                 Some(r) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok(p) = r {
-                        check_alerts |= p.matches_new > 0;
-                        cycle.add(&p);
+                    match r {
+                        Ok(p) => {
+                            check_alerts |= p.matches_new > 0;
+                            cycle.add(&p);
+                        }
+                        Err(e) => {
+                            cycle.errors += 1;
+                            tracing::error!(error = %e, "poll task ended abnormally");
+                        }
                     }
                     if tasks.is_empty() {
                         settle(&svc).await;
@@ -242,9 +277,48 @@ pub async fn run(
                     check_alerts = true;
                     break;
                 }
-                _ = term.recv() => return stop(svc, tasks, &mut term, &mut int, stop_server).await,
-                _ = int.recv() => return stop(svc, tasks, &mut term, &mut int, stop_server).await,
+                _ = term.recv() => return stop(svc, tasks, digest_task, &mut term, &mut int, stop_server).await,
+                _ = int.recv() => return stop(svc, tasks, digest_task, &mut term, &mut int, stop_server).await,
             }
+        }
+    }
+}
+
+/// Sending digests may take this long per turn of the loop; the rest wait for the next turn.
+/// Well inside the unit's WatchdogSec=120s, though the loop pings on its own meanwhile.
+pub const DIGEST_SEND_BUDGET: Duration = Duration::from_secs(60);
+
+/// A feed's entry in the in-flight set, removed when the poll task ends in any way.
+struct InFlight {
+    set: Arc<std::sync::Mutex<HashSet<String>>>,
+    url: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut s = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        s.remove(&self.url);
+    }
+}
+
+/// The result of the digest task, once it has finished (None while it runs or if none runs).
+async fn finished_digests(
+    task: &mut Option<tokio::task::JoinHandle<digest::DigestRun>>,
+    done: &mut Option<Result<digest::DigestRun, tokio::task::JoinError>>,
+) -> Option<digest::DigestRun> {
+    let result = match done.take() {
+        Some(r) => r,
+        None if task.as_ref().is_some_and(|t| t.is_finished()) => task.take()?.await,
+        None => return None,
+    };
+    match result {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::error!(error = %e, "digest task ended abnormally; retried next turn");
+            Some(digest::DigestRun {
+                alerts_held: true,
+                ..Default::default()
+            })
         }
     }
 }
@@ -279,6 +353,7 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
 async fn stop(
     svc: Service,
     mut tasks: JoinSet<PollSummary>,
+    digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>>,
     term: &mut tokio::signal::unix::Signal,
     int: &mut tokio::signal::unix::Signal,
     stop_server: tokio::sync::oneshot::Sender<()>,
@@ -290,6 +365,13 @@ async fn stop(
     );
     let grace = tokio::time::sleep(Duration::from_secs(20));
     tokio::pin!(grace);
+    if let Some(mut d) = digest_task {
+        // A digest being sent is finished (each message is recorded as sent or pending).
+        tokio::select! {
+            _ = &mut d => {}
+            _ = &mut grace => { tracing::warn!("grace period over while sending digests; the unsent ones stay pending"); d.abort(); }
+        }
+    }
     loop {
         tokio::select! {
             r = tasks.join_next() => if r.is_none() { break },

@@ -29,6 +29,7 @@ pub mod model;
 pub mod opml;
 pub mod parse;
 pub mod poller;
+pub mod redact;
 pub mod rules;
 pub mod scheduler;
 pub mod server;

@@ -16,7 +16,7 @@ pub enum FeedSource {
 }
 
 /// One feed as configured (from `[[feed]]` or the OPML file).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct FeedSpec {
     pub source: FeedSource,
     pub name: String,
@@ -27,6 +27,24 @@ pub struct FeedSpec {
     pub default_offset: Option<i32>,
     /// Extra request headers (tokens, basic auth); never logged.
     pub headers: Vec<(String, String)>,
+    /// Written by the user in their own config (`[[feed]]`), not taken from an OPML file:
+    /// only such a feed may name a local file.
+    pub user_written: bool,
+}
+
+impl std::fmt::Debug for FeedSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("FeedSpec")
+            .field("url", &crate::redact::url(&self.id_url()))
+            .field("name", &self.name)
+            .field("tags", &self.tags)
+            .field("interval", &self.interval)
+            .field("default_offset", &self.default_offset)
+            .field("headers (values hidden)", &names)
+            .field("user_written", &self.user_written)
+            .finish()
+    }
 }
 
 impl FeedSpec {

@@ -103,6 +103,26 @@ fn outline(a: &[(String, String)], folders: &[Option<String>]) -> Option<Outline
     })
 }
 
+/// The feed address of an outline, as chipwatch may poll it: an OPML file is a third party's
+/// list, so only http and https addresses are accepted (never `file:` or others).
+pub fn feed_url(o: &Outline) -> Result<url::Url, String> {
+    let url = url::Url::parse(&o.xml_url).map_err(|e| {
+        format!(
+            "feed {:?} has a bad xmlUrl {:?}: {e}",
+            o.title,
+            crate::redact::url(&o.xml_url)
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "feed {:?}: xmlUrl {:?} is not an http or https address (an OPML file may not name local files or other schemes)",
+            o.title,
+            crate::redact::url(&o.xml_url)
+        ));
+    }
+    Ok(url)
+}
+
 fn esc(s: &str) -> String {
     quick_xml::escape::escape(s).to_string()
 }

@@ -106,21 +106,75 @@ fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
 }
 
+/// The most a document's parsing and matching may take (CPU-bound work on a core of its own,
+/// so about its CPU time). Text extraction is linear, so only a pathological document gets
+/// near it; it is then recorded as an error on its feed while the daemon goes on.
+pub const PARSE_BUDGET: Duration = Duration::from_secs(15);
+
+/// [`poll_feed`] with a panic anywhere in it caught: logged with the feed, recorded on the
+/// feed as an error and backed off like any failure, so the feed is polled again later and
+/// the other polls go on.
+pub async fn poll_feed_caught(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
+    use futures_util::FutureExt;
+    let run = std::panic::AssertUnwindSafe(poll_feed(ctx, spec, state));
+    match run.catch_unwind().await {
+        Ok(summary) => summary,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let shown = crate::redact::url(&spec.id_url());
+            tracing::error!(feed = %shown, panic = %msg, "poll crashed (a bug: please report it); the feed is backed off and retried");
+            let now = ctx.clock.now().timestamp();
+            let next = now + secs(jitter(backoff(&ctx.policy, state.error_count + 1), 0.2));
+            let mut summary = PollSummary::default();
+            let rec = failed(
+                &mut summary,
+                state,
+                now,
+                None,
+                format!("internal error while polling: {msg}"),
+                None,
+                false,
+                next,
+                &shown,
+            );
+            if let Err(e) = ctx.store.commit(rec).await {
+                tracing::error!(feed = %shown, error = %e, "cannot record poll");
+            }
+            summary
+        }
+    }
+}
+
 /// Polls one feed and records the result. Never fails: problems are recorded on the feed.
 pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
     let now = ctx.clock.now();
-    let url = state.redirect_url.clone().unwrap_or_else(|| spec.id_url());
+    let configured = spec.id_url();
+    // A stored permanent redirect came from a server: it is used only if it is an address a
+    // server may send us to (http/https); the configured one otherwise.
+    let url = state
+        .redirect_url
+        .clone()
+        .filter(|r| r.starts_with("http://") || r.starts_with("https://"))
+        .unwrap_or_else(|| configured.clone());
+    let shown = crate::redact::url(&url);
     let mut req = FetchRequest {
         url: url.clone(),
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
         headers: spec.headers.clone(),
+        // Local files only where the user wrote the address in their own config.
+        allow_local: url == configured && spec.user_written,
+        configured: Some(configured.clone()),
     };
     let mut discovered: Option<String> = None;
     let host = spec.host();
     if let Some(until) = ctx.limits.blocked_until(&host, now.timestamp()) {
         // Another feed on this host got a Retry-After: wait with it, without counting an error.
-        tracing::debug!(feed = %url, until, "host asked us to wait (Retry-After); deferred");
+        tracing::debug!(feed = %shown, until, "host asked us to wait (Retry-After); deferred");
         let rec = PollRecord {
             feed_id: state.id,
             checked_at: now.timestamp(),
@@ -133,7 +187,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             outcome: PollOutcome::Deferred,
         };
         if let Err(e) = ctx.store.commit(rec).await {
-            tracing::error!(feed = %url, error = %e, "cannot record poll");
+            tracing::error!(feed = %shown, error = %e, "cannot record poll");
         }
         return PollSummary {
             deferred: true,
@@ -151,12 +205,17 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             base.as_ref(),
         );
         if let Some(link) = links.into_iter().next() {
-            tracing::info!(feed = %url, discovered = %link, "the address is an HTML page; using the feed it announces");
+            tracing::info!(feed = %shown, discovered = %crate::redact::url(&link), "the address is an HTML page; using the feed it announces");
+            // The page's announcement is the server's word: http(s) only, no private ranges
+            // off the configured host (the fetcher checks), and the per-feed headers only on
+            // the configured origin (the fetcher keeps them there).
             req = FetchRequest {
                 url: link.clone(),
                 etag: None,
                 last_modified: None,
                 headers: spec.headers.clone(),
+                allow_local: false,
+                configured: Some(configured.clone()),
             };
             outcome = fetch_limited(ctx, &req, &spec.host(), now).await;
             discovered = Some(link);
@@ -180,7 +239,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     interval_after_success(&ctx.policy, spec, &hints),
                     0.1,
                 ));
-            log_redirect(&url, &permanent_redirect);
+            log_redirect(&shown, &permanent_redirect);
             PollRecord {
                 feed_id: state.id,
                 checked_at: now.timestamp(),
@@ -198,7 +257,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 f.permanent_redirect = discovered.clone();
             }
             summary.status = Some(f.status);
-            log_redirect(&url, &f.permanent_redirect);
+            log_redirect(&shown, &f.permanent_redirect);
             let known = if state.polled {
                 let id = state.id;
                 ctx.store
@@ -220,6 +279,8 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             );
             let f2 = f;
             let parsed = tokio::task::spawn_blocking(move || {
+                // Held until the work ends, even when the poll stopped waiting for it.
+                let _permit = permit;
                 let opts = ParseOptions {
                     content_type: f2.content_type.as_deref(),
                     base_url: Some(&f2.final_url),
@@ -228,9 +289,9 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 let feed = parse_feed(&f2.body, &opts)?;
                 let cutoff = match backfill {
                     Backfill::All => None,
-                    Backfill::Within(d) => Some(
-                        now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(14)),
-                    ),
+                    Backfill::Within(d) => chrono::Duration::from_std(d)
+                        .ok()
+                        .and_then(|d| now.checked_sub_signed(d)),
                 };
                 let posting = posting_interval(&feed.entries);
                 let still_listed: Vec<String> = feed
@@ -261,9 +322,14 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     })
                     .collect();
                 Ok::<_, crate::parse::ParseError>((feed, entries, still_listed, posting))
-            })
-            .await;
-            drop(permit);
+            });
+            let parsed = match tokio::time::timeout(PARSE_BUDGET, parsed).await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => Err(format!(
+                    "parsing and matching took longer than {} s; document skipped",
+                    PARSE_BUDGET.as_secs()
+                )),
+            };
             match parsed {
                 Ok(Ok((feed, entries, still_listed, posting))) => {
                     summary.modified = true;
@@ -274,7 +340,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     };
                     let interval = interval_after_success(&ctx.policy, spec, &hints);
                     if !feed.repairs.is_empty() {
-                        tracing::debug!(feed = %url, repairs = ?feed.repairs, "feed repaired before parsing");
+                        tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
                     }
                     PollRecord {
                         feed_id: state.id,
@@ -304,18 +370,18 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     None,
                     false,
                     fail(state.error_count + 1),
-                    &url,
+                    &shown,
                 ),
                 Err(e) => failed(
                     &mut summary,
                     state,
                     now.timestamp(),
                     Some(status),
-                    format!("parser crashed: {e}"),
+                    format!("parse: {e}"),
                     None,
                     false,
                     fail(state.error_count + 1),
-                    &url,
+                    &shown,
                 ),
             }
         }
@@ -324,7 +390,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             retry_after,
         } => {
             let wait = retry_after.unwrap_or_else(|| backoff(&ctx.policy, state.error_count + 1));
-            let until = now.timestamp() + secs(wait.min(ctx.policy.max_interval * 7));
+            let until = now.timestamp() + secs(wait.min(ctx.policy.max_interval.saturating_mul(7)));
             ctx.limits.block_host(&host, until);
             let msg = format!(
                 "HTTP {status}: rate limited, retry after {}s",
@@ -339,11 +405,11 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 Some(until),
                 false,
                 until,
-                &url,
+                &shown,
             )
         }
         FetchOutcome::Gone => {
-            tracing::warn!(feed = %url, "feed is gone (HTTP 410); disabled, kept in `feeds status`");
+            tracing::warn!(feed = %shown, "feed is gone (HTTP 410); disabled, kept in `feeds status`");
             failed(
                 &mut summary,
                 state,
@@ -353,7 +419,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 None,
                 true,
                 i64::MAX / 4,
-                &url,
+                &shown,
             )
         }
         FetchOutcome::Failed { status, error } => failed(
@@ -365,7 +431,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             None,
             false,
             fail(state.error_count + 1),
-            &url,
+            &shown,
         ),
     };
     let mut per_rule: std::collections::BTreeMap<&str, u64> = Default::default();
@@ -402,12 +468,12 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         Ok(stats) => {
             summary.entries_new = stats.entries_new;
             summary.matches_new = stats.matches_new;
-            tracing::debug!(feed = %url, status = ?summary.status, entries_new = stats.entries_new, matches_new = stats.matches_new, "polled");
+            tracing::debug!(feed = %shown, status = ?summary.status, entries_new = stats.entries_new, matches_new = stats.matches_new, "polled");
         }
         Err(e) => {
             summary.error = true;
             summary.store_failed = true;
-            tracing::error!(feed = %url, error = %e, "cannot record poll (disk full, or state directory not writable?)");
+            tracing::error!(feed = %shown, error = %e, "cannot record poll (disk full, or state directory not writable?)");
         }
     }
     summary
@@ -460,7 +526,7 @@ async fn fetch_limited(
 
 fn log_redirect(url: &str, to: &Option<String>) {
     if let Some(t) = to {
-        tracing::info!(feed = %url, moved_to = %t, "feed moved permanently; polling the new address (update the config to silence this)");
+        tracing::info!(feed = %url, moved_to = %crate::redact::url(t), "feed moved permanently; polling the new address (update the config to silence this)");
     }
 }
 

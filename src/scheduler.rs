@@ -46,7 +46,8 @@ pub fn backoff(policy: &PollPolicy, errors: i64) -> Duration {
 /// Spreads `d` by ±`frac` so feeds (and retries) don't move in lockstep.
 pub fn jitter(d: Duration, frac: f64) -> Duration {
     let f = 1.0 + frac * (fastrand::f64() * 2.0 - 1.0);
-    Duration::from_secs_f64((d.as_secs_f64() * f).max(0.0))
+    // Saturates: a huge interval (or server hint) stays huge instead of panicking.
+    Duration::try_from_secs_f64((d.as_secs_f64() * f).max(0.0)).unwrap_or(Duration::MAX)
 }
 
 /// Global and per-host concurrency limits for requests.
@@ -170,6 +171,7 @@ mod tests {
             interval,
             default_offset: None,
             headers: vec![],
+        user_written: true,
         }
     }
 

@@ -1,8 +1,10 @@
 //! The tiny HTTP/1.1 server for operators: `GET|HEAD /healthz` (scheduler liveness and a
 //! database ping, JSON, 200 or 503) and `GET|HEAD /metrics` ([`Metrics::render`], Prometheus
 //! text). Hand-rolled on tokio: one task per connection, one request per connection
-//! (`Connection: close`), request head capped at 8 KiB and read within 5 s, bounded number of
-//! connections. Garbage input gets a 4xx or a closed socket, never a panic.
+//! (`Connection: close`), request head capped at 8 KiB and read within 2 s, at most 16
+//! connections at once, and only clients in `[server] allow` (default: loopback) are served —
+//! others are closed at accept, before they can hold a slot. Garbage input gets a 4xx or a
+//! closed socket, never a panic.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,13 +24,14 @@ use crate::metrics::Metrics;
 /// Largest request head (request line + headers) accepted; larger gets 431.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 /// Time a client has to send its whole request head; slower gets 408.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// Time allowed for writing the response.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Time the database ping may take before /healthz calls it failed.
 pub const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections served at once; further ones wait in the kernel's accept backlog.
-const MAX_CONNECTIONS: usize = 256;
+/// Connections served at once; further ones wait in the kernel's accept backlog. Low: the
+/// readers are a monitoring agent or two, and each request is answered from memory.
+pub const MAX_CONNECTIONS: usize = 16;
 /// After shutdown, how long in-flight connections may take to finish before being dropped.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -50,6 +53,27 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// /healthz reports unhealthy once the scheduler has been silent longer than this.
     pub max_scheduler_age_secs: u64,
+    /// Client networks served; others are closed at accept.
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+/// The default `[server] allow`: this machine only.
+pub fn loopback_only() -> Vec<ipnet::IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// Whether `ip` (IPv4-mapped IPv6 counted as IPv4) is in one of `allow`.
+pub fn allowed(allow: &[ipnet::IpNet], ip: std::net::IpAddr) -> bool {
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    allow.iter().any(|n| n.contains(&ip))
 }
 
 struct Ctx {
@@ -95,6 +119,12 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
         };
         match accepted {
+            Ok((stream, peer)) if !allowed(&cfg.allow, peer.ip()) => {
+                // Not ours to serve (see [server] allow): closed before reading anything.
+                tracing::debug!(%peer, "HTTP client not in [server] allow; closed");
+                let _ = stream.try_write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                drop((stream, permit));
+            }
             Ok((stream, peer)) => {
                 let ctx = ctx.clone();
                 conns.spawn(async move {
@@ -315,6 +345,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        403 => "Forbidden",
         408 => "Request Timeout",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
@@ -343,6 +374,17 @@ fn encode(r: &Response, head_only: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_list() {
+        let lo = loopback_only();
+        assert!(allowed(&lo, "127.0.0.1".parse().unwrap()));
+        assert!(allowed(&lo, "::1".parse().unwrap()));
+        assert!(allowed(&lo, "::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!allowed(&lo, "10.0.0.5".parse().unwrap()));
+        let lan: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert!(allowed(&lan, "::ffff:10.1.2.3".parse().unwrap()));
+    }
 
     #[test]
     fn request_line_parsing() {

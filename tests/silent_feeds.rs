@@ -34,6 +34,7 @@ impl Db {
             interval: None,
             default_offset: None,
             headers: vec![],
+            user_written: true,
         };
         self.store.register_feeds(&[spec]).unwrap()[0].id
     }

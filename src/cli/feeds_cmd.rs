@@ -136,6 +136,8 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
             f.fetch(
                 &FetchRequest {
                     url: url.clone(),
+                    // The user typed this address: a local file is theirs to read.
+                    allow_local: true,
                     ..Default::default()
                 },
                 clock.now(),
@@ -239,8 +241,8 @@ fn import_opml(cli: &Cli, file: &std::path::Path) -> anyhow::Result<i32> {
     };
     let (mut added, mut skipped) = (0, 0);
     for o in incoming {
-        if url::Url::parse(&o.xml_url).is_err() {
-            eprintln!("skipping {:?}: bad xmlUrl {:?}", o.title, o.xml_url);
+        if let Err(why) = crate::opml::feed_url(&o) {
+            eprintln!("skipping {why}");
             skipped += 1;
         } else if existing.iter().any(|e| e.xml_url == o.xml_url) {
             skipped += 1;

@@ -97,6 +97,8 @@ pub struct HttpConfig {
     pub user_agent: String,
     pub max_body: u64,
     pub proxy: Option<String>,
+    /// Redirects and discovered feeds may reach loopback/link-local/private ranges.
+    pub allow_private: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +202,33 @@ pub struct ServerSettings {
     pub listen: std::net::SocketAddr,
     /// /healthz fails when the scheduler loop has not reported for this long.
     pub max_scheduler_age: Duration,
+    /// Networks whose clients may read /healthz and /metrics.
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+/// `[server] allow`: CIDR networks (a bare address is one host); default loopback only.
+fn server_allow(
+    cx: &resolve::Ctx,
+    allow: Option<&[toml::Spanned<String>]>,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(list) = allow else {
+        return Ok(crate::server::loopback_only());
+    };
+    list.iter()
+        .map(|s| {
+            let t = s.get_ref().trim();
+            t.parse::<ipnet::IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    cx.err(
+                        s,
+                        format!(
+                            "[server] allow: {t:?} is not a network (expected e.g. \"127.0.0.1/32\", \"10.0.0.0/8\", \"::1/128\")"
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 impl Config {

@@ -31,6 +31,8 @@ pub struct RawConfig {
 pub struct RawServer {
     pub listen: Spanned<String>,
     pub max_scheduler_age: Option<Spanned<String>>,
+    /// Networks (CIDR) that may read /healthz and /metrics; default loopback only.
+    pub allow: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -38,7 +40,7 @@ pub struct RawServer {
 pub struct RawStore {
     pub path: Option<String>,
     /// Days; fractions allowed (0.5 = 12 hours).
-    pub keep_days: Option<f64>,
+    pub keep_days: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -76,14 +78,17 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawHttp {
-    pub concurrency: Option<usize>,
-    pub per_host_concurrency: Option<usize>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host_concurrency: Option<Spanned<i64>>,
     pub per_host_interval: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
     pub connect_timeout: Option<Spanned<String>>,
     pub user_agent: Option<String>,
     pub max_body: Option<Spanned<String>>,
     pub proxy: Option<Spanned<String>>,
+    /// Follow redirects and discovered feeds into loopback/link-local/private ranges.
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -121,8 +126,8 @@ pub struct RawRules {
 pub struct RawRule {
     pub name: Spanned<String>,
     pub query: Spanned<String>,
-    pub weight: Option<f64>,
-    pub min_score: Option<f64>,
+    pub weight: Option<Spanned<f64>>,
+    pub min_score: Option<Spanned<f64>>,
     pub priority: Option<Spanned<String>>,
     #[serde(default)]
     pub feeds: Vec<String>,
@@ -150,14 +155,14 @@ pub struct RawDigest {
     pub rules: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
-    pub min_score: Option<f64>,
-    pub max_stories: Option<usize>,
+    pub min_score: Option<Spanned<f64>>,
+    pub max_stories: Option<Spanned<i64>>,
     #[serde(default)]
     pub send_empty: bool,
     pub subject: Option<String>,
     /// Mail matches of `priority = "alert"` rules at once (default true).
     pub alerts: Option<bool>,
-    pub alerts_per_hour: Option<u32>,
+    pub alerts_per_hour: Option<Spanned<i64>>,
     /// "22:00-07:00" in the profile's time zone: alerts are held and merged, not dropped.
     pub quiet_hours: Option<Spanned<String>>,
     /// Repeat alerted stories in the next scheduled digest (default false).

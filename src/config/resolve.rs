@@ -4,7 +4,7 @@
 
 use super::raw::RawConfig;
 use super::sections::{resolve_digests, resolve_mail, resolve_rules};
-use super::units::{parse_duration, parse_offset, parse_size};
+use super::units::{self, parse_duration, parse_offset, parse_size};
 use super::*;
 use crate::model::FeedSource;
 use toml::Spanned;
@@ -62,17 +62,73 @@ impl Ctx<'_> {
             message: message.into(),
         }
     }
-    pub(super) fn duration(
+    /// A duration setting within `lo..=hi` (`what` names it in the message).
+    pub(super) fn duration_in(
         &self,
         s: &Option<Spanned<String>>,
         default: Duration,
+        (lo, hi): (Duration, Duration),
+        what: &str,
     ) -> Result<Duration, ConfigError> {
         match s {
             None => Ok(default),
-            Some(v) => parse_duration(v.get_ref()).map_err(|m| self.err(v, m)),
+            Some(v) => {
+                let d = parse_duration(v.get_ref()).map_err(|m| self.err(v, format!("{what}: {m}")))?;
+                self.check_duration(v, d, (lo, hi), what)
+            }
+        }
+    }
+    pub(super) fn check_duration<T>(
+        &self,
+        at: &Spanned<T>,
+        d: Duration,
+        (lo, hi): (Duration, Duration),
+        what: &str,
+    ) -> Result<Duration, ConfigError> {
+        if d < lo || d > hi {
+            return Err(self.err(
+                at,
+                format!("{what} = {}: must be between {} and {}", units::show(d), units::show(lo), units::show(hi)),
+            ));
+        }
+        Ok(d)
+    }
+    /// An integer setting within `lo..=hi`.
+    pub(super) fn int_in(
+        &self,
+        s: &Option<Spanned<i64>>,
+        default: i64,
+        (lo, hi): (i64, i64),
+        what: &str,
+    ) -> Result<i64, ConfigError> {
+        match s {
+            None => Ok(default),
+            Some(v) if (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(self.err(v, format!("{what} = {}: must be between {lo} and {hi}", v.get_ref()))),
+        }
+    }
+    /// A number setting within `lo..=hi` (NaN and infinities refused).
+    pub(super) fn float_in(
+        &self,
+        s: &Option<Spanned<f64>>,
+        default: f64,
+        (lo, hi): (f64, f64),
+        what: &str,
+    ) -> Result<f64, ConfigError> {
+        match s {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
+            Some(v) => Err(self.err(v, format!("{what} = {}: must be a number between {lo} and {hi}", v.get_ref()))),
         }
     }
 }
+
+const SEC: Duration = Duration::from_secs(1);
+const MIN: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+/// The longest period any setting may name (a century): keeps all time arithmetic in range.
+pub(super) const CENTURY: Duration = Duration::from_secs(36_500 * 86_400);
 
 pub(super) fn syntax(path: &str, e: toml::de::Error) -> ConfigError {
     ConfigError::Syntax {
@@ -117,9 +173,9 @@ pub fn load_from_str(
             message: format!("unreadable OPML: {m}"),
         })?;
         for o in outlines {
-            let url = url::Url::parse(&o.xml_url).map_err(|e| ConfigError::Invalid {
+            let url = crate::opml::feed_url(&o).map_err(|message| ConfigError::Invalid {
                 location: opath.clone(),
-                message: format!("feed {:?} has a bad xmlUrl {:?}: {e}", o.title, o.xml_url),
+                message,
             })?;
             feeds.push(FeedSpec {
                 name: if o.title.is_empty() {
@@ -132,6 +188,7 @@ pub fn load_from_str(
                 interval: None,
                 default_offset: None,
                 headers: Vec::new(),
+                user_written: false,
             });
         }
     }
@@ -176,7 +233,7 @@ pub fn load_from_str(
             None => None,
         };
         let interval = match &f.interval {
-            Some(i) => Some(parse_duration(i.get_ref()).map_err(|m| cx.err(i, m))?),
+            Some(_) => Some(cx.duration_in(&f.interval, MIN, (SEC, 365 * DAY), "[[feed]] interval")?),
             None => None,
         };
         let mut spec = FeedSpec {
@@ -190,6 +247,7 @@ pub fn load_from_str(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            user_written: true,
         };
         spec.name = f.name.clone().unwrap_or_else(|| spec.id_url());
         feeds.push(spec);
@@ -203,26 +261,32 @@ pub fn load_from_str(
     let backfill = match &rf.backfill {
         None => Backfill::Within(Duration::from_secs(14 * 86_400)),
         Some(b) if b.get_ref().trim() == "all" => Backfill::All,
-        Some(b) => Backfill::Within(
+        Some(b) => Backfill::Within(cx.check_duration(
+            b,
             parse_duration(b.get_ref())
                 .map_err(|m| cx.err(b, format!("backfill: {m} (or \"all\")")))?,
-        ),
+            (Duration::ZERO, CENTURY),
+            "[feeds] backfill",
+        )?),
     };
     // A healthy feed quiet for longer than this (and than 4 × its usual gap) is listed in the
     // digest footer. "off" or a zero duration turns that off, as a zero per_host_interval does.
     let silent_after = match &rf.silent_after {
         None => Some(Duration::from_secs(3 * 86_400)),
         Some(s) if s.get_ref().trim() == "off" => None,
-        Some(s) => Some(
+        Some(s) => Some(cx.check_duration(
+            s,
             parse_duration(s.get_ref())
                 .map_err(|m| cx.err(s, format!("silent_after: {m} (or \"off\")")))?,
-        )
+            (Duration::ZERO, CENTURY),
+            "[feeds] silent_after",
+        )?)
         .filter(|d| !d.is_zero()),
     };
     let poll = PollPolicy {
-        default_interval: cx.duration(&rf.interval, Duration::from_secs(30 * 60))?,
-        min_interval: cx.duration(&rf.min_interval, Duration::from_secs(5 * 60))?,
-        max_interval: cx.duration(&rf.max_interval, Duration::from_secs(24 * 3600))?,
+        default_interval: cx.duration_in(&rf.interval, 30 * MIN, (SEC, 365 * DAY), "[feeds] interval")?,
+        min_interval: cx.duration_in(&rf.min_interval, 5 * MIN, (SEC, 365 * DAY), "[feeds] min_interval")?,
+        max_interval: cx.duration_in(&rf.max_interval, DAY, (SEC, 365 * DAY), "[feeds] max_interval")?,
     };
     if poll.min_interval > poll.max_interval {
         return Err(ConfigError::Invalid {
@@ -233,14 +297,15 @@ pub fn load_from_str(
 
     let rh = raw.http.unwrap_or_default();
     let http = HttpConfig {
-        concurrency: rh.concurrency.unwrap_or(64).max(1),
-        per_host_concurrency: rh.per_host_concurrency.unwrap_or(2).max(1),
+        concurrency: cx.int_in(&rh.concurrency, 64, (1, 1024), "[http] concurrency")? as usize,
+        per_host_concurrency: cx.int_in(&rh.per_host_concurrency, 2, (1, 64), "[http] per_host_concurrency")?
+            as usize,
         per_host_interval: match &rh.per_host_interval {
-            Some(v) => Some(parse_duration(v.get_ref()).map_err(|m| cx.err(v, m))?),
+            Some(_) => Some(cx.duration_in(&rh.per_host_interval, Duration::ZERO, (Duration::ZERO, HOUR), "[http] per_host_interval")?),
             None => None,
         },
-        timeout: cx.duration(&rh.timeout, Duration::from_secs(30))?,
-        connect_timeout: cx.duration(&rh.connect_timeout, Duration::from_secs(10))?,
+        timeout: cx.duration_in(&rh.timeout, 30 * SEC, (SEC, HOUR), "[http] timeout")?,
+        connect_timeout: cx.duration_in(&rh.connect_timeout, 10 * SEC, (SEC, 10 * MIN), "[http] connect_timeout")?,
         user_agent: rh.user_agent.unwrap_or_else(|| {
             format!(
                 "chipwatch/{} (+https://github.com/chipwatch/chipwatch; feed monitor)",
@@ -248,9 +313,16 @@ pub fn load_from_str(
             )
         }),
         max_body: match &rh.max_body {
-            Some(s) => parse_size(s.get_ref()).map_err(|m| cx.err(s, m))?,
+            Some(s) => {
+                let n = parse_size(s.get_ref()).map_err(|m| cx.err(s, m))?;
+                if !(1024..=1 << 30).contains(&n) {
+                    return Err(cx.err(s, format!("[http] max_body = {:?}: must be between 1KiB and 1GiB", s.get_ref())));
+                }
+                n
+            }
             None => 16 << 20,
         },
+        allow_private: rh.allow_private,
         proxy: match &rh.proxy {
             Some(p) => {
                 url::Url::parse(p.get_ref())
@@ -286,7 +358,8 @@ pub fn load_from_str(
                     ),
                 )
             })?,
-            max_scheduler_age: cx.duration(&sv.max_scheduler_age, Duration::from_secs(180))?,
+            max_scheduler_age: cx.duration_in(&sv.max_scheduler_age, 3 * MIN, (10 * SEC, DAY), "[server] max_scheduler_age")?,
+            allow: super::server_allow(&cx, sv.allow.as_deref())?,
         }),
         None => None,
     };
@@ -296,13 +369,18 @@ pub fn load_from_str(
         source,
         state_dir,
         store_path,
-        keep: match store.keep_days {
-            Some(d) if d.is_finite() && d > 0.0 => Some(Duration::from_secs_f64(d * 86_400.0)),
+        keep: match &store.keep_days {
+            Some(d) if d.get_ref().is_finite() && *d.get_ref() > 0.0 && *d.get_ref() <= 36_500.0 => {
+                Some(Duration::from_secs_f64(d.get_ref() * 86_400.0))
+            }
             Some(d) => {
-                return Err(ConfigError::Invalid {
-                    location: display.clone(),
-                    message: format!("[store] keep_days = {d}: must be a positive number of days"),
-                });
+                return Err(cx.err(
+                    d,
+                    format!(
+                        "[store] keep_days = {}: must be a number of days above 0 and at most 36500",
+                        d.get_ref()
+                    ),
+                ));
             }
             None => None,
         },

@@ -100,7 +100,12 @@ pub(super) fn resolve_mail(
                 tls,
                 username: s.username.clone(),
                 password,
-                timeout: cx.duration(&s.timeout, Duration::from_secs(30))?,
+                timeout: cx.duration_in(
+                    &s.timeout,
+                    Duration::from_secs(30),
+                    (Duration::from_secs(1), Duration::from_secs(600)),
+                    "[smtp] timeout",
+                )?,
             })
         }
         other => {
@@ -141,6 +146,27 @@ pub(super) fn resolve_mail(
     })
 }
 
+/// A rule's weight or min_score: finite and within ±1,000,000.
+fn num(
+    path: &str,
+    text: &str,
+    v: &Option<Spanned<f64>>,
+    default: f64,
+    what: &str,
+    r: &RawRule,
+) -> Result<f64, ConfigError> {
+    let cx = Ctx {
+        path: path.to_string(),
+        text,
+    };
+    cx.float_in(
+        v,
+        default,
+        (-1e6, 1e6),
+        &format!("rule `{}`: {what}", r.name.get_ref()),
+    )
+}
+
 fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError> {
     let start = r.query.span().start;
     let quote = if text[start.min(text.len())..].starts_with("'''")
@@ -168,8 +194,8 @@ fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError>
     Ok(RuleDef {
         name: r.name.get_ref().clone(),
         query: r.query.get_ref().clone(),
-        weight: r.weight.unwrap_or(1.0),
-        min_score: r.min_score.unwrap_or(0.0),
+        weight: num(path, text, &r.weight, 1.0, "weight", r)?,
+        min_score: num(path, text, &r.min_score, 0.0, "min_score", r)?,
         priority,
         feeds: r.feeds.clone(),
         tags: r.tags.clone(),
@@ -338,14 +364,32 @@ pub(super) fn resolve_digests(
             schedule,
             rules: d.rules,
             tags: d.tags,
-            min_score: d.min_score.unwrap_or(0.0),
-            max_stories: d.max_stories,
+            min_score: cx.float_in(
+                &d.min_score,
+                0.0,
+                (-1e6, 1e6),
+                &format!("digest `{}`: min_score", d.name.get_ref()),
+            )?,
+            max_stories: match &d.max_stories {
+                Some(_) => Some(cx.int_in(
+                    &d.max_stories,
+                    0,
+                    (1, 100_000),
+                    &format!("digest `{}`: max_stories", d.name.get_ref()),
+                )? as usize),
+                None => None,
+            },
             send_empty: d.send_empty,
             subject: d
                 .subject
                 .unwrap_or_else(|| "chipwatch {profile}: {stories} stories ({date})".into()),
             alerts: d.alerts.unwrap_or(true),
-            alerts_per_hour: d.alerts_per_hour.unwrap_or(12),
+            alerts_per_hour: cx.int_in(
+                &d.alerts_per_hour,
+                12,
+                (0, 3600),
+                &format!("digest `{}`: alerts_per_hour", d.name.get_ref()),
+            )? as u32,
             quiet_hours,
             repeat_alerts: d.repeat_alerts,
         });

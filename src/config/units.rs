@@ -26,7 +26,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         let unit = &rest[..unit_len];
         let secs = match unit {
             "ms" => {
-                total += Duration::from_millis(n);
+                total = total.saturating_add(Duration::from_millis(n));
                 rest = rest[unit_len..].trim_start();
                 continue;
             }
@@ -42,10 +42,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
                 ));
             }
         };
-        total += Duration::from_secs(n.saturating_mul(secs));
+        total = total.saturating_add(Duration::from_secs(n.saturating_mul(secs)));
         rest = rest[unit_len..].trim_start();
     }
     Ok(total)
+}
+
+/// A duration as the largest whole unit that fits it exactly ("90s", "15m", "36500d").
+pub fn show(d: Duration) -> String {
+    let s = d.as_secs();
+    if d.subsec_millis() != 0 || s == 0 {
+        return format!("{}ms", d.as_millis());
+    }
+    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if s.is_multiple_of(n) {
+            return format!("{}{unit}", s / n);
+        }
+    }
+    format!("{s}s")
 }
 
 /// Parses a byte size: a number with an optional unit (B, KB, KiB, MB, MiB, GB, GiB).
@@ -105,6 +119,14 @@ mod tests {
         assert!(parse_duration("14").is_err());
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("").is_err());
+        // Absurd values saturate instead of overflowing; the settings then refuse them.
+        assert_eq!(
+            parse_duration("18446744073709551615w 18446744073709551615w"),
+            Ok(Duration::MAX)
+        );
+        assert_eq!(show(Duration::from_secs(90)), "90s");
+        assert_eq!(show(Duration::from_secs(36_500 * 86_400)), "36500d");
+        assert_eq!(show(Duration::from_millis(1500)), "1500ms");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct DigestContext {
     pub unsubscribe: Option<String>,
     /// `[feeds] silent_after` in seconds: silent feeds in the footer (None: not listed).
     pub silent_after_secs: Option<i64>,
+    /// When set, no new message is started once sending has taken this long; the rest stay
+    /// pending for the next run (the daemon's loop turn).
+    pub send_budget: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -288,7 +291,15 @@ pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
         Err(e) => return (0, 0, vec![e.to_string()]),
     };
     let (mut sent, mut failed, mut errors) = (0, 0, Vec::new());
+    let started = tokio::time::Instant::now();
     for d in pending {
+        if ctx.send_budget.is_some_and(|b| started.elapsed() >= b) {
+            tracing::info!(
+                digest = d.id,
+                "sending took long (slow mail server?); the remaining digests go out next turn"
+            );
+            break;
+        }
         let at = ctx.clock.now().timestamp();
         let (id, attempts) = (d.id, d.attempts);
         let (dead, msg) = match deliver(ctx, &d).await {

@@ -122,11 +122,10 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
         .count();
     let name = s[name_start..name_start + name_len].to_ascii_lowercase();
     if (name == "script" || name == "style") && b.get(i + 1) != Some(&b'/') {
-        let close = format!("</{name}");
-        let lower = s[end..].to_ascii_lowercase();
-        return match lower.find(&close) {
-            Some(c) => {
-                let after = end + c;
+        // Looks only as far as the closing tag (case-insensitively, without copying), so a
+        // flood of small script elements costs linear time.
+        return match find_close(b, end, name.as_bytes()) {
+            Some(after) => {
                 let gt = memchr::memchr(b'>', &b[after..])
                     .map(|g| after + g + 1)
                     .unwrap_or(b.len());
@@ -136,6 +135,21 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
         };
     }
     (end, BLOCK.contains(&name.as_str()))
+}
+
+/// Position of the first `</name` (any case) at or after `from`.
+fn find_close(b: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let finder = memchr::memmem::Finder::new(b"</");
+    let mut at = from;
+    while let Some(off) = finder.find(&b[at..]) {
+        let pos = at + off;
+        let tag = &b[pos + 2..];
+        if tag.len() >= name.len() && tag[..name.len()].eq_ignore_ascii_case(name) {
+            return Some(pos);
+        }
+        at = pos + 2;
+    }
+    None
 }
 
 /// Decodes one entity at the start of `s` (which begins with '&'). Returns the text and the
