@@ -114,7 +114,11 @@ pub const PARSE_BUDGET: Duration = Duration::from_secs(15);
 /// [`poll_feed`] with a panic anywhere in it caught: logged with the feed, recorded on the
 /// feed as an error and backed off like any failure, so the feed is polled again later and
 /// the other polls go on.
-pub async fn poll_feed_caught(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> PollSummary {
+pub async fn poll_feed_caught(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+) -> PollSummary {
     use futures_util::FutureExt;
     let run = std::panic::AssertUnwindSafe(poll_feed(ctx, spec, state));
     match run.catch_unwind().await {
@@ -222,6 +226,9 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         }
     }
     let mut summary = PollSummary::default();
+    // The body's share of the memory budget is held until its entries are committed, so
+    // documents parsed faster than the store writes them cannot pile up in memory.
+    let mut held = crate::fetch::budget::Held::default();
     let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
     let rec = match outcome {
         FetchOutcome::NotModified {
@@ -253,6 +260,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             }
         }
         FetchOutcome::Modified(mut f) => {
+            held = std::mem::take(&mut f.budget);
             if f.permanent_redirect.is_none() {
                 f.permanent_redirect = discovered.clone();
             }
@@ -457,6 +465,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
     }
     let checked_at = rec.checked_at;
     let result = ctx.store.commit(rec).await;
+    drop(held);
     ctx.metrics.record_poll(
         outcome_name,
         summary.status,

@@ -62,7 +62,8 @@ pub fn url(raw: &str) -> String {
         changed = true;
     }
     if let Some(q) = u.query()
-        && q.split('&').any(|kv| secret_name(kv.split('=').next().unwrap_or("")))
+        && q.split('&')
+            .any(|kv| secret_name(kv.split('=').next().unwrap_or("")))
     {
         let masked: Vec<String> = q
             .split('&')
@@ -74,7 +75,11 @@ pub fn url(raw: &str) -> String {
         u.set_query(Some(&masked.join("&")));
         changed = true;
     }
-    if changed { u.to_string() } else { raw.to_string() }
+    if changed {
+        u.to_string()
+    } else {
+        raw.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ mod tests {
             interval,
             default_offset: None,
             headers: vec![],
-        user_written: true,
+            user_written: true,
         }
     }
 

@@ -122,7 +122,9 @@ pub async fn serve(
             Ok((stream, peer)) if !allowed(&cfg.allow, peer.ip()) => {
                 // Not ours to serve (see [server] allow): closed before reading anything.
                 tracing::debug!(%peer, "HTTP client not in [server] allow; closed");
-                let _ = stream.try_write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = stream.try_write(
+                    b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
                 drop((stream, permit));
             }
             Ok((stream, peer)) => {

@@ -147,3 +147,69 @@ fn daemon_health_metrics_lock_reload_and_stop() {
     assert!(log.contains("stopped"), "{log}");
     assert!(log.contains("configuration reloaded"), "{log}");
 }
+
+#[test]
+fn a_black_holed_mail_server_does_not_starve_the_watchdog() {
+    use std::os::unix::net::UnixDatagram;
+    let server = FeedServer::start();
+    server.set_feed("/a.rss", r#"<rss version="2.0"><channel><title>a</title><item><guid>1</guid><title>New export controls on chips</title></item></channel></rss>"#, "application/rss+xml");
+    // Accepts connections and never says a word.
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in hole.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    let env = Env::new();
+    let sock_path = env.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    env.write(
+        "c.toml",
+        &format!(
+            "[feeds]\nbackfill = \"all\"\n[[feed]]\nurl = \"{}\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {hole_port}\ntls = \"none\"\ntimeout = \"10s\"\n\
+             [[rule]]\nname = \"ec\"\nquery = '\"export controls\"'\npriority = \"alert\"\n[[digest]]\nname = \"d\"\nto = [\"a@example.org\"]\n",
+            server.url("/a.rss")
+        ),
+    );
+    let mut child = env
+        .command("c.toml", &["run"])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "3000000")
+        .env_remove("WATCHDOG_PID")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut pings = Vec::new();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(12) {
+        if let Ok(n) = sock.recv(&mut buf) {
+            if String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1") {
+                pings.push(start.elapsed());
+            }
+        }
+    }
+    signal(child.id(), "-KILL");
+    let _ = child.wait();
+    assert!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the alert went to the black hole"
+    );
+    assert!(pings.len() >= 5, "{pings:?}");
+    let worst = pings
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
+    assert!(
+        worst < Duration::from_millis(2900),
+        "watchdog pings stalled for {worst:?} while mail hung: {pings:?}"
+    );
+}

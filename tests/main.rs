@@ -14,6 +14,7 @@ mod demo;
 mod disk;
 mod e2e;
 mod faults;
+mod hostile;
 mod opml_io;
 mod render;
 mod retention;

@@ -319,9 +319,15 @@ async fn clients_outside_the_allow_list_are_closed_at_once() {
         max_scheduler_age_secs: 60,
         allow: vec!["10.0.0.0/8".parse().unwrap()],
     };
-    tokio::spawn(serve(cfg, Arc::new(Metrics::new()), health, ready_tx, async move {
-        let _ = stop_rx.await;
-    }));
+    tokio::spawn(serve(
+        cfg,
+        Arc::new(Metrics::new()),
+        health,
+        ready_tx,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
     let addr = ready_rx.await.unwrap();
     // Many idle connections from outside the list hold no slot: each is closed at once.
     let mut idle = Vec::new();
@@ -331,11 +337,16 @@ async fn clients_outside_the_allow_list_are_closed_at_once() {
     let t = Instant::now();
     // A 403, or a reset if the request crossed the close: never the metrics.
     let mut c = TcpStream::connect(addr).await.unwrap();
-    let _ = c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let _ = c
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     let mut out = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), c.read_to_end(&mut out)).await;
     let text = String::from_utf8_lossy(&out);
-    assert!(out.is_empty() || text.starts_with("HTTP/1.1 403 "), "{text}");
+    assert!(
+        out.is_empty() || text.starts_with("HTTP/1.1 403 "),
+        "{text}"
+    );
     assert!(t.elapsed() < Duration::from_secs(1));
 }
 

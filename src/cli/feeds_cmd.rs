@@ -60,8 +60,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                 } else {
                     "ok".into()
                 };
-                println!("{state:<8} {}  [{}]", r.url, r.name);
+                println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
                 if let Some(rd) = &r.redirect_url {
+                    let rd = crate::redact::url(rd);
                     println!("         moved permanently to {rd} (update the config)");
                 }
                 println!(

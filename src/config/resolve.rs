@@ -73,7 +73,8 @@ impl Ctx<'_> {
         match s {
             None => Ok(default),
             Some(v) => {
-                let d = parse_duration(v.get_ref()).map_err(|m| self.err(v, format!("{what}: {m}")))?;
+                let d =
+                    parse_duration(v.get_ref()).map_err(|m| self.err(v, format!("{what}: {m}")))?;
                 self.check_duration(v, d, (lo, hi), what)
             }
         }
@@ -88,7 +89,12 @@ impl Ctx<'_> {
         if d < lo || d > hi {
             return Err(self.err(
                 at,
-                format!("{what} = {}: must be between {} and {}", units::show(d), units::show(lo), units::show(hi)),
+                format!(
+                    "{what} = {}: must be between {} and {}",
+                    units::show(d),
+                    units::show(lo),
+                    units::show(hi)
+                ),
             ));
         }
         Ok(d)
@@ -104,7 +110,10 @@ impl Ctx<'_> {
         match s {
             None => Ok(default),
             Some(v) if (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
-            Some(v) => Err(self.err(v, format!("{what} = {}: must be between {lo} and {hi}", v.get_ref()))),
+            Some(v) => Err(self.err(
+                v,
+                format!("{what} = {}: must be between {lo} and {hi}", v.get_ref()),
+            )),
         }
     }
     /// A number setting within `lo..=hi` (NaN and infinities refused).
@@ -117,8 +126,16 @@ impl Ctx<'_> {
     ) -> Result<f64, ConfigError> {
         match s {
             None => Ok(default),
-            Some(v) if v.get_ref().is_finite() && (lo..=hi).contains(v.get_ref()) => Ok(*v.get_ref()),
-            Some(v) => Err(self.err(v, format!("{what} = {}: must be a number between {lo} and {hi}", v.get_ref()))),
+            Some(v) if v.get_ref().is_finite() && (lo..=hi).contains(v.get_ref()) => {
+                Ok(*v.get_ref())
+            }
+            Some(v) => Err(self.err(
+                v,
+                format!(
+                    "{what} = {}: must be a number between {lo} and {hi}",
+                    v.get_ref()
+                ),
+            )),
         }
     }
 }
@@ -179,7 +196,7 @@ pub fn load_from_str(
             })?;
             feeds.push(FeedSpec {
                 name: if o.title.is_empty() {
-                    url.to_string()
+                    crate::redact::url(url.as_str())
                 } else {
                     o.title.clone()
                 },
@@ -233,7 +250,9 @@ pub fn load_from_str(
             None => None,
         };
         let interval = match &f.interval {
-            Some(_) => Some(cx.duration_in(&f.interval, MIN, (SEC, 365 * DAY), "[[feed]] interval")?),
+            Some(_) => {
+                Some(cx.duration_in(&f.interval, MIN, (SEC, 365 * DAY), "[[feed]] interval")?)
+            }
             None => None,
         };
         let mut spec = FeedSpec {
@@ -249,7 +268,11 @@ pub fn load_from_str(
                 .collect(),
             user_written: true,
         };
-        spec.name = f.name.clone().unwrap_or_else(|| spec.id_url());
+        // An unnamed feed is shown by its address, without the secrets in it.
+        spec.name = f
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::redact::url(&spec.id_url()));
         feeds.push(spec);
     }
     // The same feed listed twice (OPML and [[feed]]) is polled once; the later entry wins.
@@ -261,32 +284,51 @@ pub fn load_from_str(
     let backfill = match &rf.backfill {
         None => Backfill::Within(Duration::from_secs(14 * 86_400)),
         Some(b) if b.get_ref().trim() == "all" => Backfill::All,
-        Some(b) => Backfill::Within(cx.check_duration(
-            b,
-            parse_duration(b.get_ref())
-                .map_err(|m| cx.err(b, format!("backfill: {m} (or \"all\")")))?,
-            (Duration::ZERO, CENTURY),
-            "[feeds] backfill",
-        )?),
+        Some(b) => Backfill::Within(
+            cx.check_duration(
+                b,
+                parse_duration(b.get_ref())
+                    .map_err(|m| cx.err(b, format!("backfill: {m} (or \"all\")")))?,
+                (Duration::ZERO, CENTURY),
+                "[feeds] backfill",
+            )?,
+        ),
     };
     // A healthy feed quiet for longer than this (and than 4 × its usual gap) is listed in the
     // digest footer. "off" or a zero duration turns that off, as a zero per_host_interval does.
     let silent_after = match &rf.silent_after {
         None => Some(Duration::from_secs(3 * 86_400)),
         Some(s) if s.get_ref().trim() == "off" => None,
-        Some(s) => Some(cx.check_duration(
-            s,
-            parse_duration(s.get_ref())
-                .map_err(|m| cx.err(s, format!("silent_after: {m} (or \"off\")")))?,
-            (Duration::ZERO, CENTURY),
-            "[feeds] silent_after",
-        )?)
+        Some(s) => Some(
+            cx.check_duration(
+                s,
+                parse_duration(s.get_ref())
+                    .map_err(|m| cx.err(s, format!("silent_after: {m} (or \"off\")")))?,
+                (Duration::ZERO, CENTURY),
+                "[feeds] silent_after",
+            )?,
+        )
         .filter(|d| !d.is_zero()),
     };
     let poll = PollPolicy {
-        default_interval: cx.duration_in(&rf.interval, 30 * MIN, (SEC, 365 * DAY), "[feeds] interval")?,
-        min_interval: cx.duration_in(&rf.min_interval, 5 * MIN, (SEC, 365 * DAY), "[feeds] min_interval")?,
-        max_interval: cx.duration_in(&rf.max_interval, DAY, (SEC, 365 * DAY), "[feeds] max_interval")?,
+        default_interval: cx.duration_in(
+            &rf.interval,
+            30 * MIN,
+            (SEC, 365 * DAY),
+            "[feeds] interval",
+        )?,
+        min_interval: cx.duration_in(
+            &rf.min_interval,
+            5 * MIN,
+            (SEC, 365 * DAY),
+            "[feeds] min_interval",
+        )?,
+        max_interval: cx.duration_in(
+            &rf.max_interval,
+            DAY,
+            (SEC, 365 * DAY),
+            "[feeds] max_interval",
+        )?,
     };
     if poll.min_interval > poll.max_interval {
         return Err(ConfigError::Invalid {
@@ -298,14 +340,28 @@ pub fn load_from_str(
     let rh = raw.http.unwrap_or_default();
     let http = HttpConfig {
         concurrency: cx.int_in(&rh.concurrency, 64, (1, 1024), "[http] concurrency")? as usize,
-        per_host_concurrency: cx.int_in(&rh.per_host_concurrency, 2, (1, 64), "[http] per_host_concurrency")?
-            as usize,
+        per_host_concurrency: cx.int_in(
+            &rh.per_host_concurrency,
+            2,
+            (1, 64),
+            "[http] per_host_concurrency",
+        )? as usize,
         per_host_interval: match &rh.per_host_interval {
-            Some(_) => Some(cx.duration_in(&rh.per_host_interval, Duration::ZERO, (Duration::ZERO, HOUR), "[http] per_host_interval")?),
+            Some(_) => Some(cx.duration_in(
+                &rh.per_host_interval,
+                Duration::ZERO,
+                (Duration::ZERO, HOUR),
+                "[http] per_host_interval",
+            )?),
             None => None,
         },
         timeout: cx.duration_in(&rh.timeout, 30 * SEC, (SEC, HOUR), "[http] timeout")?,
-        connect_timeout: cx.duration_in(&rh.connect_timeout, 10 * SEC, (SEC, 10 * MIN), "[http] connect_timeout")?,
+        connect_timeout: cx.duration_in(
+            &rh.connect_timeout,
+            10 * SEC,
+            (SEC, 10 * MIN),
+            "[http] connect_timeout",
+        )?,
         user_agent: rh.user_agent.unwrap_or_else(|| {
             format!(
                 "chipwatch/{} (+https://github.com/chipwatch/chipwatch; feed monitor)",
@@ -316,7 +372,13 @@ pub fn load_from_str(
             Some(s) => {
                 let n = parse_size(s.get_ref()).map_err(|m| cx.err(s, m))?;
                 if !(1024..=1 << 30).contains(&n) {
-                    return Err(cx.err(s, format!("[http] max_body = {:?}: must be between 1KiB and 1GiB", s.get_ref())));
+                    return Err(cx.err(
+                        s,
+                        format!(
+                            "[http] max_body = {:?}: must be between 1KiB and 1GiB",
+                            s.get_ref()
+                        ),
+                    ));
                 }
                 n
             }
@@ -358,7 +420,12 @@ pub fn load_from_str(
                     ),
                 )
             })?,
-            max_scheduler_age: cx.duration_in(&sv.max_scheduler_age, 3 * MIN, (10 * SEC, DAY), "[server] max_scheduler_age")?,
+            max_scheduler_age: cx.duration_in(
+                &sv.max_scheduler_age,
+                3 * MIN,
+                (10 * SEC, DAY),
+                "[server] max_scheduler_age",
+            )?,
             allow: super::server_allow(&cx, sv.allow.as_deref())?,
         }),
         None => None,
@@ -370,7 +437,9 @@ pub fn load_from_str(
         state_dir,
         store_path,
         keep: match &store.keep_days {
-            Some(d) if d.get_ref().is_finite() && *d.get_ref() > 0.0 && *d.get_ref() <= 36_500.0 => {
+            Some(d)
+                if d.get_ref().is_finite() && *d.get_ref() > 0.0 && *d.get_ref() <= 36_500.0 =>
+            {
                 Some(Duration::from_secs_f64(d.get_ref() * 86_400.0))
             }
             Some(d) => {

@@ -150,7 +150,7 @@ pub(super) fn footer_html(cx: &RenderContext) -> String {
                 f,
                 "<li>{} ({}) — {}</li>",
                 esc(&one_line(&p.name, 80)),
-                esc(&one_line(&p.url, 200)),
+                esc(&one_line(&crate::redact::url(&p.url), 200)),
                 esc(&problem_text(p, &cx.tz))
             );
         }
@@ -199,7 +199,7 @@ pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
                 t,
                 "  - {} ({}): {}",
                 one_line(&p.name, 80),
-                one_line(&p.url, 200),
+                one_line(&crate::redact::url(&p.url), 200),
                 problem_text(p, &cx.tz)
             );
         }

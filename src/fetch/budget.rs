@@ -58,7 +58,14 @@ impl BodyBudget {
     /// Waits for a share of `bytes` (capped at the whole budget).
     pub async fn acquire(&self, bytes: u64) -> Held {
         let n = units(bytes).min(u64::from(self.total_units)) as u32;
-        Held(self.sem.clone().acquire_many_owned(n).await.ok().map(Arc::new))
+        Held(
+            self.sem
+                .clone()
+                .acquire_many_owned(n)
+                .await
+                .ok()
+                .map(Arc::new),
+        )
     }
 
     /// Free bytes now (for tests and metrics).
@@ -77,7 +84,8 @@ mod tests {
         let h1 = b.acquire(2 << 20).await;
         let h2 = b.acquire(2 << 20).await;
         assert_eq!(b.available(), 0);
-        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), b.acquire(1)).await;
+        let waiting =
+            tokio::time::timeout(std::time::Duration::from_millis(50), b.acquire(1)).await;
         assert!(waiting.is_err(), "no share while the budget is used");
         drop(h1);
         let h3 = b.acquire(1).await;

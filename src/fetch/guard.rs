@@ -75,9 +75,13 @@ fn same_host(a: &url::Url, b: &url::Url) -> bool {
 /// Why an address may not be fetched.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Refused {
-    #[error("refusing {scheme}: address {url}: only http and https are fetched from addresses that came from a server or an OPML file")]
+    #[error(
+        "refusing {scheme}: address {url}: only http and https are fetched from addresses that came from a server or an OPML file"
+    )]
     Scheme { scheme: String, url: String },
-    #[error("refusing {url}: a loopback, link-local or private address reached from {from} (set [http] allow_private = true if this is intended)")]
+    #[error(
+        "refusing {url}: a loopback, link-local or private address reached from {from} (set [http] allow_private = true if this is intended)"
+    )]
     Private { url: String, from: String },
 }
 
@@ -137,9 +141,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
         let host = name.as_str().to_string();
         let open = self.trusted(&host);
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let kept: Vec<SocketAddr> = if open {
                 addrs
             } else {

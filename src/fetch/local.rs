@@ -63,7 +63,11 @@ async fn read_inner(path: &Path, req: &FetchRequest, max: u64) -> FetchOutcome {
     }
     // The file may grow between the size check and the read: the cap holds while reading.
     let mut body = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    match file.take(max.saturating_add(1)).read_to_end(&mut body).await {
+    match file
+        .take(max.saturating_add(1))
+        .read_to_end(&mut body)
+        .await
+    {
         Ok(_) if body.len() as u64 > max => FetchOutcome::Failed {
             status: None,
             error: FetchError::TooLarge { limit: max },
@@ -93,7 +97,13 @@ mod tests {
 
     #[tokio::test]
     async fn devices_and_pipes_are_not_read() {
-        let out = read(Path::new("/dev/zero"), &req(), 1 << 20, Duration::from_secs(5)).await;
+        let out = read(
+            Path::new("/dev/zero"),
+            &req(),
+            1 << 20,
+            Duration::from_secs(5),
+        )
+        .await;
         assert!(
             matches!(&out, FetchOutcome::Failed { error: FetchError::File { message, .. }, .. } if message.contains("not a regular file")),
             "{out:?}"

@@ -151,7 +151,10 @@ impl Fetcher {
             .pool_max_idle_per_host(cfg.per_host_concurrency.max(2))
             .tcp_nodelay(true);
         if let Some(p) = &cfg.proxy {
-            if let Some(h) = url::Url::parse(p).ok().and_then(|u| u.host_str().map(str::to_string)) {
+            if let Some(h) = url::Url::parse(p)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+            {
                 resolver.trust(&h);
             }
             b = b.proxy(
