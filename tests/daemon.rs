@@ -190,10 +190,10 @@ fn a_black_holed_mail_server_does_not_starve_the_watchdog() {
     let mut buf = [0u8; 4096];
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(12) {
-        if let Ok(n) = sock.recv(&mut buf) {
-            if String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1") {
-                pings.push(start.elapsed());
-            }
+        if let Ok(n) = sock.recv(&mut buf)
+            && String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1")
+        {
+            pings.push(start.elapsed());
         }
     }
     signal(child.id(), "-KILL");
