@@ -14,6 +14,7 @@ mod demo;
 mod disk;
 mod e2e;
 mod faults;
+mod fuzz_parse;
 mod hostile;
 mod opml_io;
 mod render;

@@ -96,12 +96,23 @@ impl fmt::Display for RuleError {
             subject(&self.rule),
             self.message
         )?;
-        let text: String = self
+        // A long line is shown as a window of about 100 characters around the column.
+        let skip = in_line.saturating_sub(60);
+        let mut text: String = self
             .query
             .chars()
-            .skip(line_start)
+            .skip(line_start + skip)
             .take_while(|&c| c != '\n')
+            .take(101)
             .collect();
+        if text.chars().count() > 100 {
+            text = text.chars().take(100).collect::<String>() + "…";
+        }
+        let (text, in_line) = if skip > 0 {
+            (format!("…{text}"), in_line - skip + 1)
+        } else {
+            (text, in_line)
+        };
         writeln!(f, "  {text}")?;
         let pad: String = text
             .chars()
@@ -150,6 +161,23 @@ mod tests {
             line: 7,
             col: 9,
         }
+    }
+
+    #[test]
+    fn long_lines_are_shown_as_a_window() {
+        let q = format!("{}chips AND", "(".repeat(5000));
+        let e = RuleError {
+            rule: "deep".into(),
+            query: q,
+            col: 5000,
+            message: "m".into(),
+            origin: Origin::default(),
+        };
+        let out = e.to_string();
+        assert!(out.len() < 600, "{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        let caret = lines[2].chars().count() - 1;
+        assert_eq!(lines[1].chars().nth(caret), Some('c'), "{out}");
     }
 
     #[test]
