@@ -3,7 +3,9 @@
 //! linear. Case counts are modest here; `PROPTEST_CASES=200000 cargo test fuzz_parse` runs the
 //! long session reported in the issue notes.
 
-use chipwatch::parse::{ParseOptions, discover::discover_feed_links, parse_feed, text::html_to_text};
+use chipwatch::parse::{
+    ParseOptions, discover::discover_feed_links, parse_feed, text::html_to_text,
+};
 use proptest::prelude::*;
 
 const SEEDS: &[&str] = &[
@@ -26,7 +28,11 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
     (
         0..SEEDS.len(),
         proptest::collection::vec(
-            (any::<prop::sample::Index>(), 0u8..4, proptest::collection::vec(any::<u8>(), 0..12)),
+            (
+                any::<prop::sample::Index>(),
+                0u8..4,
+                proptest::collection::vec(any::<u8>(), 0..12),
+            ),
             1..8,
         ),
     )
@@ -43,7 +49,18 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
                         b.drain(pos..end);
                     }
                     2 => {
-                        let tags: &[&[u8]] = &[b"<item>", b"</item>", b"<entry>", b"&#x0;", b"&", b"<![CDATA[", b"]]>", b"<!--", b"\xff\xfe", b"<script>"];
+                        let tags: &[&[u8]] = &[
+                            b"<item>",
+                            b"</item>",
+                            b"<entry>",
+                            b"&#x0;",
+                            b"&",
+                            b"<![CDATA[",
+                            b"]]>",
+                            b"<!--",
+                            b"\xff\xfe",
+                            b"<script>",
+                        ];
                         let t = tags[bytes.len() % tags.len()];
                         b.splice(pos..pos, t.iter().copied());
                     }
@@ -55,7 +72,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512), ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -91,10 +108,22 @@ proptest! {
 fn extraction_is_linear_on_hostile_shapes() {
     // Shapes that were or could be quadratic; each 2 MB must finish in well under a second
     // (quadratic would take minutes). Generous bound: this guards a regression, it is no benchmark.
-    for unit in ["<script>x</script>", "<style>", "<!--x-->", "<a ", "&amp", "<x>&#1;", "<script>x</scrip"] {
+    for unit in [
+        "<script>x</script>",
+        "<style>",
+        "<!--x-->",
+        "<a ",
+        "&amp",
+        "<x>&#1;",
+        "<script>x</scrip",
+    ] {
         let s = unit.repeat(2_000_000 / unit.len());
         let t = std::time::Instant::now();
         let _ = html_to_text(&s);
-        assert!(t.elapsed() < std::time::Duration::from_secs(5), "{unit}: {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{unit}: {:?}",
+            t.elapsed()
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::tests::{compile_one, def, doc, sets};
 use super::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn parser_never_panics(q in "\\PC{0,40}") {
