@@ -57,14 +57,6 @@ pub struct ServerConfig {
     pub allow: Vec<ipnet::IpNet>,
 }
 
-/// The default `[server] allow`: this machine only.
-pub fn loopback_only() -> Vec<ipnet::IpNet> {
-    ["127.0.0.0/8", "::1/128"]
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect()
-}
-
 /// Whether `ip` (IPv4-mapped IPv6 counted as IPv4) is in one of `allow`.
 pub fn allowed(allow: &[ipnet::IpNet], ip: std::net::IpAddr) -> bool {
     let ip = match ip {
@@ -379,7 +371,7 @@ mod tests {
 
     #[test]
     fn allow_list() {
-        let lo = loopback_only();
+        let lo = crate::config::loopback_only();
         assert!(allowed(&lo, "127.0.0.1".parse().unwrap()));
         assert!(allowed(&lo, "::1".parse().unwrap()));
         assert!(allowed(&lo, "::ffff:127.0.0.1".parse().unwrap()));

@@ -1,7 +1,12 @@
 //! The one integration-test binary (`autotests = false`): real HTTP and SMTP servers on
 //! loopback, real SQLite files in temp dirs, the real `chipwatch` binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)] // test code: failing loudly is the point
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::disallowed_methods
+)] // test code: failing loudly is the point
 
 mod alerts;
 mod cluster_eval;

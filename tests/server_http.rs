@@ -55,7 +55,7 @@ async fn start() -> Server {
     let cfg = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         max_scheduler_age_secs: 60,
-        allow: chipwatch::server::loopback_only(),
+        allow: chipwatch::config::loopback_only(),
     };
     let task = tokio::spawn(serve(
         cfg,
@@ -369,7 +369,7 @@ async fn bind_failure_is_an_error() {
     let cfg = ServerConfig {
         listen: taken.local_addr().unwrap(),
         max_scheduler_age_secs: 60,
-        allow: chipwatch::server::loopback_only(),
+        allow: chipwatch::config::loopback_only(),
     };
     let health: Arc<dyn Health> = Arc::new(FakeHealth {
         age: AtomicU64::new(0),

@@ -2,6 +2,7 @@
 //! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
 //! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
 
+mod files;
 mod raw;
 mod resolve;
 mod sections;
@@ -206,13 +207,21 @@ pub struct ServerSettings {
     pub allow: Vec<ipnet::IpNet>,
 }
 
+/// The default `[server] allow`: this machine only.
+pub fn loopback_only() -> Vec<ipnet::IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
 /// `[server] allow`: CIDR networks (a bare address is one host); default loopback only.
 fn server_allow(
-    cx: &resolve::Ctx,
+    cx: &files::Ctx,
     allow: Option<&[toml::Spanned<String>]>,
 ) -> Result<Vec<ipnet::IpNet>, ConfigError> {
     let Some(list) = allow else {
-        return Ok(crate::server::loopback_only());
+        return Ok(loopback_only());
     };
     list.iter()
         .map(|s| {

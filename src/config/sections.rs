@@ -2,8 +2,8 @@
 //! packs with their term sets (each query's file position kept for error messages), and digest
 //! profiles with their recipients and schedules. Called by [`super::resolve`].
 
+use super::files::{Ctx, Files, locate, syntax};
 use super::raw::{RawPack, RawRule};
-use super::resolve::{Ctx, Files, locate, syntax};
 use super::*;
 use crate::rules::{Origin, Priority, RuleDef, TermSets};
 use toml::Spanned;

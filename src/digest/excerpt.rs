@@ -3,7 +3,7 @@
 //! the one-line "why" (rule, terms and their fields, score). Pure; spans are validated, so a
 //! stale or odd span can never panic.
 
-use super::render::esc;
+use super::text::{esc, one_line};
 use crate::model::{DigestItem, StoredHit};
 
 pub struct Excerpt {
@@ -131,7 +131,7 @@ pub fn why_line(item: &DigestItem) -> String {
         .iter()
         .take(12)
         .map(|(t, f)| {
-            let shown = super::render::one_line(t, 60);
+            let shown = one_line(t, 60);
             let q = if shown.contains(' ') {
                 format!("\"{shown}\"")
             } else {

@@ -11,6 +11,7 @@ pub mod mime;
 mod page;
 pub mod render;
 pub mod schedule;
+pub mod text;
 
 use crate::clock::Clock;
 use crate::config::DigestProfile;
@@ -19,9 +20,9 @@ use crate::model::Recipients;
 use crate::store::StoreError;
 use crate::store::actor::StoreHandle;
 use crate::store::digests::ProfileFilter;
-use render::RenderContext;
 use serde::Serialize;
 use std::sync::Arc;
+use text::RenderContext;
 
 /// What digests need besides the profiles.
 #[derive(Clone)]

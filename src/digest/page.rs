@@ -3,7 +3,7 @@
 //! with inline styles and in plain text, and the multipart/alternative message with its headers
 //! (Message-ID, List-Id, Auto-Submitted). Pure; called by [`super::render`].
 
-use super::render::{Block, PART_BUDGET, RenderContext, esc, fmt_time, one_line, slug};
+use super::text::{Block, PART_BUDGET, RenderContext, esc, fmt_time, one_line, slug};
 use crate::model::{FeedProblem, FeedProblemKind};
 use chrono_tz::Tz;
 use lettre::message::header::{HeaderName, HeaderValue};

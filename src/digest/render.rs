@@ -6,85 +6,14 @@
 
 use super::excerpt::{excerpt, why_line};
 use super::page::{Page, build_message, page_html, page_text};
-use crate::model::{DigestItem, FeedProblem, Recipients, RenderedPart};
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
+pub use super::text::RenderContext;
+use super::text::{Block, PART_BUDGET, esc, fmt_time, one_line, safe_href, slug};
+use crate::model::{DigestItem, RenderedPart};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Gmail clips HTML parts above ~102 KB; leave room for headers and the footer.
-pub(super) const PART_BUDGET: usize = 80_000;
 /// Titles longer than this are cut (a 10 KB title must not break the layout).
 const MAX_TITLE: usize = 300;
-
-/// Everything about the sending side that a digest shows.
-#[derive(Debug, Clone)]
-pub struct RenderContext {
-    pub profile: String,
-    pub from: String,
-    pub recipients: Recipients,
-    pub subject_template: String,
-    pub tz: Tz,
-    pub now: DateTime<Utc>,
-    /// Feeds with problems (failing, gone, silent) for the footer, most urgent first.
-    pub feed_problems: Vec<FeedProblem>,
-    pub rule_pack_version: Option<String>,
-    pub config_path: String,
-    /// Domain for Message-IDs.
-    pub host: String,
-    pub max_stories: Option<usize>,
-    /// `List-Unsubscribe` target (`[mail] unsubscribe`, a mailto: or https: URL), if configured.
-    pub unsubscribe: Option<String>,
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c if c.is_control() => o.push(' '),
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// One line, bounded length: CR/LF and controls become spaces.
-pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let t = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.chars().count() <= max {
-        t
-    } else {
-        let cut: String = t.chars().take(max).collect();
-        format!("{cut}…")
-    }
-}
-
-/// Only http(s) links are ever put in an href.
-fn safe_href(link: &Option<String>) -> Option<String> {
-    link.as_ref()
-        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
-        .map(|l| esc(l))
-}
-
-pub(super) fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
-    match ts.and_then(|t| Utc.timestamp_opt(t, 0).single()) {
-        Some(d) => d
-            .with_timezone(tz)
-            .format("%Y-%m-%d %H:%M UTC%:z")
-            .to_string(),
-        None => "undated".into(),
-    }
-}
 
 /// Groups stories by rule, best score first inside each group; groups by their best story.
 fn grouped(items: &[DigestItem]) -> Vec<(String, Vec<&DigestItem>)> {
@@ -109,14 +38,6 @@ fn grouped(items: &[DigestItem]) -> Vec<(String, Vec<&DigestItem>)> {
         best(&b.1).total_cmp(&best(&a.1)).then(a.0.cmp(&b.0))
     });
     v
-}
-
-pub(super) struct Block {
-    pub(super) story_id: i64,
-    pub(super) rule: String,
-    pub(super) html: String,
-    pub(super) text: String,
-    pub(super) toc: String,
 }
 
 fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
@@ -390,18 +311,6 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
             message,
         });
     }
-}
-
-pub(super) fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 fn subject(cx: &RenderContext, stories: usize, rules: usize) -> String {

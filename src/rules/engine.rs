@@ -5,6 +5,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use super::compile::{Atom, Node, TermInfo, boundaries, term_masks};
+use super::compiled::{CRule, RawHit, Scratch};
 use super::logic::{State, collect, eval};
 use super::normalize::{Normalized, normalize_both};
 use super::script::is_word_char;
@@ -26,22 +27,6 @@ struct TermRef {
 pub(crate) struct Scanner {
     ac: AhoCorasick,
     refs: Vec<Vec<TermRef>>,
-}
-
-/// A compiled rule.
-#[derive(Debug)]
-pub(crate) struct CRule {
-    node: Node,
-    /// Terms in positive polarity with their field masks (score and hits).
-    pub pos_terms: Vec<(u32, u8)>,
-    feeds: Vec<String>,
-    tags: Vec<String>,
-}
-
-impl CRule {
-    pub fn node(&self) -> &Node {
-        &self.node
-    }
 }
 
 /// The main automaton (`fallback == false`: every term by its case-folded
@@ -166,35 +151,6 @@ fn atom_bitsets(atoms: &[Atom], terms: usize) -> Vec<Option<Box<[u64]>>> {
             })
         })
         .collect()
-}
-
-/// A hit in original-text byte coordinates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct RawHit {
-    pub start: u32,
-    pub end: u32,
-    pub term: u32,
-}
-
-/// Buffers reused across documents (one set per thread).
-#[derive(Default)]
-pub(crate) struct Scratch {
-    exact: Normalized,
-    fold: Normalized,
-    /// Hits per field, sorted by term (then start, end).
-    pub hits: [Vec<RawHit>; 5],
-    /// Token start offsets per field, computed on first `NEAR` use (`tok_done`).
-    pub tokens: [Vec<u32>; 5],
-    pub tok_done: u8,
-    /// Bitset of hit terms per field (`words` u64 per field).
-    pub bits: Vec<u64>,
-    /// Sorted distinct hit terms, and per term its range in each field's `hits`.
-    pub seen: Vec<u32>,
-    pub ranges: Vec<[(u32, u32); 5]>,
-    cands: Vec<u32>,
-    /// Buffers of `NEAR` and of the hits of a matching rule.
-    pub near: (Vec<RawHit>, Vec<RawHit>, Vec<(i64, i64)>),
-    pub raw: Vec<(Field, RawHit)>,
 }
 
 thread_local! {

@@ -3,7 +3,7 @@
 //! spans of a matching rule.
 
 use super::compile::Node;
-use super::engine::{CRule, RawHit, Scratch};
+use super::compiled::{CRule, RawHit, Scratch};
 use super::script::{is_cjk, is_word_char};
 use super::{Field, Hit, RuleInfo, RuleSet};
 

@@ -5,6 +5,7 @@
 //! ([`eval`]).
 
 mod compile;
+mod compiled;
 mod diagnose;
 mod engine;
 mod error;
@@ -160,7 +161,7 @@ pub struct RuleInfo {
 #[derive(Debug)]
 pub struct RuleSet {
     infos: Vec<RuleInfo>,
-    rules: Vec<engine::CRule>,
+    rules: Vec<compiled::CRule>,
     atoms: Vec<compile::Atom>,
     /// Per atom with many terms, its terms as a bitset (`words` u64s), for a word-wise test
     /// against a document's hit bits; `None` for small atoms.
