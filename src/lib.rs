@@ -34,4 +34,5 @@ pub mod rules;
 pub mod scheduler;
 pub mod server;
 pub mod store;
+pub mod story;
 pub mod telemetry;

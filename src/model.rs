@@ -147,6 +147,42 @@ pub struct DigestItem {
     pub also: Vec<(String, Option<String>)>,
 }
 
+impl DigestItem {
+    /// Keeps only a window of `limit` bytes of a long summary/content around its first hit
+    /// (with the hit spans moved along), so a digest of many stories stays small in memory.
+    /// The excerpt shown later is taken from this window.
+    pub fn trim_around_hits(&mut self, limit: usize) {
+        for field in ["summary", "content"] {
+            let text = if field == "summary" {
+                &mut self.summary
+            } else {
+                &mut self.content
+            };
+            if text.len() <= limit {
+                continue;
+            }
+            let first = self
+                .hits
+                .iter()
+                .filter(|h| h.field == field)
+                .map(|h| h.start)
+                .min()
+                .unwrap_or(0);
+            let ws = text.floor_char_boundary(first.saturating_sub(limit / 4));
+            let we = text.floor_char_boundary(ws + limit);
+            let lead = if ws > 0 { "…" } else { "" };
+            let trimmed = format!("{lead}{}", &text[ws..we]);
+            *text = trimmed;
+            self.hits
+                .retain(|h| h.field != field || (h.start >= ws && h.end <= we));
+            for h in self.hits.iter_mut().filter(|h| h.field == field) {
+                h.start = h.start - ws + lead.len();
+                h.end = h.end - ws + lead.len();
+            }
+        }
+    }
+}
+
 /// Recipients of a digest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recipients {

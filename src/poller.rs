@@ -48,22 +48,6 @@ pub struct PollSummary {
     pub matches_new: usize,
 }
 
-/// The near-duplicate signature of an entry: its title and the start of its summary (or of
-/// its content when it has no summary).
-pub fn cluster_signature(e: &Entry) -> crate::digest::cluster::Signature {
-    let body = if e.summary.trim().is_empty() {
-        &e.content
-    } else {
-        &e.summary
-    };
-    let cut = body.char_indices().nth(1500).map_or(body.len(), |(i, _)| i);
-    crate::digest::cluster::signature(&crate::digest::cluster::Item {
-        title: &e.title,
-        summary: &body[..cut],
-        published: e.published.map(|d| d.timestamp()),
-    })
-}
-
 /// Matches one entry against all rules; the hits refer to the entry's stored text.
 pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch> {
     let doc = Doc {
@@ -320,7 +304,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                         } else {
                             match_entry(&rules, e, &spec2)
                         };
-                        let signature = (!matches.is_empty()).then(|| cluster_signature(e));
+                        let signature = (!matches.is_empty()).then(|| crate::story::of_entry(e));
                         NewEntry {
                             entry: e.clone(),
                             backfilled,

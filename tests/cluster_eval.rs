@@ -6,7 +6,7 @@
 //! (`cluster_tune_grid` is `#[ignore]`d: it grid-searches the thresholds on the "tune" split
 //! and reports the chosen ones on "held-out").
 
-use chipwatch::digest::cluster::{
+use chipwatch::story::{
     Item, PairScores, Signature, Thresholds, band_keys, decide, same_story, signature, similarity,
     summary_similarity, title_similarity,
 };

@@ -11,14 +11,6 @@ pub struct Excerpt {
     pub html: String,
 }
 
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    i = i.min(s.len());
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// Extends a span's end over the rest of a Latin word (prefix-term hits end mid-word).
 /// CJK text has no word boundaries to extend to.
 fn word_end(text: &str, mut end: usize) -> usize {
@@ -79,7 +71,7 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
         .take(max_chars)
         .map(char::len_utf8)
         .sum();
-    let mut end = floor_boundary(text, start + budget);
+    let mut end = text.floor_char_boundary(start + budget);
     if end < text.len()
         && let Some(sp) = text[start..end].rfind(' ').filter(|&sp| sp > budget / 2)
     {
@@ -163,40 +155,6 @@ pub fn why_line(item: &DigestItem) -> String {
     s
 }
 
-/// Keeps only a window of `limit` bytes of a long summary/content around its first hit (with
-/// the hit spans moved along), so a digest of many stories stays small in memory. The excerpt
-/// shown later is taken from this window.
-pub fn trim_item(item: &mut DigestItem, limit: usize) {
-    for field in ["summary", "content"] {
-        let text = if field == "summary" {
-            &mut item.summary
-        } else {
-            &mut item.content
-        };
-        if text.len() <= limit {
-            continue;
-        }
-        let first = item
-            .hits
-            .iter()
-            .filter(|h| h.field == field)
-            .map(|h| h.start)
-            .min()
-            .unwrap_or(0);
-        let ws = floor_boundary(text, first.saturating_sub(limit / 4));
-        let we = floor_boundary(text, ws + limit);
-        let lead = if ws > 0 { "…" } else { "" };
-        let trimmed = format!("{lead}{}", &text[ws..we]);
-        *text = trimmed;
-        item.hits
-            .retain(|h| h.field != field || (h.start >= ws && h.end <= we));
-        for h in item.hits.iter_mut().filter(|h| h.field == field) {
-            h.start = h.start - ws + lead.len();
-            h.end = h.end - ws + lead.len();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,7 +190,7 @@ mod tests {
             content: "中".repeat(2000),
             also: vec![],
         };
-        trim_item(&mut item, 1000);
+        item.trim_around_hits(1000);
         assert!(item.summary.len() <= 1003 && item.content.len() <= 1000);
         let h = &item.hits[0];
         assert_eq!(&item.summary[h.start..h.end], "export controls");

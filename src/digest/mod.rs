@@ -5,7 +5,6 @@
 //! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
 pub mod alerts;
-pub mod cluster;
 pub mod excerpt;
 pub mod mime;
 mod page;

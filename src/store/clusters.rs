@@ -1,12 +1,12 @@
 //! Near-duplicate stories in the store: which story a new matched entry joins when its title
 //! (and summary) report the same news as a recent matched entry of another story — the
-//! decision is [`crate::digest::cluster`]'s — and the index that finds the candidates (each
+//! decision is [`crate::story`]'s — and the index that finds the candidates (each
 //! matched entry's signature and band keys). The story key (canonical link) of an entry that
 //! joined another story is kept as an alias, so its syndicated copies follow it. Part of
 //! [`super::Store`]; runs inside the poll's transaction.
 
 use super::Result;
-use crate::digest::cluster::{self, Signature};
+use crate::story::{self as cluster, Signature};
 use rusqlite::{OptionalExtension, Transaction, params};
 use std::cmp::Reverse;
 use std::collections::HashMap;

@@ -376,7 +376,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                     content,
                     also: Vec::new(),
                 };
-                crate::digest::excerpt::trim_item(&mut item, 2048);
+                item.trim_around_hits(2048);
                 by_story.push(item);
             }
         }

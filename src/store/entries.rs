@@ -5,8 +5,8 @@
 
 use super::clusters::{self, Placed};
 use super::{Result, Store};
-use crate::digest::cluster::Signature;
 use crate::model::{Entry, NewMatch};
+use crate::story::Signature;
 use rusqlite::{Transaction, params};
 use std::collections::HashSet;
 

@@ -8,7 +8,7 @@ CREATE TABLE entry_sigs (
     feed_id  INTEGER NOT NULL,
     at       INTEGER NOT NULL,                  -- published_at, else the time it was stored
     dated    INTEGER NOT NULL,                  -- 1 when `at` is a publication time
-    sig      BLOB    NOT NULL                   -- digest::cluster::Signature::to_bytes
+    sig      BLOB    NOT NULL                   -- story::Signature::to_bytes
 );
 CREATE INDEX entry_sigs_story ON entry_sigs(story_id, dated, at);
 CREATE TABLE story_bands (
