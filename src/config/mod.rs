@@ -5,10 +5,11 @@
 mod files;
 mod raw;
 mod resolve;
+pub mod schedule;
 mod sections;
 pub mod units;
 
-use crate::digest::schedule::Schedule;
+use crate::config::schedule::Schedule;
 use crate::model::FeedSpec;
 use crate::rules::{RuleSet, Warning};
 use std::path::{Path, PathBuf};
@@ -169,7 +170,7 @@ pub struct DigestProfile {
     /// Immediate alerts for `priority = "alert"` rules.
     pub alerts: bool,
     pub alerts_per_hour: u32,
-    pub quiet_hours: Option<crate::digest::schedule::QuietHours>,
+    pub quiet_hours: Option<crate::config::schedule::QuietHours>,
     pub repeat_alerts: bool,
 }
 

@@ -351,7 +351,7 @@ pub(super) fn resolve_digests(
         }
         let quiet_hours = match &d.quiet_hours {
             Some(q) => Some(
-                crate::digest::schedule::QuietHours::parse(q.get_ref())
+                crate::config::schedule::QuietHours::parse(q.get_ref())
                     .map_err(|m| cx.err(q, format!("digest `{}`: {m}", d.name.get_ref())))?,
             ),
             None => None,

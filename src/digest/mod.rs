@@ -9,7 +9,6 @@ pub mod excerpt;
 pub mod mime;
 mod page;
 pub mod render;
-pub mod schedule;
 pub mod text;
 
 use crate::clock::Clock;
