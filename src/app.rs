@@ -95,17 +95,6 @@ pub struct Service {
     _lock: Option<File>,
 }
 
-/// Names of the rules whose matches are alerted at once.
-fn alert_rules(config: &Config) -> Vec<String> {
-    config
-        .rules
-        .rules()
-        .iter()
-        .filter(|r| r.priority == crate::rules::Priority::Alert)
-        .map(|r| r.name.clone())
-        .collect()
-}
-
 /// Takes the database's run lock: one `chipwatch run` per database.
 fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
     let mut p = db.as_os_str().to_owned();
@@ -142,32 +131,16 @@ impl Service {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let poll = PollContext {
+        let cpu = Arc::new(Semaphore::new(cores));
+        let poll = PollContext::new(
+            &config,
             fetcher,
-            store: handle.clone(),
-            rules: config.rules.clone(),
-            clock: clock.clone(),
-            backfill: config.backfill,
-            policy: config.poll.clone(),
-            cpu: Arc::new(Semaphore::new(cores)),
-            limits: Limits::new(config.http.concurrency, config.http.per_host_concurrency)
-                .with_host_gap(config.http.per_host_interval),
-            metrics: metrics.clone(),
-        };
-        let digests = DigestContext {
-            store: handle.clone(),
-            mailer,
-            clock,
-            profiles: config.digests.clone(),
-            from: config.mail.from.clone(),
-            rule_pack_version: config.rule_pack_version.clone(),
-            config_path: config.source.describe(),
-            metrics: metrics.clone(),
-            alert_rules: alert_rules(&config),
-            unsubscribe: config.mail.unsubscribe.clone(),
-            silent_after_secs: config.silent_after_secs(),
-            send_budget: None,
-        };
+            handle.clone(),
+            clock.clone(),
+            cpu,
+            metrics.clone(),
+        );
+        let digests = DigestContext::new(&config, handle.clone(), mailer, clock, metrics.clone());
         let limits = poll.limits.clone();
         Ok(Service {
             config,
@@ -186,26 +159,32 @@ impl Service {
         if config.store_path != self.config.store_path {
             anyhow::bail!("[store] path changed; restart chipwatch to use another database");
         }
-        self.poll.rules = config.rules.clone();
-        self.poll.backfill = config.backfill;
-        self.poll.policy = config.poll.clone();
-        self.poll.fetcher = Fetcher::new(&config.http)?;
-        self.digests.mailer = Arc::new(Mailer::new(&config.mail)?);
-        self.digests.profiles = config.digests.clone();
-        self.digests.from = config.mail.from.clone();
-        self.digests.rule_pack_version = config.rule_pack_version.clone();
-        self.digests.alert_rules = alert_rules(&config);
-        self.digests.unsubscribe = config.mail.unsubscribe.clone();
-        self.digests.silent_after_secs = config.silent_after_secs();
-        self.limits = Limits::new(config.http.concurrency, config.http.per_host_concurrency)
-            .with_host_gap(config.http.per_host_interval);
-        self.poll.limits = self.limits.clone();
+        let fetcher = Fetcher::new(&config.http)?;
+        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let p = &self.poll;
+        self.poll = PollContext::new(
+            &config,
+            fetcher,
+            p.store.clone(),
+            p.clock.clone(),
+            p.cpu.clone(),
+            p.metrics.clone(),
+        );
+        let d = &self.digests;
+        self.digests = DigestContext::new(
+            &config,
+            d.store.clone(),
+            mailer,
+            d.clock.clone(),
+            d.metrics.clone(),
+        );
+        self.limits = self.poll.limits.clone();
         self.config = config;
         Ok(())
     }
 
     /// Registers the configured feeds and returns them with their poll state.
-    pub async fn feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+    pub async fn register_feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
         let specs = self.config.feeds.clone();
         let states = self.store.call(move |s| s.register_feeds(&specs)).await?;
         Ok(self.pair(states))
@@ -318,7 +297,7 @@ pub async fn run_once(
 ) -> anyhow::Result<RunSummary> {
     let started = Instant::now();
     let svc = Service::start(config, clock.clone())?;
-    let feeds = svc.feeds().await?;
+    let feeds = svc.register_feeds().await?;
     let mut summary = RunSummary {
         feeds: feeds.len(),
         ..Default::default()

@@ -131,7 +131,7 @@ pub async fn run(
     let mut digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>> = None;
     let mut digest_done: Option<Result<digest::DigestRun, tokio::task::JoinError>> = None;
     let mut last_pending = 0i64;
-    svc.feeds().await?;
+    svc.register_feeds().await?;
     tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
     notify(&[NotifyState::Ready]);
     loop {
@@ -330,7 +330,7 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
     notify(&states);
     match Config::load(source) {
         Ok(c) => match svc.reconfigure(c) {
-            Ok(()) => match svc.feeds().await {
+            Ok(()) => match svc.register_feeds().await {
                 Ok(f) => tracing::info!(
                     feeds = f.len(),
                     rules = svc.config.rules.rules().len(),

@@ -33,6 +33,34 @@ pub struct PollContext {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
+impl PollContext {
+    /// The poll context a configuration asks for; `cpu` and `metrics` outlive reloads.
+    pub fn new(
+        config: &crate::config::Config,
+        fetcher: Fetcher,
+        store: StoreHandle,
+        clock: Arc<dyn Clock>,
+        cpu: Arc<Semaphore>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> PollContext {
+        PollContext {
+            fetcher,
+            store,
+            rules: config.rules.clone(),
+            clock,
+            backfill: config.backfill,
+            policy: config.poll.clone(),
+            cpu,
+            limits: crate::scheduler::Limits::new(
+                config.http.concurrency,
+                config.http.per_host_concurrency,
+            )
+            .with_host_gap(config.http.per_host_interval),
+            metrics,
+        }
+    }
+}
+
 /// The outcome of one poll, for summaries and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PollSummary {

@@ -484,7 +484,7 @@ fn a_panicking_poll_is_recorded_backed_off_and_polled_again() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let svc = chipwatch::app::Service::start(config, clock.clone()).unwrap();
-        let feeds = svc.feeds().await.unwrap();
+        let feeds = svc.register_feeds().await.unwrap();
         clock.armed.store(true, std::sync::atomic::Ordering::SeqCst);
         let mut summary = chipwatch::app::RunSummary::default();
         svc.poll_all(feeds, &mut summary).await;
@@ -505,7 +505,7 @@ fn a_panicking_poll_is_recorded_backed_off_and_polled_again() {
         );
         assert!(st[0].next_check_at > now, "backed off");
         // The feed is polled again (it never stays stuck "in flight").
-        let again = svc.feeds().await.unwrap();
+        let again = svc.register_feeds().await.unwrap();
         let mut summary = chipwatch::app::RunSummary::default();
         svc.poll_all(again, &mut summary).await;
         assert_eq!(summary.entries_new, 1, "{summary:?}");

@@ -44,6 +44,38 @@ pub struct DigestContext {
     pub send_budget: Option<std::time::Duration>,
 }
 
+impl DigestContext {
+    /// The digest context a configuration asks for.
+    pub fn new(
+        config: &crate::config::Config,
+        store: StoreHandle,
+        mailer: Arc<Mailer>,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> DigestContext {
+        DigestContext {
+            store,
+            mailer,
+            clock,
+            profiles: config.digests.clone(),
+            from: config.mail.from.clone(),
+            rule_pack_version: config.rule_pack_version.clone(),
+            config_path: config.source.describe(),
+            metrics,
+            alert_rules: config
+                .rules
+                .rules()
+                .iter()
+                .filter(|r| r.priority == crate::rules::Priority::Alert)
+                .map(|r| r.name.clone())
+                .collect(),
+            unsubscribe: config.mail.unsubscribe.clone(),
+            silent_after_secs: config.silent_after_secs(),
+            send_budget: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DigestRun {
     pub created: usize,
