@@ -78,18 +78,100 @@ pub async fn run(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut svc = Service::start(config, clock.clone())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let heartbeat = Arc::new(AtomicI64::new(clock.now().timestamp()));
-    let database_ok = Arc::new(AtomicBool::new(true));
-    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-    if let Some(sv) = &svc.config.server {
+    let svc = Service::start(config, clock.clone())?;
+    let mut signals = Signals {
+        hup: signal(SignalKind::hangup())?,
+        term: signal(SignalKind::terminate())?,
+        int: signal(SignalKind::interrupt())?,
+    };
+    let mut d = Daemon::new(svc, clock, source);
+    let stop_server = d.start_server().await?;
+    d.svc.register_feeds().await?;
+    tracing::info!(feeds = d.svc.config.feeds.len(), rules = d.svc.config.rules.rules().len(), db = %d.svc.config.store_path.display(), mail = %d.svc.digests.mailer.describe(), "chipwatch started");
+    notify(&[NotifyState::Ready]);
+    loop {
+        d.beat();
+        d.start_due_polls().await?;
+        d.digests().await;
+        d.summary_line();
+        d.retention().await;
+        d.report_status();
+        let wait = d.next_wait().await;
+        if d.wait(wait, &mut signals).await == Wake::Stop {
+            return stop(d.svc, d.tasks, d.digest_task, &mut signals, stop_server).await;
+        }
+    }
+}
+
+/// The signals the daemon reacts to.
+struct Signals {
+    hup: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+/// Why a wait between turns ended.
+#[derive(PartialEq, Eq)]
+enum Wake {
+    Turn,
+    Stop,
+}
+
+/// The scheduler loop's state between turns.
+struct Daemon {
+    svc: Service,
+    clock: Arc<dyn Clock>,
+    source: ConfigSource,
+    /// Read by /healthz: the loop's last turn, and whether its database calls succeed.
+    heartbeat: Arc<AtomicI64>,
+    database_ok: Arc<AtomicBool>,
+    watchdog: Option<Duration>,
+    in_flight: Arc<std::sync::Mutex<HashSet<String>>>,
+    tasks: JoinSet<PollSummary>,
+    cycle: RunSummary,
+    last_prune: Option<tokio::time::Instant>,
+    last_summary: tokio::time::Instant,
+    failing_now: u64,
+    /// Look for alerts in the next digest run (new matches stored, or alerts held back).
+    check_alerts: bool,
+    digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>>,
+    digest_done: Option<Result<digest::DigestRun, tokio::task::JoinError>>,
+    last_pending: i64,
+}
+
+impl Daemon {
+    fn new(svc: Service, clock: Arc<dyn Clock>, source: ConfigSource) -> Daemon {
+        Daemon {
+            svc,
+            heartbeat: Arc::new(AtomicI64::new(clock.now().timestamp())),
+            clock,
+            source,
+            database_ok: Arc::new(AtomicBool::new(true)),
+            watchdog: sd_notify::watchdog_enabled(),
+            in_flight: Default::default(),
+            tasks: JoinSet::new(),
+            cycle: RunSummary::default(),
+            last_prune: None,
+            last_summary: tokio::time::Instant::now(),
+            failing_now: 0,
+            // Alerts may be pending from before a restart: look once at start.
+            check_alerts: true,
+            digest_task: None,
+            digest_done: None,
+            last_pending: 0,
+        }
+    }
+
+    /// Serves /healthz and /metrics when `[server]` is configured; the sender stops it.
+    async fn start_server(&self) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
+        let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+        let Some(sv) = &self.svc.config.server else {
+            return Ok(stop_server);
+        };
         let health: Arc<dyn Health> = Arc::new(AppHealth {
-            heartbeat: heartbeat.clone(),
-            clock: clock.clone(),
-            database_ok: database_ok.clone(),
+            heartbeat: self.heartbeat.clone(),
+            clock: self.clock.clone(),
+            database_ok: self.database_ok.clone(),
         });
         let cfg = ServerConfig {
             listen: sv.listen,
@@ -99,7 +181,7 @@ pub async fn run(
         let (ready, bound) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(crate::server::serve(
             cfg,
-            svc.metrics.clone(),
+            self.svc.metrics.clone(),
             health,
             ready,
             async move {
@@ -118,39 +200,33 @@ pub async fn run(
                 anyhow::bail!("[server] listen {}: {err}", sv.listen);
             }
         }
+        Ok(stop_server)
     }
-    let watchdog = sd_notify::watchdog_enabled();
-    let in_flight: Arc<std::sync::Mutex<HashSet<String>>> = Default::default();
-    let mut tasks: JoinSet<PollSummary> = JoinSet::new();
-    let mut cycle = RunSummary::default();
-    let mut last_prune: Option<tokio::time::Instant> = None;
-    let mut last_summary = tokio::time::Instant::now();
-    let mut failing_now = 0u64;
-    // Alerts may be pending from before a restart: look once at start.
-    let mut check_alerts = true;
-    let mut digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>> = None;
-    let mut digest_done: Option<Result<digest::DigestRun, tokio::task::JoinError>> = None;
-    let mut last_pending = 0i64;
-    svc.register_feeds().await?;
-    tracing::info!(feeds = svc.config.feeds.len(), rules = svc.config.rules.rules().len(), db = %svc.config.store_path.display(), mail = %svc.digests.mailer.describe(), "chipwatch started");
-    notify(&[NotifyState::Ready]);
-    loop {
-        let now = clock.now().timestamp();
-        heartbeat.store(now, Ordering::Relaxed);
-        if watchdog.is_some() {
+
+    /// The loop is alive: heartbeat for /healthz, ping for the systemd watchdog.
+    fn beat(&self) {
+        self.heartbeat
+            .store(self.clock.now().timestamp(), Ordering::Relaxed);
+        if self.watchdog.is_some() {
             notify(&[NotifyState::Watchdog]);
         }
-        let feeds = svc.due_feed_states(now).await?;
-        match svc.store.call(|s| s.feed_health_counts()).await {
+    }
+
+    /// Spawns a poll for every due feed not already being polled.
+    async fn start_due_polls(&mut self) -> anyhow::Result<()> {
+        let now = self.clock.now().timestamp();
+        let feeds = self.svc.due_feed_states(now).await?;
+        match self.svc.store.call(|s| s.feed_health_counts()).await {
             Ok((total, failing, gone)) => {
-                svc.metrics.set_feeds(total, failing, gone);
-                cycle.feeds = total as usize;
-                failing_now = failing;
-                database_ok.store(true, Ordering::Relaxed);
+                self.svc.metrics.set_feeds(total, failing, gone);
+                self.cycle.feeds = total as usize;
+                self.failing_now = failing;
+                self.database_ok.store(true, Ordering::Relaxed);
             }
-            Err(_) => database_ok.store(false, Ordering::Relaxed),
+            Err(_) => self.database_ok.store(false, Ordering::Relaxed),
         }
-        let due: Vec<_> = pollable(feeds, now, true, svc.limits())
+        let in_flight = &self.in_flight;
+        let due: Vec<_> = pollable(feeds, now, true, self.svc.limits())
             .into_iter()
             .filter(|(f, _)| {
                 in_flight
@@ -160,30 +236,36 @@ pub async fn run(
             })
             .collect();
         for (spec, state) in due {
-            let (ctx, limits) = (svc.poll.clone(), svc.limits().clone());
+            let (ctx, limits) = (self.svc.poll.clone(), self.svc.limits().clone());
             let flight = InFlight {
-                set: in_flight.clone(),
+                set: self.in_flight.clone(),
                 url: spec.id_url(),
             };
-            tasks.spawn(async move {
+            self.tasks.spawn(async move {
                 // Leaves the in-flight set however the task ends (also if it is aborted).
                 let _flight = flight;
                 let _slot = limits.acquire().await;
                 poll_feed_caught(&ctx, &spec, &state).await
             });
         }
-        // Digests are created and sent by a task of their own, so a slow or black-holed mail
-        // server never holds up polling or the watchdog pings of this loop.
-        if let Some(d) = finished_digests(&mut digest_task, &mut digest_done).await {
+        Ok(())
+    }
+
+    /// Takes the result of the last digest run and starts the next. Digests are created and
+    /// sent by a task of their own, so a slow or black-holed mail server never holds up
+    /// polling or the watchdog pings of this loop.
+    async fn digests(&mut self) {
+        if let Some(d) = finished_digests(&mut self.digest_task, &mut self.digest_done).await {
             // Looking for alerts reads every undelivered match: do it when polls stored new
             // matches, or while alerts are held back, not on every idle turn of the loop.
-            check_alerts |= d.alerts_held;
-            last_pending = d.pending;
-            svc.metrics
+            self.check_alerts |= d.alerts_held;
+            self.last_pending = d.pending;
+            self.svc
+                .metrics
                 .set_queue_depth(u64::try_from(d.pending).unwrap_or(0));
             if d.created + d.sent + d.failed > 0 {
-                if tasks.is_empty() {
-                    settle(&svc).await;
+                if self.tasks.is_empty() {
+                    settle(&self.svc).await;
                 }
                 tracing::info!(
                     created = d.created,
@@ -194,91 +276,109 @@ pub async fn run(
                 );
             }
         }
-        if digest_task.is_none() {
-            let mut ctx = svc.digests.clone();
+        if self.digest_task.is_none() {
+            let mut ctx = self.svc.digests.clone();
             ctx.send_budget = Some(DIGEST_SEND_BUDGET);
-            let alerts = std::mem::take(&mut check_alerts);
-            digest_task = Some(tokio::spawn(async move {
+            let alerts = std::mem::take(&mut self.check_alerts);
+            self.digest_task = Some(tokio::spawn(async move {
                 digest::run_due(&ctx, false, alerts).await
             }));
         }
-        // One summary line a minute at most (feeds trickle in continuously on a busy daemon).
-        if cycle.polled > 0 && last_summary.elapsed() >= Duration::from_secs(60) {
-            tracing::info!("{}", cycle.line());
-            cycle = RunSummary {
-                feeds: cycle.feeds,
+    }
+
+    /// One summary line a minute at most (feeds trickle in continuously on a busy daemon).
+    fn summary_line(&mut self) {
+        if self.cycle.polled > 0 && self.last_summary.elapsed() >= Duration::from_secs(60) {
+            tracing::info!("{}", self.cycle.line());
+            self.cycle = RunSummary {
+                feeds: self.cycle.feeds,
                 ..Default::default()
             };
-            last_summary = tokio::time::Instant::now();
+            self.last_summary = tokio::time::Instant::now();
         }
-        // Retention runs hourly (more often for very short keep periods), busy or not.
-        let every = svc
+    }
+
+    /// Retention runs hourly (more often for very short keep periods), busy or not.
+    async fn retention(&mut self) {
+        let every = self
+            .svc
             .config
             .keep
             .map(|k| (k / 4).clamp(Duration::from_secs(10), Duration::from_secs(3600)));
-        if every.is_some_and(|e| last_prune.is_none_or(|t| t.elapsed() >= e)) {
-            svc.prune().await;
-            last_prune = Some(tokio::time::Instant::now());
-            if tasks.is_empty() {
-                settle(&svc).await;
+        if every.is_some_and(|e| self.last_prune.is_none_or(|t| t.elapsed() >= e)) {
+            self.svc.prune().await;
+            self.last_prune = Some(tokio::time::Instant::now());
+            if self.tasks.is_empty() {
+                settle(&self.svc).await;
             }
         }
+    }
+
+    fn report_status(&self) {
         let status = format!(
-            "{} feeds ({failing_now} failing), {} polls in flight, {} digests pending",
-            cycle.feeds,
-            tasks.len(),
-            last_pending
+            "{} feeds ({} failing), {} polls in flight, {} digests pending",
+            self.cycle.feeds,
+            self.failing_now,
+            self.tasks.len(),
+            self.last_pending
         );
         notify(&[NotifyState::Status(&status)]);
-        // Sleep until the next feed is due (5–30 s: feeds falling due meanwhile wait a few seconds
-        // and go together), and within half the watchdog period.
-        let next = svc
+    }
+
+    /// Until the next feed is due (5–30 s: feeds falling due meanwhile wait a few seconds and
+    /// go together), and within half the watchdog period.
+    async fn next_wait(&self) -> Duration {
+        let now = self.clock.now().timestamp();
+        let next = self
+            .svc
             .store
             .call(|s| s.next_check_due())
             .await
             .ok()
             .flatten()
             .unwrap_or(now + 30);
-        let mut wait = Duration::from_secs(
-            u64::try_from(next - clock.now().timestamp())
-                .unwrap_or(0)
-                .clamp(5, 30),
-        );
-        if let Some(w) = watchdog {
+        let mut wait = Duration::from_secs(u64::try_from(next - now).unwrap_or(0).clamp(5, 30));
+        if let Some(w) = self.watchdog {
             wait = wait.min(w / 2).max(Duration::from_millis(100));
         }
+        wait
+    }
+
+    /// Waits `wait`, collecting finished polls and digests meanwhile; a SIGHUP reloads and
+    /// ends the wait, SIGTERM/SIGINT ask to stop.
+    async fn wait(&mut self, wait: Duration, sig: &mut Signals) -> Wake {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => break,
-                r = async { match digest_task.as_mut() { Some(t) => t.await, None => std::future::pending().await } }, if digest_task.is_some() => {
+                _ = tokio::time::sleep_until(deadline) => return Wake::Turn,
+                r = async { match self.digest_task.as_mut() { Some(t) => t.await, None => std::future::pending().await } }, if self.digest_task.is_some() => {
                     // Looked at in the next turn; the loop keeps its pace.
-                    digest_task = None;
-                    digest_done = Some(r);
+                    self.digest_task = None;
+                    self.digest_done = Some(r);
                 }
-                Some(r) = tasks.join_next(), if !tasks.is_empty() => {
+                Some(r) = self.tasks.join_next(), if !self.tasks.is_empty() => {
                     match r {
                         Ok(p) => {
-                            check_alerts |= p.matches_new > 0;
-                            cycle.add(&p);
+                            self.check_alerts |= p.matches_new > 0;
+                            self.cycle.add(&p);
                         }
                         Err(e) => {
-                            cycle.errors += 1;
+                            self.cycle.errors += 1;
                             tracing::error!(error = %e, "poll task ended abnormally");
                         }
                     }
-                    if tasks.is_empty() {
-                        settle(&svc).await;
+                    if self.tasks.is_empty() {
+                        settle(&self.svc).await;
                     }
                 }
-                _ = hup.recv() => {
-                    reload(&mut svc, &source).await;
+                _ = sig.hup.recv() => {
+                    reload(&mut self.svc, &self.source).await;
                     // Alert rules or profiles may have changed.
-                    check_alerts = true;
-                    break;
+                    self.check_alerts = true;
+                    return Wake::Turn;
                 }
-                _ = term.recv() => return stop(svc, tasks, digest_task, &mut term, &mut int, stop_server).await,
-                _ = int.recv() => return stop(svc, tasks, digest_task, &mut term, &mut int, stop_server).await,
+                _ = sig.term.recv() => return Wake::Stop,
+                _ = sig.int.recv() => return Wake::Stop,
             }
         }
     }
@@ -354,8 +454,7 @@ async fn stop(
     svc: Service,
     mut tasks: JoinSet<PollSummary>,
     digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>>,
-    term: &mut tokio::signal::unix::Signal,
-    int: &mut tokio::signal::unix::Signal,
+    sig: &mut Signals,
     stop_server: tokio::sync::oneshot::Sender<()>,
 ) -> anyhow::Result<()> {
     notify(&[NotifyState::Stopping]);
@@ -376,8 +475,8 @@ async fn stop(
         tokio::select! {
             r = tasks.join_next() => if r.is_none() { break },
             _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
-            _ = term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
-            _ = int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
         }
     }
     let _ = stop_server.send(());
