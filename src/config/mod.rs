@@ -2,6 +2,7 @@
 //! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
 //! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
 
+mod feeds;
 mod files;
 mod raw;
 mod resolve;

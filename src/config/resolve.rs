@@ -2,12 +2,11 @@
 //! resolves paths against the config file's folder (or the embedded files), parses durations,
 //! URLs, addresses, schedules and rules, and reports each problem with file:line:col.
 
-use super::files::{CENTURY, Ctx, DAY, Files, HOUR, MIN, SEC, locate, syntax};
+use super::files::{CENTURY, Ctx, DAY, Files, HOUR, MIN, SEC, syntax};
 use super::raw::RawConfig;
 use super::sections::{resolve_digests, resolve_mail, resolve_rules};
-use super::units::{parse_duration, parse_offset, parse_size};
+use super::units::{parse_duration, parse_size};
 use super::*;
-use crate::model::FeedSource;
 
 /// Loads a configuration from its text. `path` is None for the embedded default.
 pub fn load_from_str(
@@ -29,113 +28,56 @@ pub fn load_from_str(
     let store = raw.store.unwrap_or_default();
     let store_path = state_dir.join(store.path.as_deref().unwrap_or("chipwatch.db"));
 
-    // Feeds: OPML first, then [[feed]] entries.
     let rf = raw.feeds.unwrap_or_default();
-    let mut feeds: Vec<FeedSpec> = Vec::new();
-    if let Some(opml) = &rf.opml {
-        let (opath, otext) = files.read(opml.get_ref()).map_err(|e| match e {
-            ConfigError::Read { path: p, source } => ConfigError::Invalid {
-                location: locate(&display, text, opml.span().start).2,
-                message: format!("cannot read OPML file {p}: {source}"),
-            },
-            other => other,
-        })?;
-        let outlines = crate::opml::parse(&otext).map_err(|m| ConfigError::Invalid {
-            location: opath.clone(),
-            message: format!("unreadable OPML: {m}"),
-        })?;
-        for o in outlines {
-            let url = crate::opml::feed_url(&o).map_err(|message| ConfigError::Invalid {
-                location: opath.clone(),
-                message,
-            })?;
-            feeds.push(FeedSpec {
-                name: if o.title.is_empty() {
-                    crate::redact::url(url.as_str())
-                } else {
-                    o.title.clone()
-                },
-                source: FeedSource::Url(url),
-                tags: o.tags,
-                interval: None,
-                default_offset: None,
-                headers: Vec::new(),
-                user_written: false,
-            });
-        }
-    }
-    for f in &raw.feed {
-        if !f.enabled {
-            continue;
-        }
-        let source = match (&f.url, &f.path) {
-            (Some(u), None) => {
-                let url = url::Url::parse(u.get_ref())
-                    .map_err(|e| cx.err(u, format!("bad feed URL {:?}: {e}", u.get_ref())))?;
-                if !matches!(url.scheme(), "http" | "https" | "file") {
-                    return Err(cx.err(
-                        u,
-                        format!(
-                            "feed URL {:?}: scheme must be http, https or file",
-                            u.get_ref()
-                        ),
-                    ));
-                }
-                FeedSource::Url(url)
-            }
-            (None, Some(p)) => {
-                let path = files.resolve(p.get_ref());
-                FeedSource::Path(std::path::absolute(&path).unwrap_or(path))
-            }
-            (Some(u), Some(_)) => {
-                return Err(cx.err(u, "a [[feed]] takes either url or path, not both"));
-            }
-            (None, None) => {
-                return Err(ConfigError::Invalid {
-                    location: display.clone(),
-                    message: format!(
-                        "a [[feed]] ({}) needs url or path",
-                        f.name.as_deref().unwrap_or("unnamed")
-                    ),
-                });
-            }
-        };
-        let default_offset = match &f.utc_offset {
-            Some(o) => Some(parse_offset(o.get_ref()).map_err(|m| cx.err(o, m))?),
-            None => None,
-        };
-        let interval = match &f.interval {
-            Some(_) => {
-                Some(cx.duration_in(&f.interval, MIN, (SEC, 365 * DAY), "[[feed]] interval")?)
-            }
-            None => None,
-        };
-        let mut spec = FeedSpec {
-            name: String::new(),
-            source,
-            tags: f.tags.clone(),
-            interval,
-            default_offset,
-            headers: f
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            user_written: true,
-        };
-        // An unnamed feed is shown by its address, without the secrets in it.
-        spec.name = f
-            .name
-            .clone()
-            .unwrap_or_else(|| crate::redact::url(&spec.id_url()));
-        feeds.push(spec);
-    }
-    // The same feed listed twice (OPML and [[feed]]) is polled once; the later entry wins.
-    let mut seen = std::collections::HashSet::new();
-    feeds.reverse();
-    feeds.retain(|f| seen.insert(f.id_url()));
-    feeds.reverse();
+    let feeds = super::feeds::resolve_feeds(&cx, &files, &rf, &raw.feed)?;
+    let (backfill, silent_after, poll) = resolve_polling(&cx, &rf)?;
+    let http = resolve_http(&cx, raw.http.unwrap_or_default())?;
+    let mail = resolve_mail(
+        &cx,
+        raw.mail.unwrap_or_default(),
+        raw.smtp,
+        &state_dir,
+        &files,
+    )?;
+    let (rules, rule_warnings, rule_pack_version) = resolve_rules(
+        &cx,
+        &files,
+        raw.rules.unwrap_or_default(),
+        raw.terms,
+        raw.rule,
+    )?;
+    let server = resolve_server(&cx, raw.server.as_ref())?;
+    let keep = resolve_keep(&cx, &store)?;
+    let digests = resolve_digests(&cx, raw.digest, &rules, &mail)?;
 
+    Ok(Config {
+        source,
+        state_dir,
+        store_path,
+        keep,
+        feeds,
+        opml_path: match (&rf.opml, path) {
+            (Some(o), Some(_)) => Some(files.resolve(o.get_ref())),
+            _ => None,
+        },
+        backfill,
+        silent_after,
+        poll,
+        http,
+        mail,
+        rules: Arc::new(rules),
+        rule_warnings,
+        rule_pack_version,
+        digests,
+        server,
+    })
+}
+
+/// `[feeds]` backfill, silent_after and the poll intervals.
+fn resolve_polling(
+    cx: &Ctx,
+    rf: &super::raw::RawFeeds,
+) -> Result<(Backfill, Option<Duration>, PollPolicy), ConfigError> {
     let backfill = match &rf.backfill {
         None => Backfill::Within(Duration::from_secs(14 * 86_400)),
         Some(b) if b.get_ref().trim() == "all" => Backfill::All,
@@ -187,13 +129,16 @@ pub fn load_from_str(
     };
     if poll.min_interval > poll.max_interval {
         return Err(ConfigError::Invalid {
-            location: display.clone(),
+            location: cx.path.clone(),
             message: "[feeds] min_interval is larger than max_interval".into(),
         });
     }
+    Ok((backfill, silent_after, poll))
+}
 
-    let rh = raw.http.unwrap_or_default();
-    let http = HttpConfig {
+/// `[http]`, every value range-checked.
+fn resolve_http(cx: &Ctx, rh: super::raw::RawHttp) -> Result<HttpConfig, ConfigError> {
+    Ok(HttpConfig {
         concurrency: cx.int_in(&rh.concurrency, 64, (1, 1024), "[http] concurrency")? as usize,
         per_host_concurrency: cx.int_in(
             &rh.per_host_concurrency,
@@ -248,23 +193,15 @@ pub fn load_from_str(
             }
             None => None,
         },
-    };
+    })
+}
 
-    let mail = resolve_mail(
-        &cx,
-        raw.mail.unwrap_or_default(),
-        raw.smtp,
-        &state_dir,
-        &files,
-    )?;
-    let (rules, rule_warnings, rule_pack_version) = resolve_rules(
-        &cx,
-        &files,
-        raw.rules.unwrap_or_default(),
-        raw.terms,
-        raw.rule,
-    )?;
-    let server = match &raw.server {
+/// `[server]`, when present.
+fn resolve_server(
+    cx: &Ctx,
+    raw: Option<&super::raw::RawServer>,
+) -> Result<Option<ServerSettings>, ConfigError> {
+    Ok(match raw {
         Some(sv) => Some(ServerSettings {
             listen: sv.listen.get_ref().parse().map_err(|e| {
                 cx.err(
@@ -281,47 +218,27 @@ pub fn load_from_str(
                 (10 * SEC, DAY),
                 "[server] max_scheduler_age",
             )?,
-            allow: super::server_allow(&cx, sv.allow.as_deref())?,
+            allow: super::server_allow(cx, sv.allow.as_deref())?,
         }),
         None => None,
-    };
-    let digests = resolve_digests(&cx, raw.digest, &rules, &mail)?;
+    })
+}
 
-    Ok(Config {
-        source,
-        state_dir,
-        store_path,
-        keep: match &store.keep_days {
-            Some(d)
-                if d.get_ref().is_finite() && *d.get_ref() > 0.0 && *d.get_ref() <= 36_500.0 =>
-            {
-                Some(Duration::from_secs_f64(d.get_ref() * 86_400.0))
-            }
-            Some(d) => {
-                return Err(cx.err(
-                    d,
-                    format!(
-                        "[store] keep_days = {}: must be a number of days above 0 and at most 36500",
-                        d.get_ref()
-                    ),
-                ));
-            }
-            None => None,
-        },
-        feeds,
-        opml_path: match (&rf.opml, path) {
-            (Some(o), Some(_)) => Some(files.resolve(o.get_ref())),
-            _ => None,
-        },
-        backfill,
-        silent_after,
-        poll,
-        http,
-        mail,
-        rules: Arc::new(rules),
-        rule_warnings,
-        rule_pack_version,
-        digests,
-        server,
+/// `[store] keep_days` as a retention period.
+fn resolve_keep(cx: &Ctx, store: &super::raw::RawStore) -> Result<Option<Duration>, ConfigError> {
+    Ok(match &store.keep_days {
+        Some(d) if d.get_ref().is_finite() && *d.get_ref() > 0.0 && *d.get_ref() <= 36_500.0 => {
+            Some(Duration::from_secs_f64(d.get_ref() * 86_400.0))
+        }
+        Some(d) => {
+            return Err(cx.err(
+                d,
+                format!(
+                    "[store] keep_days = {}: must be a number of days above 0 and at most 36500",
+                    d.get_ref()
+                ),
+            ));
+        }
+        None => None,
     })
 }
