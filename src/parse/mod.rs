@@ -6,6 +6,7 @@
 pub mod dates;
 pub mod discover;
 pub mod encoding;
+pub mod legacy;
 pub mod link;
 pub mod repair;
 pub mod text;
@@ -71,9 +72,14 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         return Err(ParseError::Empty);
     }
     let charset = opts.content_type.and_then(encoding::charset_of);
-    let prepared = encoding::prepare(raw, charset);
+    let tld = opts.base_url.and_then(encoding::tld_of);
+    let prepared = encoding::prepare(raw, charset, tld.as_deref());
     let mut repairs: Vec<String> = prepared.note.iter().cloned().collect();
     let mut doc = prepared.bytes.into_owned();
+    if let Some((upgraded, notes)) = legacy::upgrade(&doc) {
+        doc = upgraded;
+        repairs.extend(notes.into_iter().map(String::from));
+    }
     let mut result = run_feed_rs(&doc, opts);
     if result.is_err() {
         let first_err = result.as_ref().err().cloned().unwrap_or_default();
