@@ -158,72 +158,25 @@ pub fn decode_entity(s: &str) -> (String, usize) {
         };
     }
     match named(body) {
-        Some(t) => (t.to_string(), semi + 1),
+        Some(t) => (t, semi + 1),
         None => ("&".into(), 1),
     }
 }
 
-fn named(n: &str) -> Option<&'static str> {
-    Some(match n {
-        "amp" => "&",
-        "lt" => "<",
-        "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
-        "nbsp" | "ensp" | "emsp" | "thinsp" => " ",
-        "ndash" => "–",
-        "mdash" => "—",
-        "lsquo" => "‘",
-        "rsquo" => "’",
-        "sbquo" => "‚",
-        "ldquo" => "“",
-        "rdquo" => "”",
-        "bdquo" => "„",
-        "hellip" => "…",
-        "copy" => "©",
-        "reg" => "®",
-        "trade" => "™",
-        "euro" => "€",
-        "pound" => "£",
-        "yen" => "¥",
-        "cent" => "¢",
-        "middot" => "·",
-        "bull" => "•",
-        "laquo" => "«",
-        "raquo" => "»",
-        "times" => "×",
-        "divide" => "÷",
-        "deg" => "°",
-        "plusmn" => "±",
-        "sect" => "§",
-        "para" => "¶",
-        "shy" => "",
-        "zwj" | "zwnj" => "",
-        "eacute" => "é",
-        "egrave" => "è",
-        "ecirc" => "ê",
-        "aacute" => "á",
-        "agrave" => "à",
-        "acirc" => "â",
-        "auml" => "ä",
-        "ouml" => "ö",
-        "uuml" => "ü",
-        "Auml" => "Ä",
-        "Ouml" => "Ö",
-        "Uuml" => "Ü",
-        "szlig" => "ß",
-        "ccedil" => "ç",
-        "ntilde" => "ñ",
-        "iacute" => "í",
-        "oacute" => "ó",
-        "uacute" => "ú",
-        "Eacute" => "É",
-        "oslash" => "ø",
-        "aring" => "å",
-        "iexcl" => "¡",
-        "iquest" => "¿",
-        _ => return None,
-    })
+/// A named entity (without `&` and `;`): HTML5's whole table (html-escape), except that
+/// spacing and invisible characters become what plain text wants.
+fn named(n: &str) -> Option<String> {
+    match n {
+        "nbsp" | "ensp" | "emsp" | "thinsp" | "NonBreakingSpace" => return Some(" ".into()),
+        "shy" | "zwj" | "zwnj" | "ZeroWidthSpace" => return Some(String::new()),
+        _ => {}
+    }
+    if n.is_empty() || n.len() > 32 || !n.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let entity = format!("&{n};");
+    let decoded = html_escape::decode_html_entities(&entity);
+    (decoded != entity.as_str()).then(|| decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -248,6 +201,10 @@ mod tests {
         assert_eq!(html_to_text("<!-- c -->text<img src=x>more"), "text more");
         assert_eq!(html_to_text("unclosed <b"), "unclosed");
         assert_eq!(html_to_text("<![CDATA[inside]]>"), "inside]]>");
+        assert_eq!(
+            html_to_text("a &rarr; b&hellip; &Aring;&nbsp;&notin; &NotNestedGreaterGreater;"),
+            "a \u{2192} b\u{2026} \u{c5} \u{2209} \u{2aa2}\u{338}"
+        );
     }
 
     #[test]
