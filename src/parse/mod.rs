@@ -6,6 +6,7 @@
 pub mod dates;
 pub mod discover;
 pub mod encoding;
+pub mod jsonfeed;
 pub mod legacy;
 pub mod link;
 pub mod repair;
@@ -86,14 +87,21 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         if looks_like_html(&doc) {
             return Err(ParseError::Html);
         }
+        if jsonfeed::is_json(&doc)
+            && let Some((mended, notes)) = jsonfeed::mend(&doc)
+        {
+            doc = mended;
+            repairs.extend(notes.into_iter().map(String::from));
+            result = run_feed_rs(&doc, opts);
+        }
         for (name, fix) in repair::REPAIRS {
+            if result.is_ok() {
+                break;
+            }
             if let Some(fixed) = fix(&doc) {
                 doc = fixed;
                 repairs.push((*name).to_string());
                 result = run_feed_rs(&doc, opts);
-                if result.is_ok() {
-                    break;
-                }
             }
         }
         if result.is_err() {
@@ -126,6 +134,15 @@ fn build(
     opts: &ParseOptions,
 ) -> ParsedFeed {
     let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
+    // Text double-encoded in the file itself can only be seen once decoded as UTF-8.
+    let utf8 = encoding == "UTF-8";
+    let clean = |html: &str| {
+        let t = text::html_to_text(html);
+        match utf8.then(|| text::undo_double_utf8(&t)).flatten() {
+            Some(fixed) => fixed,
+            None => t,
+        }
+    };
     struct Pre {
         guid: Option<String>,
         title: String,
@@ -151,18 +168,12 @@ fn build(
             let canonical = link
                 .as_deref()
                 .and_then(|l| link::canonical_link(l, base.as_ref()));
-            let title = e
-                .title
-                .map(|t| text::html_to_text(&t.content))
-                .unwrap_or_default();
-            let summary = e
-                .summary
-                .map(|t| text::html_to_text(&t.content))
-                .unwrap_or_default();
+            let title = e.title.map(|t| clean(&t.content)).unwrap_or_default();
+            let summary = e.summary.map(|t| clean(&t.content)).unwrap_or_default();
             let mut content = e
                 .content
                 .and_then(|c| c.body)
-                .map(|b| text::html_to_text(&b))
+                .map(|b| clean(&b))
                 .unwrap_or_default();
             if content == summary
                 || (!summary.is_empty()
@@ -198,21 +209,29 @@ fn build(
         .filter(|(_, v)| v.len() > 1)
         .map(|(k, _)| k.to_string())
         .collect();
-    let mut seen_keys = HashSet::new();
+    // Key → fingerprint of the text, to tell an item listed twice from two items that share a
+    // GUID or link (comments on one post whose links differ only in the fragment).
+    let mut seen_keys: HashMap<String, u64> = HashMap::new();
     let mut entries = Vec::with_capacity(pre.len());
     for p in pre {
         let link_shared = p.canonical.as_ref().is_some_and(|c| shared.contains(c));
-        let key = match (&p.guid, &p.canonical) {
+        let text_hash = link::fnv64(&[&p.title, &p.summary, &p.content]);
+        let mut key = match (&p.guid, &p.canonical) {
             (Some(g), _) => g.clone(),
             (None, Some(c)) if !link_shared => c.clone(),
-            _ => format!(
-                "h:{:016x}",
-                link::fnv64(&[&p.title, &p.summary, &p.content])
-            ),
+            _ => format!("h:{text_hash:016x}"),
         };
-        if !seen_keys.insert(key.clone()) {
-            continue; // the same item twice in one document
+        match seen_keys.get(&key) {
+            Some(h) if *h == text_hash => continue, // the same item twice in one document
+            Some(_) => {
+                key = format!("{key}#h:{text_hash:016x}");
+                if seen_keys.contains_key(&key) {
+                    continue;
+                }
+            }
+            None => {}
         }
+        seen_keys.insert(key.clone(), text_hash);
         entries.push(Entry {
             key,
             title: p.title,

@@ -48,6 +48,32 @@ pub fn html_to_text(s: &str) -> String {
     out
 }
 
+/// Undoes the commonest mojibake: UTF-8 text that was read as Latin-1/windows-1252 and saved
+/// as UTF-8 again (`FlÃ¼chtlinge`, `â€ž`). Only when every character maps back to one byte and
+/// those bytes are valid UTF-8 that differs from the input; None otherwise (feedparser does
+/// the same for Latin-1).
+pub fn undo_double_utf8(s: &str) -> Option<String> {
+    if s.is_ascii() {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        match u8::try_from(u32::from(c)) {
+            Ok(b) => bytes.push(b),
+            Err(_) => {
+                let (enc, _, bad) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+                match (bad, enc.as_ref()) {
+                    (false, [b]) => bytes.push(*b),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    let t = String::from_utf8(bytes).ok()?;
+    (t != s).then_some(t)
+}
+
 /// Appends `t` collapsing whitespace runs into single spaces (no leading space).
 fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
     for (n, part) in t.split(char::is_whitespace).enumerate() {
@@ -205,6 +231,17 @@ mod tests {
             html_to_text("a &rarr; b&hellip; &Aring;&nbsp;&notin; &NotNestedGreaterGreater;"),
             "a \u{2192} b\u{2026} \u{c5} \u{2209} \u{2aa2}\u{338}"
         );
+    }
+
+    #[test]
+    fn double_encoded_utf8_is_undone() {
+        assert_eq!(
+            undo_double_utf8("FlÃ¼chtlingskrise â€žja â€“ nein").as_deref(),
+            Some("Flüchtlingskrise „ja – nein")
+        );
+        assert_eq!(undo_double_utf8("café"), None);
+        assert_eq!(undo_double_utf8("plain"), None);
+        assert_eq!(undo_double_utf8("半导体 Ã©"), None);
     }
 
     #[test]
