@@ -74,8 +74,7 @@ pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>, tld: Option<&str>) -
     }
     // A UTF-16 label on 8-bit bytes (no BOM, no zero bytes as above) is wrong by construction.
     let label = |l: &str| {
-        Encoding::for_label(l.trim().as_bytes())
-            .filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
+        for_label_lenient(l).filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
     };
     let http = http_charset.and_then(label);
     let prolog = prolog_encoding(b).and_then(|(n, _)| label(&n));
@@ -122,6 +121,31 @@ pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>, tld: Option<&str>) -
         chosen.name(),
         note,
     )
+}
+
+/// A WHATWG label, or one of the names feeds use that WHATWG does not list (Python's and
+/// Java's spellings: `maccyrillic`, `cp932`, `shift-jis`, `euc_kr` …).
+fn for_label_lenient(l: &str) -> Option<&'static Encoding> {
+    let l = l.trim().to_ascii_lowercase();
+    Encoding::for_label(l.as_bytes())
+        .or_else(|| Encoding::for_label(l.replace('_', "-").as_bytes()))
+        .or_else(|| {
+            let name = match l.replace(['_', '-'], "").as_str() {
+                "maccyrillic" | "xmaccyrillic" | "maccyr" => "x-mac-cyrillic",
+                "cp932" | "ms932" | "shiftjis" | "xsjis" | "windows31j" => "shift_jis",
+                "eucjp" | "ujis" => "euc-jp",
+                "euckr" | "cp949" | "uhc" => "euc-kr",
+                "gb2312" | "cp936" | "euccn" | "gbk" => "gbk",
+                "big5hkscs" | "cp950" => "big5",
+                "tis620" | "cp874" => "windows-874",
+                "cp1250" | "cp1251" | "cp1252" | "cp1253" | "cp1254" | "cp1255" | "cp1256"
+                | "cp1257" | "cp1258" => {
+                    return Encoding::for_label(l.replace("cp", "windows-").as_bytes());
+                }
+                _ => return None,
+            };
+            Encoding::for_label(name.as_bytes())
+        })
 }
 
 /// chardetng's guess for undeclared legacy bytes (what Firefox does for unlabelled pages).
@@ -273,5 +297,13 @@ mod tests {
             Some("tw")
         );
         assert_eq!(tld_of("file:///tmp/x.xml"), None);
+        assert_eq!(
+            for_label_lenient("MacCyrillic"),
+            Some(encoding_rs::X_MAC_CYRILLIC)
+        );
+        assert_eq!(for_label_lenient("CP932"), Some(encoding_rs::SHIFT_JIS));
+        assert_eq!(for_label_lenient("euc_kr"), Some(encoding_rs::EUC_KR));
+        assert_eq!(for_label_lenient("cp1251"), Some(encoding_rs::WINDOWS_1251));
+        assert_eq!(for_label_lenient("bogus"), None);
     }
 }
