@@ -87,6 +87,15 @@ pub struct ParsedFeed {
     pub repairs: Vec<String>,
     /// RSS `<ttl>` / `sy:updatePeriod` hint, if any.
     pub ttl: Option<Duration>,
+    /// The feed's own link, id and date (`feeds inspect`).
+    pub link: Option<String>,
+    pub id: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    /// `<item>`/`<entry>` elements in the document (0 for JSON Feed).
+    pub item_elements: usize,
+    /// Set when the document lists items and fewer than half became entries: `unparsed: …` or
+    /// `partial: …` (see [`crate::parse::health`]). Recorded on the feed; never silent.
+    pub problem: Option<String>,
 }
 
 /// A rule hit as stored with a match: which term, in which field, where (bytes of the

@@ -1,5 +1,7 @@
 //! `chipwatch feeds status|inspect|import-opml|export-opml`: per-feed health, what chipwatch
-//! sees in one feed (nothing stored), and OPML in and out.
+//! sees in one feed (nothing stored; `--json` is the contract the differential test against
+//! feedparser reads: a partial parse exits 0 with `problems`, only an unreadable document
+//! fails), and OPML in and out.
 
 use super::{Cli, load_config, runtime};
 use crate::clock::Clock;
@@ -121,51 +123,75 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
             .http
         }
     };
-    let url = if target.contains("://") {
-        target.to_string()
+    // A local file is read as it is: no fetcher, no network, no size or scheme policy.
+    let (url, body, content_type, final_url, permanent_redirect) = if target.contains("://") {
+        let url = target.to_string();
+        let rt = runtime()?;
+        let outcome = rt.block_on(async {
+            let f = Fetcher::new(&http)?;
+            Ok::<_, anyhow::Error>(
+                f.fetch(
+                    &FetchRequest {
+                        url: url.clone(),
+                        ..Default::default()
+                    },
+                    clock.now(),
+                )
+                .await,
+            )
+        })?;
+        let fetched = match outcome {
+            FetchOutcome::Modified(f) => f,
+            other => anyhow::bail!("{url}: {}", describe(&other)),
+        };
+        let body = fetched.body.to_vec();
+        (
+            url,
+            body,
+            fetched.content_type,
+            fetched.final_url,
+            fetched.permanent_redirect,
+        )
     } else {
         let p = std::fs::canonicalize(target).with_context(|| format!("reading {target}"))?;
-        url::Url::from_file_path(&p)
+        let url = url::Url::from_file_path(&p)
             .map_err(|()| anyhow::anyhow!("bad path {target}"))?
-            .to_string()
-    };
-    let rt = runtime()?;
-    let outcome = rt.block_on(async {
-        let f = Fetcher::new(&http)?;
-        Ok::<_, anyhow::Error>(
-            f.fetch(
-                &FetchRequest {
-                    url: url.clone(),
-                    ..Default::default()
-                },
-                clock.now(),
-            )
-            .await,
-        )
-    })?;
-    let fetched = match outcome {
-        FetchOutcome::Modified(f) => f,
-        other => anyhow::bail!("{url}: {}", describe(&other)),
+            .to_string();
+        let body = std::fs::read(&p).with_context(|| format!("reading {target}"))?;
+        (url.clone(), body, None, url, None)
     };
     let feed = parse_feed(
-        &fetched.body,
+        &body,
         &ParseOptions {
-            content_type: fetched.content_type.as_deref(),
-            base_url: Some(&fetched.final_url),
+            content_type: content_type.as_deref(),
+            base_url: Some(&final_url),
             default_offset: None,
         },
     )
     .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let base = url::Url::parse(&final_url).ok();
+    let resolve = |l: &str| match &base {
+        Some(b) => b
+            .join(l)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| l.to_string()),
+        None => l.to_string(),
+    };
     if json {
         let entries: Vec<serde_json::Value> = feed
             .entries
             .iter()
             .map(|e| {
-                serde_json::json!({"key": e.key, "title": e.title, "link": e.canonical_link.clone().or(e.link.clone()),
-                    "published": e.published.map(|p| p.to_rfc3339()), "summary": e.summary, "content": e.content})
+                serde_json::json!({"key": e.key, "title": e.title, "link": e.link.as_deref().map(resolve),
+                    "canonical_link": e.canonical_link, "published": e.published.map(|p| p.to_rfc3339()),
+                    "summary": e.summary, "content": e.content})
             })
             .collect();
-        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title, "repairs": feed.repairs, "entries": entries});
+        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title,
+            "link": feed.link.as_deref().map(resolve), "id": feed.id,
+            "published": feed.published.map(|p| p.to_rfc3339()), "repairs": feed.repairs,
+            "problems": feed.problem.iter().collect::<Vec<_>>(), "item_elements": feed.item_elements,
+            "entries": entries});
         println!("{v}");
         return Ok(0);
     }
@@ -176,7 +202,10 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
         feed.title.as_deref().unwrap_or(""),
         feed.entries.len()
     );
-    if let Some(p) = &fetched.permanent_redirect {
+    if let Some(p) = &feed.problem {
+        println!("  PROBLEM: {p}");
+    }
+    if let Some(p) = &permanent_redirect {
         println!("  moved permanently to {p}");
     }
     if !feed.repairs.is_empty() {

@@ -6,6 +6,7 @@
 pub mod dates;
 pub mod discover;
 pub mod encoding;
+pub mod health;
 pub mod jsonfeed;
 pub mod legacy;
 pub mod link;
@@ -113,6 +114,11 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
     if parsed.ttl.is_none() {
         parsed.ttl = discover::syndication_hint(&doc);
     }
+    if !jsonfeed::is_json(&doc) {
+        parsed.item_elements = health::count_items(&doc);
+        parsed.problem =
+            health::Health::judge(parsed.entries.len(), parsed.item_elements).describe();
+    }
     Ok(parsed)
 }
 
@@ -136,12 +142,11 @@ fn build(
     let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
     // Text double-encoded in the file itself can only be seen once decoded as UTF-8.
     let utf8 = encoding == "UTF-8";
-    let clean = |html: &str| {
-        let t = text::html_to_text(html);
-        match utf8.then(|| text::undo_double_utf8(&t)).flatten() {
-            Some(fixed) => fixed,
-            None => t,
-        }
+    // Undone on the raw text, as feedparser does: a no-break space in `Ã\u{a0}` (à) would
+    // be a plain space after html_to_text.
+    let clean = |html: &str| match utf8.then(|| text::undo_double_utf8(html)).flatten() {
+        Some(fixed) => text::html_to_text(&fixed),
+        None => text::html_to_text(html),
     };
     struct Pre {
         guid: Option<String>,
@@ -216,22 +221,34 @@ fn build(
     for p in pre {
         let link_shared = p.canonical.as_ref().is_some_and(|c| shared.contains(c));
         let text_hash = link::fnv64(&[&p.title, &p.summary, &p.content]);
+        // What tells two items apart when their key is the same: text, date and link.
+        let date = p
+            .published
+            .map(|d| d.timestamp().to_string())
+            .unwrap_or_default();
+        let fingerprint = link::fnv64(&[
+            &p.title,
+            &p.summary,
+            &p.content,
+            &date,
+            p.link.as_deref().unwrap_or(""),
+        ]);
         let mut key = match (&p.guid, &p.canonical) {
             (Some(g), _) => g.clone(),
             (None, Some(c)) if !link_shared => c.clone(),
             _ => format!("h:{text_hash:016x}"),
         };
         match seen_keys.get(&key) {
-            Some(h) if *h == text_hash => continue, // the same item twice in one document
+            Some(h) if *h == fingerprint => continue, // the same item twice in one document
             Some(_) => {
-                key = format!("{key}#h:{text_hash:016x}");
+                key = format!("{key}#h:{fingerprint:016x}");
                 if seen_keys.contains_key(&key) {
                     continue;
                 }
             }
             None => {}
         }
-        seen_keys.insert(key.clone(), text_hash);
+        seen_keys.insert(key.clone(), fingerprint);
         entries.push(Entry {
             key,
             title: p.title,
@@ -243,6 +260,12 @@ fn build(
             link_shared,
         });
     }
+    let link = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .map(|l| l.href.trim().to_string())
+        .filter(|l| !l.is_empty());
     ParsedFeed {
         format: format_name(&feed.feed_type).to_string(),
         encoding: encoding.to_string(),
@@ -250,6 +273,12 @@ fn build(
         entries,
         repairs,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        link,
+        id: (!feed.id.starts_with(GENERATED) && !feed.id.trim().is_empty())
+            .then(|| feed.id.trim().to_string()),
+        published: feed.published.or(feed.updated),
+        item_elements: 0,
+        problem: None,
     }
 }
 
