@@ -174,6 +174,9 @@ pub enum FeedProblemKind {
     Failing { error: String },
     /// It answered 410 Gone and is no longer polled.
     Gone { error: String },
+    /// Polled fine, but the document lists items the parse did not read (`unparsed: …` or
+    /// `partial: …`, with the counts).
+    Unparsed { problem: String },
     /// Polled fine, but no new entry for much longer than usual. `usual_secs` is its average
     /// gap between posts (None: too few dated entries to know).
     Silent { usual_secs: Option<i64> },

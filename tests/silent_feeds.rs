@@ -82,6 +82,7 @@ impl Db {
             encoding: "utf-8".into(),
             repairs: vec![],
             title: None,
+            problem: None,
         };
         self.record(feed_id, at, outcome);
     }

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
-    /// Health of every feed, failing ones first, then silent ones.
+    /// Health of every feed: gone and failing ones first, then `unparsed`/`partial` ones (the
+    /// document lists items that were not read), then silent ones.
     Status {
         #[arg(long)]
         json: bool,
@@ -51,10 +52,18 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                 return Ok(0);
             }
             for r in rows {
+                let unparsed_error = r
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("parse: unparsed"));
                 let state = if r.gone {
                     "GONE".to_string()
+                } else if r.error_count > 0 && unparsed_error {
+                    format!("unparsed×{}", r.error_count)
                 } else if r.error_count > 0 {
                     format!("FAIL×{}", r.error_count)
+                } else if let Some(p) = &r.parse_problem {
+                    p.split(':').next().unwrap_or("partial").to_string()
                 } else if r.silent_since.is_some() {
                     "silent".into()
                 } else if r.last_checked_at.is_none() {
@@ -77,6 +86,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                         .map(|s| format!("{:.1}h", s as f64 / 3600.0))
                         .unwrap_or("-".into())
                 );
+                if let Some(p) = &r.parse_problem {
+                    println!("         {p} (since {})", ts(r.parse_problem_since));
+                }
                 if let Some(since) = r.silent_since {
                     println!("         no new entry since {}", ts(Some(since)));
                 }
