@@ -155,6 +155,9 @@ def main():
                 continue
             if e.get("published_parsed") or e.get("updated_parsed"):
                 m["fp_dated"] += 1
+                if not c.get("published") and verbose:
+                    raw = e.get("published") or e.get("updated")
+                    print(f"  date {f}: fp={raw!r}", file=sys.stderr)
                 if c.get("published"):
                     m["cw_dated"] += 1
                     fpd = e.get("published_parsed") or e.get("updated_parsed")
