@@ -58,6 +58,12 @@ fn chipwatch_finds_what_feedparser_finds() {
         m["legacy_total"],
         m["legacy_different"]
     );
+    assert_eq!(
+        len("worse_than_feedparser"),
+        0,
+        "worse than feedparser and not on the script's allow-list: {}",
+        m["worse_than_feedparser"]
+    );
     assert!(
         f("json_feed_ok") >= 18.0,
         "JSON Feed {}: {}",

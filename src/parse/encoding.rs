@@ -92,6 +92,16 @@ pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>, tld: Option<&str>) -
             UTF_8
         }
         Some(d) if decodes_cleanly(d, b) => d,
+        // UTF-8 with a few broken sequences (a file cut mid-character, one bad byte) is still
+        // UTF-8: a detector would turn all of its text into mojibake.
+        Some(d) if d == UTF_8 && mostly_utf8(b) => {
+            note = Some("a few bytes are not valid UTF-8; replaced".into());
+            UTF_8
+        }
+        None if !valid_utf8 && mostly_utf8(b) => {
+            note = Some("a few bytes are not valid UTF-8; replaced".into());
+            UTF_8
+        }
         Some(d) => {
             let guess = detect(b, tld);
             let used = if decodes_cleanly(guess, b) { guess } else { d };
@@ -146,6 +156,16 @@ fn for_label_lenient(l: &str) -> Option<&'static Encoding> {
             };
             Encoding::for_label(name.as_bytes())
         })
+}
+
+/// Valid UTF-8 but for one broken sequence, or at most one per 20 multi-byte characters.
+fn mostly_utf8(b: &[u8]) -> bool {
+    let (mut multibyte, mut broken) = (0usize, 0usize);
+    for chunk in b.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        broken += usize::from(!chunk.invalid().is_empty());
+    }
+    multibyte > 0 && (broken <= 1 || broken * 20 <= multibyte)
 }
 
 /// chardetng's guess for undeclared legacy bytes (what Firefox does for unlabelled pages).
@@ -305,5 +325,18 @@ mod tests {
         assert_eq!(for_label_lenient("euc_kr"), Some(encoding_rs::EUC_KR));
         assert_eq!(for_label_lenient("cp1251"), Some(encoding_rs::WINDOWS_1251));
         assert_eq!(for_label_lenient("bogus"), None);
+        // Cut mid-character: still UTF-8, the broken tail replaced.
+        let mut cut =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><t>赘婿 半导体 出口管制</t><t>芯"
+                .as_bytes()
+                .to_vec();
+        cut.pop();
+        let p = prepare(&cut, None, None);
+        assert_eq!(p.encoding, "UTF-8");
+        assert!(
+            std::str::from_utf8(&p.bytes)
+                .unwrap()
+                .contains("赘婿 半导体")
+        );
     }
 }
