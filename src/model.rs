@@ -64,6 +64,9 @@ pub struct Entry {
     /// True when the feed gives this same link to several distinct items (e.g. its homepage):
     /// the link then identifies nothing and is not used for stories.
     pub link_shared: bool,
+    /// The outlet when the item relays another's story (RSS `<source>`, as in Google News):
+    /// shown as the byline and in "also reported by" instead of the feed's name.
+    pub outlet: Option<String>,
 }
 
 impl Entry {

@@ -15,6 +15,7 @@ mod disk;
 mod e2e;
 mod faults;
 mod feedparser_diff;
+mod google_news;
 mod opml_io;
 mod parse_problems;
 mod render;

@@ -69,6 +69,7 @@ impl Db {
                     summary: String::new(),
                     content: String::new(),
                     link_shared: false,
+                    outlet: None,
                 },
                 backfilled: false,
                 matches: vec![],

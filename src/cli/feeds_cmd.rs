@@ -195,7 +195,7 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
             .iter()
             .map(|e| {
                 serde_json::json!({"key": e.key, "title": e.title, "link": e.link.as_deref().map(resolve),
-                    "canonical_link": e.canonical_link, "published": e.published.map(|p| p.to_rfc3339()),
+                    "canonical_link": e.canonical_link, "outlet": e.outlet, "published": e.published.map(|p| p.to_rfc3339()),
                     "summary": e.summary, "content": e.content})
             })
             .collect();

@@ -11,6 +11,7 @@ pub mod jsonfeed;
 pub mod legacy;
 pub mod link;
 pub mod repair;
+pub mod sources;
 pub mod text;
 
 use crate::model::{Entry, ParsedFeed};
@@ -110,7 +111,13 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         }
     }
     let feed = result.map_err(ParseError::Invalid)?;
+    let publishers = sources::publishers_by_link(&doc);
     let mut parsed = build(feed, prepared.encoding, repairs, opts);
+    if !publishers.is_empty() {
+        for e in &mut parsed.entries {
+            e.outlet = e.link.as_deref().and_then(|l| publishers.get(l)).cloned();
+        }
+    }
     if parsed.ttl.is_none() {
         parsed.ttl = discover::syndication_hint(&doc);
     }
@@ -258,6 +265,7 @@ fn build(
             summary: p.summary,
             content: p.content,
             link_shared,
+            outlet: None,
         });
     }
     let link = feed

@@ -226,8 +226,8 @@ fn insert_entry(
     };
     let n = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8)",
+            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at, outlet)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12)",
         )?
         .execute(params![
             feed_id,
@@ -240,7 +240,8 @@ fn insert_entry(
             now,
             e.summary,
             e.content,
-            ne.backfilled as i64
+            ne.backfilled as i64,
+            e.outlet
         ])?;
     if n != 1 {
         return Ok(None);
