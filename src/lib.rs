@@ -4,8 +4,8 @@
 //! - [`config`]: the TOML configuration (plus rule packs and OPML) → validated [`config::Config`].
 //! - [`clock`]: the only place that reads the wall clock; tests pass a fixed clock.
 //! - [`model`]: plain data shared by the stages (feeds, entries, matches, stories).
-//! - [`parse`]: pure: feed bytes → entries (encodings, repairs, identity keys, canonical links,
-//!   plain text).
+//! - [`parse`]: pure: feed bytes → entries (encodings, old formats and repairs, identity keys,
+//!   canonical links, plain text, relayed outlets) and a verdict on items that were not read.
 //! - [`rules`]: pure: the rule language, one automaton for all terms, explanations.
 //! - [`fetch`]: the only HTTP code: conditional GET with limits → [`fetch::FetchOutcome`].
 //! - [`store`]: the only SQL: one [`store::Store`] type owning the SQLite connection.

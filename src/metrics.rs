@@ -66,6 +66,8 @@ pub struct Metrics {
     /// Unix seconds of the last digest sent; 0 = never.
     last_digest: AtomicI64,
     poll_duration: Mutex<Histogram>,
+    /// Polls whose document listed items the parse did not read, by state.
+    parse_problems: Mutex<BTreeMap<String, u64>>,
 }
 
 /// A poisoned lock only means another thread panicked mid-update of a counter; the data is
@@ -97,6 +99,12 @@ impl Metrics {
             last_successful_poll: AtomicI64::new(0),
             last_digest: AtomicI64::new(0),
             poll_duration: Mutex::new(Histogram::default()),
+            parse_problems: Mutex::new(
+                ["partial", "unparsed"]
+                    .iter()
+                    .map(|s| (s.to_string(), 0))
+                    .collect(),
+            ),
         }
     }
 
@@ -122,6 +130,14 @@ impl Metrics {
             self.last_successful_poll
                 .fetch_max(now_unix, Ordering::Relaxed);
         }
+    }
+
+    /// A poll whose document listed items that were not read: `unparsed` (none, or an HTML
+    /// page where the feed was) or `partial` (fewer than half).
+    pub fn record_parse_problem(&self, state: &str) {
+        *lock(&self.parse_problems)
+            .entry(state.to_string())
+            .or_insert(0) += 1;
     }
 
     /// `n` new matches for rule `rule`.
@@ -178,6 +194,16 @@ impl Metrics {
             c,
             "New feed entries stored.",
             get(&self.entries_stored),
+        );
+        let problems = lock(&self.parse_problems).clone();
+        let help = "Polls whose document listed items that were not read, by state.";
+        labelled(
+            o,
+            "chipwatch_parse_problems_total",
+            c,
+            help,
+            "state",
+            problems,
         );
         let matches = lock(&self.matches).clone();
         let help = "Rule matches recorded, by rule.";

@@ -82,6 +82,9 @@ pub struct Entry {
     /// True when the feed gives this same link to several distinct items (e.g. its homepage):
     /// the link then identifies nothing and is not used for stories.
     pub link_shared: bool,
+    /// The outlet when the item relays another's story (RSS `<source>`, as in Google News):
+    /// shown as the byline and in "also reported by" instead of the feed's name.
+    pub outlet: Option<String>,
 }
 
 impl Entry {
@@ -105,6 +108,15 @@ pub struct ParsedFeed {
     pub repairs: Vec<String>,
     /// RSS `<ttl>` / `sy:updatePeriod` hint, if any.
     pub ttl: Option<Duration>,
+    /// The feed's own link, id and date (`feeds inspect`).
+    pub link: Option<String>,
+    pub id: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    /// `<item>`/`<entry>` elements in the document (0 for JSON Feed).
+    pub item_elements: usize,
+    /// Set when the document lists items and fewer than half became entries: `unparsed: …` or
+    /// `partial: …` (see [`crate::parse::health`]). Recorded on the feed; never silent.
+    pub problem: Option<String>,
 }
 
 /// A rule hit as stored with a match: which term, in which field, where (bytes of the
@@ -219,6 +231,9 @@ pub enum FeedProblemKind {
     Failing { error: String },
     /// It answered 410 Gone and is no longer polled.
     Gone { error: String },
+    /// Polled fine, but the document lists items the parse did not read (`unparsed: …` or
+    /// `partial: …`, with the counts).
+    Unparsed { problem: String },
     /// Polled fine, but no new entry for much longer than usual. `usual_secs` is its average
     /// gap between posts (None: too few dated entries to know).
     Silent { usual_secs: Option<i64> },

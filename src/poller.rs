@@ -362,6 +362,23 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     if !feed.repairs.is_empty() {
                         tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
                     }
+                    // A document whose items were not read is never a quiet, healthy feed:
+                    // logged when its state changes, counted on every poll.
+                    let problem = feed.problem.clone();
+                    let now_state = problem_state(problem.as_deref());
+                    if now_state != problem_state(state.parse_problem.as_deref()) {
+                        match &problem {
+                            Some(p) => {
+                                tracing::warn!(feed = %url, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
+                            }
+                            None => {
+                                tracing::info!(feed = %url, entries = feed.entries.len(), "feed items read again")
+                            }
+                        }
+                    }
+                    if let Some(s) = now_state {
+                        ctx.metrics.record_parse_problem(s);
+                    }
                     PollRecord {
                         feed_id: state.id,
                         checked_at: now.timestamp(),
@@ -378,6 +395,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                             encoding: feed.encoding,
                             repairs: feed.repairs,
                             title: feed.title,
+                            problem,
                         },
                     }
                 }
@@ -386,7 +404,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     state,
                     now.timestamp(),
                     Some(status),
-                    format!("parse: {e}"),
+                    parse_error_text(&e, state, &ctx.metrics),
                     None,
                     false,
                     fail(state.error_count + 1),
@@ -498,6 +516,31 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         }
     }
     summary
+}
+
+/// `unparsed` / `partial`: the state word that starts a parse problem.
+fn problem_state(p: Option<&str>) -> Option<&str> {
+    p.and_then(|p| p.split(':').next())
+}
+
+/// The error recorded for a document that is not a feed. An HTML page where a feed used to be
+/// (a login wall, a challenge page, a parked domain) is said so, and counted as unparsed.
+fn parse_error_text(
+    e: &crate::parse::ParseError,
+    state: &FeedState,
+    metrics: &crate::metrics::Metrics,
+) -> String {
+    match e {
+        crate::parse::ParseError::Html => {
+            metrics.record_parse_problem("unparsed");
+            if state.polled {
+                "parse: unparsed: the feed's address now serves an HTML page (a login wall, a challenge page or a parked domain?)".into()
+            } else {
+                "parse: unparsed: got an HTML page, not a feed (give the feed's own address)".into()
+            }
+        }
+        other => format!("parse: {other}"),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -70,6 +70,7 @@ impl Db {
                     summary: String::new(),
                     content: String::new(),
                     link_shared: false,
+                    outlet: None,
                 },
                 backfilled: false,
                 matches: vec![],
@@ -83,6 +84,7 @@ impl Db {
             encoding: "utf-8".into(),
             repairs: vec![],
             title: None,
+            problem: None,
         };
         self.record(feed_id, at, outcome);
     }

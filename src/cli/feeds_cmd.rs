@@ -1,5 +1,7 @@
 //! `chipwatch feeds status|inspect|import-opml|export-opml`: per-feed health, what chipwatch
-//! sees in one feed (nothing stored), and OPML in and out.
+//! sees in one feed (nothing stored; `--json` is the contract the differential test against
+//! feedparser reads: a partial parse exits 0 with `problems`, only an unreadable document
+//! fails), and OPML in and out.
 
 use super::{Cli, load_config, runtime};
 use crate::clock::Clock;
@@ -13,7 +15,8 @@ use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
-    /// Health of every feed, failing ones first, then silent ones.
+    /// Health of every feed: gone and failing ones first, then `unparsed`/`partial` ones (the
+    /// document lists items that were not read), then silent ones.
     Status {
         #[arg(long)]
         json: bool,
@@ -49,10 +52,18 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                 return Ok(0);
             }
             for r in rows {
+                let unparsed_error = r
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with("parse: unparsed"));
                 let state = if r.gone {
                     "GONE".to_string()
+                } else if r.error_count > 0 && unparsed_error {
+                    format!("unparsed×{}", r.error_count)
                 } else if r.error_count > 0 {
                     format!("FAIL×{}", r.error_count)
+                } else if let Some(p) = &r.parse_problem {
+                    p.split(':').next().unwrap_or("partial").to_string()
                 } else if r.silent_since.is_some() {
                     "silent".into()
                 } else if r.last_checked_at.is_none() {
@@ -76,6 +87,9 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                         .map(|s| format!("{:.1}h", s as f64 / 3600.0))
                         .unwrap_or("-".into())
                 );
+                if let Some(p) = &r.parse_problem {
+                    println!("         {p} (since {})", ts(r.parse_problem_since));
+                }
                 if let Some(since) = r.silent_since {
                     println!("         no new entry since {}", ts(Some(since)));
                 }
@@ -122,53 +136,77 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
             .http
         }
     };
-    let url = if target.contains("://") {
-        target.to_string()
+    // A local file is read as it is: no fetcher, no network, no size or scheme policy.
+    let (url, body, content_type, final_url, permanent_redirect) = if target.contains("://") {
+        let url = target.to_string();
+        let rt = runtime()?;
+        let outcome = rt.block_on(async {
+            let f = Fetcher::new(&http)?;
+            Ok::<_, anyhow::Error>(
+                f.fetch(
+                    &FetchRequest {
+                        url: url.clone(),
+                        // The user typed this address: a file:// URL is theirs to read.
+                        allow_local: true,
+                        ..Default::default()
+                    },
+                    clock.now(),
+                )
+                .await,
+            )
+        })?;
+        let fetched = match outcome {
+            FetchOutcome::Modified(f) => f,
+            other => anyhow::bail!("{url}: {}", describe(&other)),
+        };
+        let body = fetched.body.to_vec();
+        (
+            url,
+            body,
+            fetched.content_type,
+            fetched.final_url,
+            fetched.permanent_redirect,
+        )
     } else {
         let p = std::fs::canonicalize(target).with_context(|| format!("reading {target}"))?;
-        url::Url::from_file_path(&p)
+        let url = url::Url::from_file_path(&p)
             .map_err(|()| anyhow::anyhow!("bad path {target}"))?
-            .to_string()
-    };
-    let rt = runtime()?;
-    let outcome = rt.block_on(async {
-        let f = Fetcher::new(&http)?;
-        Ok::<_, anyhow::Error>(
-            f.fetch(
-                &FetchRequest {
-                    url: url.clone(),
-                    // The user typed this address: a local file is theirs to read.
-                    allow_local: true,
-                    ..Default::default()
-                },
-                clock.now(),
-            )
-            .await,
-        )
-    })?;
-    let fetched = match outcome {
-        FetchOutcome::Modified(f) => f,
-        other => anyhow::bail!("{url}: {}", describe(&other)),
+            .to_string();
+        let body = std::fs::read(&p).with_context(|| format!("reading {target}"))?;
+        (url.clone(), body, None, url, None)
     };
     let feed = parse_feed(
-        &fetched.body,
+        &body,
         &ParseOptions {
-            content_type: fetched.content_type.as_deref(),
-            base_url: Some(&fetched.final_url),
+            content_type: content_type.as_deref(),
+            base_url: Some(&final_url),
             default_offset: None,
         },
     )
     .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let base = url::Url::parse(&final_url).ok();
+    let resolve = |l: &str| match &base {
+        Some(b) => b
+            .join(l)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| l.to_string()),
+        None => l.to_string(),
+    };
     if json {
         let entries: Vec<serde_json::Value> = feed
             .entries
             .iter()
             .map(|e| {
-                serde_json::json!({"key": e.key, "title": e.title, "link": e.canonical_link.clone().or(e.link.clone()),
-                    "published": e.published.map(|p| p.to_rfc3339()), "summary": e.summary, "content": e.content})
+                serde_json::json!({"key": e.key, "title": e.title, "link": e.link.as_deref().map(resolve),
+                    "canonical_link": e.canonical_link, "outlet": e.outlet, "published": e.published.map(|p| p.to_rfc3339()),
+                    "summary": e.summary, "content": e.content})
             })
             .collect();
-        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title, "repairs": feed.repairs, "entries": entries});
+        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title,
+            "link": feed.link.as_deref().map(resolve), "id": feed.id,
+            "published": feed.published.map(|p| p.to_rfc3339()), "repairs": feed.repairs,
+            "problems": feed.problem.iter().collect::<Vec<_>>(), "item_elements": feed.item_elements,
+            "entries": entries});
         println!("{v}");
         return Ok(0);
     }
@@ -179,7 +217,10 @@ fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow
         feed.title.as_deref().unwrap_or(""),
         feed.entries.len()
     );
-    if let Some(p) = &fetched.permanent_redirect {
+    if let Some(p) = &feed.problem {
+        println!("  PROBLEM: {p}");
+    }
+    if let Some(p) = &permanent_redirect {
         println!("  moved permanently to {p}");
     }
     if !feed.repairs.is_empty() {

@@ -118,6 +118,9 @@ fn problem_text(p: &FeedProblem, tz: &Tz) -> String {
                 one_line(&format!("gone (410): {error}"), 200)
             )
         }
+        FeedProblemKind::Unparsed { problem } => {
+            format!("{} since {since}", one_line(problem, 200))
+        }
         FeedProblemKind::Silent {
             usual_secs: Some(s),
         } => format!("silent since {since} (usually posts every {})", about(*s)),

@@ -1,6 +1,7 @@
-//! Character encodings: picks the document's encoding from the BOM, the HTTP `charset`, the
-//! XML prolog or a sniff, transcodes to UTF-8 with encoding_rs and rewrites the prolog so
-//! feed-rs (which reads only the prolog) sees what the bytes really are. Pure.
+//! Character encodings: picks the document's encoding the way browsers do (BOM, HTTP `charset`,
+//! XML prolog, then chardetng with the feed URL's TLD as hint), transcodes to UTF-8 with
+//! encoding_rs and rewrites the prolog so feed-rs (which reads only the prolog) sees what the
+//! bytes really are. Called by [`super::parse_feed`]. Pure.
 
 use encoding_rs::{Encoding, UTF_8};
 use std::borrow::Cow;
@@ -46,10 +47,13 @@ fn decodes_cleanly(enc: &'static Encoding, b: &[u8]) -> bool {
         .is_some()
 }
 
-/// Chooses the encoding and returns UTF-8 bytes. Order: BOM, HTTP charset, XML prolog,
-/// valid UTF-8, then a sniff among common legacy encodings; a declared encoding that cannot
-/// decode the bytes gives way to one that can.
-pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>) -> Prepared<'a> {
+/// Chooses the encoding and returns UTF-8 bytes, in the order browsers use: BOM, HTTP
+/// charset, XML declaration, then chardetng over the bytes (with the top-level domain of the
+/// feed's URL as its hint, `tld`). Labels map the WHATWG way (`ISO-8859-1` and `US-ASCII` are
+/// windows-1252). Non-ASCII bytes that are valid UTF-8 beat a declared legacy encoding (a
+/// mislabel after a CMS migration), and a declared encoding that cannot decode the bytes gives
+/// way to the detector.
+pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>, tld: Option<&str>) -> Prepared<'a> {
     if let Some((enc, bom_len)) = Encoding::for_bom(b) {
         let body = &b[bom_len..];
         if enc == UTF_8 {
@@ -68,44 +72,57 @@ pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>) -> Prepared<'a> {
         let (text, _) = enc.decode_without_bom_handling(b);
         return fix_prolog(Cow::Owned(text.into_owned().into_bytes()), enc.name(), None);
     }
-    let http = http_charset.and_then(|c| Encoding::for_label(c.as_bytes()));
-    let prolog = prolog_encoding(b).and_then(|(n, _)| Encoding::for_label(n.as_bytes()));
-    // UTF-16 labels without a BOM can't be told apart reliably; encoding_rs maps them sensibly.
-    let mut candidates: Vec<&'static Encoding> = Vec::new();
-    // Non-ASCII text that is valid UTF-8 is almost never legacy-encoded text: a declared
-    // legacy encoding is then a mislabel (common after a CMS migration).
-    if !b.is_ascii() && std::str::from_utf8(b).is_ok() {
-        candidates.push(UTF_8);
-    }
-    candidates.extend(http);
-    candidates.extend(prolog);
-    candidates.push(UTF_8);
+    // A UTF-16 label on 8-bit bytes (no BOM, no zero bytes as above) is wrong by construction.
+    let label = |l: &str| {
+        for_label_lenient(l).filter(|e| *e != encoding_rs::UTF_16LE && *e != encoding_rs::UTF_16BE)
+    };
+    let http = http_charset.and_then(label);
+    let prolog = prolog_encoding(b).and_then(|(n, _)| label(&n));
+    let declared = http.or(prolog);
+    let valid_utf8 = std::str::from_utf8(b).is_ok();
     let mut note = None;
-    let chosen = match candidates.iter().copied().find(|e| decodes_cleanly(e, b)) {
-        Some(e) => {
-            let declared = http.or(prolog).unwrap_or(UTF_8);
-            if e != declared {
+    let chosen = match declared {
+        _ if valid_utf8 && !b.is_ascii() => {
+            if let Some(d) = declared.filter(|d| *d != UTF_8) {
                 note = Some(format!(
-                    "declared encoding {} does not fit the bytes; used {}",
-                    declared.name(),
-                    e.name()
+                    "declared encoding {} does not fit the bytes; used UTF-8",
+                    d.name()
                 ));
             }
-            e
+            UTF_8
         }
-        None => {
-            let sniffed = sniff(b)
-                .or(http)
-                .or(prolog)
-                .unwrap_or(encoding_rs::WINDOWS_1252);
-            note = Some(format!(
-                "bytes are not valid in the declared encoding; decoded as {} with replacements",
-                sniffed.name()
-            ));
-            sniffed
+        Some(d) if decodes_cleanly(d, b) => d,
+        // UTF-8 with a few broken sequences (a file cut mid-character, one bad byte) is still
+        // UTF-8: a detector would turn all of its text into mojibake.
+        Some(d) if d == UTF_8 && mostly_utf8(b) => {
+            note = Some("a few bytes are not valid UTF-8; replaced".into());
+            UTF_8
         }
+        None if !valid_utf8 && mostly_utf8(b) => {
+            note = Some("a few bytes are not valid UTF-8; replaced".into());
+            UTF_8
+        }
+        Some(d) => {
+            let guess = detect(b, tld);
+            let used = if decodes_cleanly(guess, b) { guess } else { d };
+            note = Some(if used == d {
+                format!(
+                    "bytes are not valid in the declared encoding {}; decoded with replacements",
+                    d.name()
+                )
+            } else {
+                format!(
+                    "declared encoding {} does not fit the bytes; used {}",
+                    d.name(),
+                    used.name()
+                )
+            });
+            used
+        }
+        None if valid_utf8 => UTF_8,
+        None => detect(b, tld),
     };
-    if chosen == UTF_8 {
+    if chosen == UTF_8 && valid_utf8 {
         return fix_prolog(Cow::Borrowed(b), "UTF-8", note);
     }
     let (text, _) = chosen.decode_without_bom_handling(b);
@@ -116,17 +133,66 @@ pub fn prepare<'a>(b: &'a [u8], http_charset: Option<&str>) -> Prepared<'a> {
     )
 }
 
-/// Tries common legacy encodings for bytes that are not valid in any declared one.
-fn sniff(b: &[u8]) -> Option<&'static Encoding> {
-    [
-        encoding_rs::GBK,
-        encoding_rs::BIG5,
-        encoding_rs::SHIFT_JIS,
-        encoding_rs::EUC_KR,
-        encoding_rs::WINDOWS_1252,
-    ]
-    .into_iter()
-    .find(|e| decodes_cleanly(e, b))
+/// A WHATWG label, or one of the names feeds use that WHATWG does not list (Python's and
+/// Java's spellings: `maccyrillic`, `cp932`, `shift-jis`, `euc_kr` …).
+fn for_label_lenient(l: &str) -> Option<&'static Encoding> {
+    let l = l.trim().to_ascii_lowercase();
+    Encoding::for_label(l.as_bytes())
+        .or_else(|| Encoding::for_label(l.replace('_', "-").as_bytes()))
+        .or_else(|| {
+            let name = match l.replace(['_', '-'], "").as_str() {
+                "maccyrillic" | "xmaccyrillic" | "maccyr" => "x-mac-cyrillic",
+                "cp932" | "ms932" | "shiftjis" | "xsjis" | "windows31j" => "shift_jis",
+                "eucjp" | "ujis" => "euc-jp",
+                "euckr" | "cp949" | "uhc" => "euc-kr",
+                "gb2312" | "cp936" | "euccn" | "gbk" => "gbk",
+                "big5hkscs" | "cp950" => "big5",
+                "tis620" | "cp874" => "windows-874",
+                "cp1250" | "cp1251" | "cp1252" | "cp1253" | "cp1254" | "cp1255" | "cp1256"
+                | "cp1257" | "cp1258" => {
+                    return Encoding::for_label(l.replace("cp", "windows-").as_bytes());
+                }
+                _ => return None,
+            };
+            Encoding::for_label(name.as_bytes())
+        })
+}
+
+/// Valid UTF-8 but for one broken sequence, or at most one per 20 multi-byte characters.
+fn mostly_utf8(b: &[u8]) -> bool {
+    let (mut multibyte, mut broken) = (0usize, 0usize);
+    for chunk in b.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        broken += usize::from(!chunk.invalid().is_empty());
+    }
+    multibyte > 0 && (broken <= 1 || broken * 20 <= multibyte)
+}
+
+/// chardetng's guess for undeclared legacy bytes (what Firefox does for unlabelled pages).
+fn detect(b: &[u8], tld: Option<&str>) -> &'static Encoding {
+    let mut d = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    d.feed(b, true);
+    let tld = tld
+        .map(str::to_ascii_lowercase)
+        .filter(|t| !t.is_empty() && t.bytes().all(|c| c.is_ascii_alphanumeric()));
+    d.guess(
+        tld.as_deref().map(str::as_bytes),
+        chardetng::Utf8Detection::Allow,
+    )
+}
+
+/// The top-level domain of a URL's host (`tw` for `https://news.example.com.tw/rss`), the hint
+/// chardetng takes; None for IP addresses, files and unparsable URLs.
+pub fn tld_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    match u.host()? {
+        url::Host::Domain(d) => d
+            .trim_end_matches('.')
+            .rsplit('.')
+            .next()
+            .map(str::to_ascii_lowercase),
+        _ => None,
+    }
 }
 
 /// Rewrites the prolog's `encoding` to utf-8 when it says anything else.
@@ -173,7 +239,7 @@ mod tests {
     fn prolog_gbk_is_transcoded_and_rewritten() {
         let (gbk, _, _) = encoding_rs::GBK
             .encode("<?xml version=\"1.0\" encoding=\"gb2312\"?><rss><t>半导体出口管制</t></rss>");
-        let p = prepare(&gbk, None);
+        let p = prepare(&gbk, None, None);
         assert_eq!(p.encoding, "GBK");
         let s = std::str::from_utf8(&p.bytes).unwrap();
         assert!(
@@ -186,17 +252,18 @@ mod tests {
     fn http_charset_only_and_wrong_declarations() {
         let (big5, _, _) =
             encoding_rs::BIG5.encode("<?xml version=\"1.0\"?><rss><t>半導體</t></rss>");
-        let p = prepare(&big5, Some("big5"));
+        let p = prepare(&big5, Some("big5"), None);
         assert!(std::str::from_utf8(&p.bytes).unwrap().contains("半導體"));
         // Declared UTF-8 but really GBK: falls back to a sniffed encoding, noted.
         let (gbk, _, _) = encoding_rs::GBK
             .encode("<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><t>芯片出口</t></rss>");
-        let p = prepare(&gbk, None);
+        let p = prepare(&gbk, None, None);
         assert!(p.note.is_some());
         assert!(std::str::from_utf8(&p.bytes).unwrap().contains("芯片出口"));
         // Declared gb2312 but really UTF-8: UTF-8 wins, prolog rewritten.
         let p = prepare(
             "<?xml version='1.0' encoding='gb2312'?><rss>芯片</rss>".as_bytes(),
+            None,
             None,
         );
         let s = std::str::from_utf8(&p.bytes).unwrap();
@@ -209,12 +276,67 @@ mod tests {
         for u in "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>é</rss>".encode_utf16() {
             v.extend_from_slice(&u.to_le_bytes());
         }
-        let p = prepare(&v, None);
+        let p = prepare(&v, None, None);
         assert_eq!(p.encoding, "UTF-16LE");
         assert!(
             std::str::from_utf8(&p.bytes)
                 .unwrap()
                 .contains("utf-8\"?><rss>é")
+        );
+    }
+
+    #[test]
+    fn undeclared_legacy_encodings_are_detected() {
+        let big5_text = "<?xml version=\"1.0\"?><rss><channel><title>中央研究院</title><item><title>臺灣半導體產業的出口管制與晶片供應鏈</title><description>經濟部今天宣布，將加強對先進晶片與製造設備的出口審查，以確保國家安全與產業發展。</description></item></channel></rss>";
+        let (big5, _, _) = encoding_rs::BIG5.encode(big5_text);
+        let p = prepare(&big5, None, Some("tw"));
+        assert_eq!(p.encoding, "Big5");
+        assert!(
+            std::str::from_utf8(&p.bytes)
+                .unwrap()
+                .contains("臺灣半導體")
+        );
+        let sjis_text = "<?xml version=\"1.0\"?><rss><channel><title>日本のニュース</title><item><title>半導体製造装置の輸出規制を強化すると経済産業省が発表しました</title></item></channel></rss>";
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(sjis_text);
+        let p = prepare(&sjis, None, Some("jp"));
+        assert_eq!(p.encoding, "Shift_JIS");
+    }
+
+    #[test]
+    fn latin1_and_ascii_labels_mean_windows_1252() {
+        let doc =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss><t>it\x92s \x93x\x94</t></rss>";
+        let p = prepare(doc, None, None);
+        assert_eq!(p.encoding, "windows-1252");
+        let s = std::str::from_utf8(&p.bytes).unwrap();
+        assert!(s.contains("it\u{2019}s \u{201c}x\u{201d}"), "{s}");
+        let p = prepare(b"<rss><t>caf\xe9</t></rss>", Some("us-ascii"), None);
+        assert!(std::str::from_utf8(&p.bytes).unwrap().contains("café"));
+        assert_eq!(
+            tld_of("https://news.Example.COM.TW/rss").as_deref(),
+            Some("tw")
+        );
+        assert_eq!(tld_of("file:///tmp/x.xml"), None);
+        assert_eq!(
+            for_label_lenient("MacCyrillic"),
+            Some(encoding_rs::X_MAC_CYRILLIC)
+        );
+        assert_eq!(for_label_lenient("CP932"), Some(encoding_rs::SHIFT_JIS));
+        assert_eq!(for_label_lenient("euc_kr"), Some(encoding_rs::EUC_KR));
+        assert_eq!(for_label_lenient("cp1251"), Some(encoding_rs::WINDOWS_1251));
+        assert_eq!(for_label_lenient("bogus"), None);
+        // Cut mid-character: still UTF-8, the broken tail replaced.
+        let mut cut =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><t>赘婿 半导体 出口管制</t><t>芯"
+                .as_bytes()
+                .to_vec();
+        cut.pop();
+        let p = prepare(&cut, None, None);
+        assert_eq!(p.encoding, "UTF-8");
+        assert!(
+            std::str::from_utf8(&p.bytes)
+                .unwrap()
+                .contains("赘婿 半导体")
         );
     }
 }

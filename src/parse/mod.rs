@@ -6,8 +6,12 @@
 pub mod dates;
 pub mod discover;
 pub mod encoding;
+pub mod health;
+pub mod jsonfeed;
+pub mod legacy;
 pub mod link;
 pub mod repair;
+pub mod sources;
 pub mod text;
 
 use crate::model::{Entry, ParsedFeed};
@@ -71,23 +75,35 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         return Err(ParseError::Empty);
     }
     let charset = opts.content_type.and_then(encoding::charset_of);
-    let prepared = encoding::prepare(raw, charset);
+    let tld = opts.base_url.and_then(encoding::tld_of);
+    let prepared = encoding::prepare(raw, charset, tld.as_deref());
     let mut repairs: Vec<String> = prepared.note.iter().cloned().collect();
     let mut doc = prepared.bytes.into_owned();
+    if let Some((upgraded, notes)) = legacy::upgrade(&doc) {
+        doc = upgraded;
+        repairs.extend(notes.into_iter().map(String::from));
+    }
     let mut result = run_feed_rs(&doc, opts);
     if result.is_err() {
         let first_err = result.as_ref().err().cloned().unwrap_or_default();
         if looks_like_html(&doc) {
             return Err(ParseError::Html);
         }
+        if jsonfeed::is_json(&doc)
+            && let Some((mended, notes)) = jsonfeed::mend(&doc)
+        {
+            doc = mended;
+            repairs.extend(notes.into_iter().map(String::from));
+            result = run_feed_rs(&doc, opts);
+        }
         for (name, fix) in repair::REPAIRS {
+            if result.is_ok() {
+                break;
+            }
             if let Some(fixed) = fix(&doc) {
                 doc = fixed;
                 repairs.push((*name).to_string());
                 result = run_feed_rs(&doc, opts);
-                if result.is_ok() {
-                    break;
-                }
             }
         }
         if result.is_err() {
@@ -95,9 +111,20 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         }
     }
     let feed = result.map_err(ParseError::Invalid)?;
+    let publishers = sources::publishers_by_link(&doc);
     let mut parsed = build(feed, prepared.encoding, repairs, opts);
+    if !publishers.is_empty() {
+        for e in &mut parsed.entries {
+            e.outlet = e.link.as_deref().and_then(|l| publishers.get(l)).cloned();
+        }
+    }
     if parsed.ttl.is_none() {
         parsed.ttl = discover::syndication_hint(&doc);
+    }
+    if !jsonfeed::is_json(&doc) {
+        parsed.item_elements = health::count_items(&doc);
+        parsed.problem =
+            health::Health::judge(parsed.entries.len(), parsed.item_elements).describe();
     }
     Ok(parsed)
 }
@@ -120,6 +147,14 @@ fn build(
     opts: &ParseOptions,
 ) -> ParsedFeed {
     let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
+    // Text double-encoded in the file itself can only be seen once decoded as UTF-8.
+    let utf8 = encoding == "UTF-8";
+    // Undone on the raw text, as feedparser does: a no-break space in `Ã\u{a0}` (à) would
+    // be a plain space after html_to_text.
+    let clean = |html: &str| match utf8.then(|| text::undo_double_utf8(html)).flatten() {
+        Some(fixed) => text::html_to_text(&fixed),
+        None => text::html_to_text(html),
+    };
     struct Pre {
         guid: Option<String>,
         title: String,
@@ -145,18 +180,12 @@ fn build(
             let canonical = link
                 .as_deref()
                 .and_then(|l| link::canonical_link(l, base.as_ref()));
-            let title = e
-                .title
-                .map(|t| text::html_to_text(&t.content))
-                .unwrap_or_default();
-            let summary = e
-                .summary
-                .map(|t| text::html_to_text(&t.content))
-                .unwrap_or_default();
+            let title = e.title.map(|t| clean(&t.content)).unwrap_or_default();
+            let summary = e.summary.map(|t| clean(&t.content)).unwrap_or_default();
             let mut content = e
                 .content
                 .and_then(|c| c.body)
-                .map(|b| text::html_to_text(&b))
+                .map(|b| clean(&b))
                 .unwrap_or_default();
             if content == summary
                 || (!summary.is_empty()
@@ -192,21 +221,41 @@ fn build(
         .filter(|(_, v)| v.len() > 1)
         .map(|(k, _)| k.to_string())
         .collect();
-    let mut seen_keys = HashSet::new();
+    // Key → fingerprint of the text, to tell an item listed twice from two items that share a
+    // GUID or link (comments on one post whose links differ only in the fragment).
+    let mut seen_keys: HashMap<String, u64> = HashMap::new();
     let mut entries = Vec::with_capacity(pre.len());
     for p in pre {
         let link_shared = p.canonical.as_ref().is_some_and(|c| shared.contains(c));
-        let key = match (&p.guid, &p.canonical) {
+        let text_hash = link::fnv64(&[&p.title, &p.summary, &p.content]);
+        // What tells two items apart when their key is the same: text, date and link.
+        let date = p
+            .published
+            .map(|d| d.timestamp().to_string())
+            .unwrap_or_default();
+        let fingerprint = link::fnv64(&[
+            &p.title,
+            &p.summary,
+            &p.content,
+            &date,
+            p.link.as_deref().unwrap_or(""),
+        ]);
+        let mut key = match (&p.guid, &p.canonical) {
             (Some(g), _) => g.clone(),
             (None, Some(c)) if !link_shared => c.clone(),
-            _ => format!(
-                "h:{:016x}",
-                link::fnv64(&[&p.title, &p.summary, &p.content])
-            ),
+            _ => format!("h:{text_hash:016x}"),
         };
-        if !seen_keys.insert(key.clone()) {
-            continue; // the same item twice in one document
+        match seen_keys.get(&key) {
+            Some(h) if *h == fingerprint => continue, // the same item twice in one document
+            Some(_) => {
+                key = format!("{key}#h:{fingerprint:016x}");
+                if seen_keys.contains_key(&key) {
+                    continue;
+                }
+            }
+            None => {}
         }
+        seen_keys.insert(key.clone(), fingerprint);
         entries.push(Entry {
             key,
             title: p.title,
@@ -216,8 +265,15 @@ fn build(
             summary: p.summary,
             content: p.content,
             link_shared,
+            outlet: None,
         });
     }
+    let link = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .map(|l| l.href.trim().to_string())
+        .filter(|l| !l.is_empty());
     ParsedFeed {
         format: format_name(&feed.feed_type).to_string(),
         encoding: encoding.to_string(),
@@ -225,6 +281,12 @@ fn build(
         entries,
         repairs,
         ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        link,
+        id: (!feed.id.starts_with(GENERATED) && !feed.id.trim().is_empty())
+            .then(|| feed.id.trim().to_string()),
+        published: feed.published.or(feed.updated),
+        item_elements: 0,
+        problem: None,
     }
 }
 

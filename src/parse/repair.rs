@@ -1,6 +1,8 @@
 //! Repairs for the known ways real feeds break feed-rs: an `<rss>` root without a version or
-//! with an unusual one, bare `&`, control characters, junk before the root, and a document cut
-//! off mid-way. Each repair is tried only after a failed parse and is reported by name. Pure.
+//! with an unusual one, bare `&`, control characters, junk before the root, a feed wrapped in
+//! an HTML page, empty text elements (`<media:description/>`, which feed-rs rejects), and a
+//! document cut off mid-way. Each repair is tried only after a failed parse and is reported by
+//! name. Called by [`super::parse_feed`]. Pure.
 
 /// A named transformation of the document bytes; None when it changes nothing.
 pub type Repair = fn(&[u8]) -> Option<Vec<u8>>;
@@ -8,6 +10,11 @@ pub type Repair = fn(&[u8]) -> Option<Vec<u8>>;
 /// The repairs, in the order they are tried (cumulatively).
 pub const REPAIRS: &[(&str, Repair)] = &[
     ("leading junk removed", strip_leading_junk),
+    (
+        "feed taken out of the HTML page around it",
+        unwrap_from_html,
+    ),
+    ("empty text elements removed", drop_empty_text_elements),
     ("control characters removed", strip_controls),
     ("rss version set to 2.0", fix_rss_version),
     ("bare & escaped", escape_bare_amp),
@@ -17,6 +24,77 @@ pub const REPAIRS: &[(&str, Repair)] = &[
 fn strip_leading_junk(b: &[u8]) -> Option<Vec<u8>> {
     let first = b.iter().position(|&c| c == b'<')?;
     (first > 0).then(|| b[first..].to_vec())
+}
+
+/// `<html><body><feed …>…</feed></body></html>`: keep the feed element only.
+fn unwrap_from_html(b: &[u8]) -> Option<Vec<u8>> {
+    let head = &b[..b.len().min(4096)];
+    memchr::memmem::find(head, b"<html")?;
+    let (start, close): (usize, &[u8]) = [
+        (&b"<rss"[..], &b"</rss>"[..]),
+        (b"<feed", b"</feed>"),
+        (b"<rdf:RDF", b"</rdf:RDF>"),
+    ]
+    .iter()
+    .find_map(|(open, close)| memchr::memmem::find(b, open).map(|s| (s, *close)))?;
+    let end = memchr::memmem::rfind(b, close).map_or(b.len(), |e| e + close.len());
+    (end > start).then(|| b[start..end].to_vec())
+}
+
+/// Text elements feed-rs requires to hold text, when they are empty.
+const TEXT_NAMES: &[&[u8]] = &[
+    b"title",
+    b"description",
+    b"subtitle",
+    b"summary",
+    b"content",
+    b"rights",
+    b"credit",
+    b"keywords",
+    b"copyright",
+    b"text",
+];
+
+/// `<media:description/>`, `<title></title>`, `<summary type="html">  </summary>` → removed.
+fn drop_empty_text_elements(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut changed = false;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let at = i + off;
+        out.extend_from_slice(&b[i..at]);
+        i = at;
+        let name_len = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b':' | b'_' | b'-'))
+            .count();
+        let name = &b[at + 1..at + 1 + name_len];
+        let local = name.rsplit(|&c| c == b':').next().unwrap_or(name);
+        let Some(gt) = memchr::memchr(b'>', &b[at..]).map(|g| at + g) else {
+            break;
+        };
+        let tag = &b[at..=gt];
+        let is_text = name_len > 0 && TEXT_NAMES.contains(&local);
+        if is_text && memchr::memmem::find(tag, b"src=").is_none() {
+            if tag.ends_with(b"/>") {
+                i = gt + 1;
+                changed = true;
+                continue;
+            }
+            let rest = &b[gt + 1..];
+            let ws = rest.iter().take_while(|c| c.is_ascii_whitespace()).count();
+            let close: Vec<u8> = [&b"</"[..], name, b">"].concat();
+            if rest[ws..].starts_with(&close) {
+                i = gt + 1 + ws + close.len();
+                changed = true;
+                continue;
+            }
+        }
+        out.push(b'<');
+        i = at + 1;
+    }
+    out.extend_from_slice(&b[i..]);
+    changed.then_some(out)
 }
 
 fn strip_controls(b: &[u8]) -> Option<Vec<u8>> {
@@ -154,5 +232,18 @@ mod tests {
         );
         assert_eq!(s(strip_leading_junk(b"\xef junk <rss/>")), "<rss/>");
         assert_eq!(s(strip_controls(b"<t>a\x08b</t>")), "<t>ab</t>");
+        assert_eq!(
+            s(drop_empty_text_elements(
+                b"<item><media:description/><title> </title><content src=\"x\"/><media:credit></media:credit><b>x</b></item>"
+            )),
+            "<item><content src=\"x\"/><b>x</b></item>"
+        );
+        assert!(drop_empty_text_elements(b"<title>x</title>").is_none());
+        assert_eq!(
+            s(unwrap_from_html(
+                b"<?xml?><html><body><feed x='1'><entry/></feed></body></html>"
+            )),
+            "<feed x='1'><entry/></feed>"
+        );
     }
 }

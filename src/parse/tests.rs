@@ -139,3 +139,42 @@ fn dates_without_zone_use_the_feed_offset() {
         Some("2026-11-24T00:00:00+00:00")
     );
 }
+
+#[test]
+fn items_that_are_not_read_are_a_problem_not_an_empty_feed() {
+    // RDF in a namespace no parser knows: the items are there, none is read.
+    let doc = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://example.org/unknown/"><channel><title>x</title></channel><item><title>a</title><link>https://u.example/a</link></item><item><title>b</title></item></rdf:RDF>"#;
+    let f = parse_feed(doc.as_bytes(), &opts("https://u.example/rss")).unwrap();
+    assert_eq!(f.entries.len(), 0);
+    assert_eq!(f.item_elements, 2);
+    assert!(
+        f.problem.as_deref().unwrap_or("").starts_with("unparsed"),
+        "{:?}",
+        f.problem
+    );
+    let ok = rss("<item><title>a</title><guid>1</guid></item>");
+    let f = parse_feed(ok.as_bytes(), &opts("https://u.example/rss")).unwrap();
+    assert_eq!((f.item_elements, f.problem), (1, None));
+}
+
+#[test]
+fn old_formats_yield_their_entries() {
+    let atom03 = r#"<?xml version="1.0" encoding="utf-8"?><feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old blog</title><tagline>t</tagline><link rel="alternate" type="text/html" href="https://o.example/"/><modified>2004-05-01T10:00:00Z</modified>
+      <entry><title mode="escaped" type="text/html">Export &amp;amp; chips</title><link rel="alternate" type="text/html" href="https://o.example/1"/><id>tag:o.example,2004:1</id><issued>2004-05-01T12:00:00+02:00</issued><modified>2004-05-02T10:00:00Z</modified><content type="text/html" mode="escaped">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>"#;
+    let f = parse_feed(atom03.as_bytes(), &opts("https://o.example/atom.xml")).unwrap();
+    assert_eq!(f.entries.len(), 1);
+    assert_eq!(f.entries[0].title, "Export & chips");
+    assert_eq!(f.entries[0].content, "Body");
+    assert_eq!(
+        f.entries[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2004-05-01T10:00:00+00:00")
+    );
+    assert!(f.repairs.iter().any(|r| r.contains("Atom 0.3")));
+    let rss090 = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>heise</title><link>https://h.example/</link><description>d</description></channel><item><title>Chip news</title><link>https://h.example/1</link></item><item><title>More</title><link>https://h.example/2</link></item></rdf:RDF>"#;
+    let f = parse_feed(rss090.as_bytes(), &opts("https://h.example/rss")).unwrap();
+    assert_eq!(f.entries.len(), 2);
+    assert_eq!(f.problem, None);
+    let json = r#"{"version":"http://jsonfeed.org/version/1","title":"J","items":[{"id":"1","title":"a","url":"https://j.example/1"}]}"#;
+    let f = parse_feed(json.as_bytes(), &opts("https://j.example/feed.json")).unwrap();
+    assert_eq!(f.entries.len(), 1);
+}

@@ -48,6 +48,32 @@ pub fn html_to_text(s: &str) -> String {
     out
 }
 
+/// Undoes the commonest mojibake: UTF-8 text that was read as Latin-1/windows-1252 and saved
+/// as UTF-8 again (`FlÃ¼chtlinge`, `â€ž`). Only when every character maps back to one byte and
+/// those bytes are valid UTF-8 that differs from the input; None otherwise (feedparser does
+/// the same for Latin-1).
+pub fn undo_double_utf8(s: &str) -> Option<String> {
+    if s.is_ascii() {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        match u8::try_from(u32::from(c)) {
+            Ok(b) => bytes.push(b),
+            Err(_) => {
+                let (enc, _, bad) = encoding_rs::WINDOWS_1252.encode(c.encode_utf8(&mut buf));
+                match (bad, enc.as_ref()) {
+                    (false, [b]) => bytes.push(*b),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    let t = String::from_utf8(bytes).ok()?;
+    (t != s).then_some(t)
+}
+
 /// Appends `t` collapsing whitespace runs into single spaces (no leading space).
 fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
     for (n, part) in t.split(char::is_whitespace).enumerate() {
@@ -172,72 +198,25 @@ pub fn decode_entity(s: &str) -> (String, usize) {
         };
     }
     match named(body) {
-        Some(t) => (t.to_string(), semi + 1),
+        Some(t) => (t, semi + 1),
         None => ("&".into(), 1),
     }
 }
 
-fn named(n: &str) -> Option<&'static str> {
-    Some(match n {
-        "amp" => "&",
-        "lt" => "<",
-        "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
-        "nbsp" | "ensp" | "emsp" | "thinsp" => " ",
-        "ndash" => "–",
-        "mdash" => "—",
-        "lsquo" => "‘",
-        "rsquo" => "’",
-        "sbquo" => "‚",
-        "ldquo" => "“",
-        "rdquo" => "”",
-        "bdquo" => "„",
-        "hellip" => "…",
-        "copy" => "©",
-        "reg" => "®",
-        "trade" => "™",
-        "euro" => "€",
-        "pound" => "£",
-        "yen" => "¥",
-        "cent" => "¢",
-        "middot" => "·",
-        "bull" => "•",
-        "laquo" => "«",
-        "raquo" => "»",
-        "times" => "×",
-        "divide" => "÷",
-        "deg" => "°",
-        "plusmn" => "±",
-        "sect" => "§",
-        "para" => "¶",
-        "shy" => "",
-        "zwj" | "zwnj" => "",
-        "eacute" => "é",
-        "egrave" => "è",
-        "ecirc" => "ê",
-        "aacute" => "á",
-        "agrave" => "à",
-        "acirc" => "â",
-        "auml" => "ä",
-        "ouml" => "ö",
-        "uuml" => "ü",
-        "Auml" => "Ä",
-        "Ouml" => "Ö",
-        "Uuml" => "Ü",
-        "szlig" => "ß",
-        "ccedil" => "ç",
-        "ntilde" => "ñ",
-        "iacute" => "í",
-        "oacute" => "ó",
-        "uacute" => "ú",
-        "Eacute" => "É",
-        "oslash" => "ø",
-        "aring" => "å",
-        "iexcl" => "¡",
-        "iquest" => "¿",
-        _ => return None,
-    })
+/// A named entity (without `&` and `;`): HTML5's whole table (html-escape), except that
+/// spacing and invisible characters become what plain text wants.
+fn named(n: &str) -> Option<String> {
+    match n {
+        "nbsp" | "ensp" | "emsp" | "thinsp" | "NonBreakingSpace" => return Some(" ".into()),
+        "shy" | "zwj" | "zwnj" | "ZeroWidthSpace" => return Some(String::new()),
+        _ => {}
+    }
+    if n.is_empty() || n.len() > 32 || !n.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let entity = format!("&{n};");
+    let decoded = html_escape::decode_html_entities(&entity);
+    (decoded != entity.as_str()).then(|| decoded.into_owned())
 }
 
 #[cfg(test)]
@@ -262,6 +241,21 @@ mod tests {
         assert_eq!(html_to_text("<!-- c -->text<img src=x>more"), "text more");
         assert_eq!(html_to_text("unclosed <b"), "unclosed");
         assert_eq!(html_to_text("<![CDATA[inside]]>"), "inside]]>");
+        assert_eq!(
+            html_to_text("a &rarr; b&hellip; &Aring;&nbsp;&notin; &NotNestedGreaterGreater;"),
+            "a \u{2192} b\u{2026} \u{c5} \u{2209} \u{2aa2}\u{338}"
+        );
+    }
+
+    #[test]
+    fn double_encoded_utf8_is_undone() {
+        assert_eq!(
+            undo_double_utf8("FlÃ¼chtlingskrise â€žja â€“ nein").as_deref(),
+            Some("Flüchtlingskrise „ja – nein")
+        );
+        assert_eq!(undo_double_utf8("café"), None);
+        assert_eq!(undo_double_utf8("plain"), None);
+        assert_eq!(undo_double_utf8("半导体 Ã©"), None);
     }
 
     #[test]

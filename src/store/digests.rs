@@ -307,7 +307,7 @@ type Row = (
 
 fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
     let mut st = conn.prepare_cached(
-        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, f.name, f.tags, e.published_at, e.summary, e.content
+        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, COALESCE(e.outlet, f.name), f.tags, e.published_at, e.summary, e.content
          FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
          WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
          ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
@@ -382,7 +382,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         }
     }
     let mut also = conn.prepare_cached(
-        "SELECT f.name, e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+        "SELECT COALESCE(e.outlet, f.name), e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in &mut by_story {
         let rows = also.query_map([item.story_id], |r| {

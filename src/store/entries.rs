@@ -36,6 +36,8 @@ pub enum PollOutcome {
         encoding: String,
         repairs: Vec<String>,
         title: Option<String>,
+        /// `unparsed: …` / `partial: …` when the document lists items the parse did not keep.
+        problem: Option<String>,
     },
     Failed {
         error: String,
@@ -133,17 +135,20 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             encoding,
             repairs,
             title,
+            problem,
         } => {
             let repairs = (!repairs.is_empty()).then(|| repairs.join("; "));
             tx.prepare_cached(
                 "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
                  last_error = NULL, next_check_at = ?4, retry_after_until = NULL, etag = ?5, last_modified = ?6,
                  redirect_url = COALESCE(?7, redirect_url), polled = 1, format = ?8, encoding = ?9, repairs = ?10, title = ?11,
-                 interval_secs = COALESCE(?12, interval_secs) WHERE id = ?1",
+                 interval_secs = COALESCE(?12, interval_secs), parse_problem = ?13,
+                 parse_problem_since = CASE WHEN ?13 IS NULL THEN NULL ELSE COALESCE(parse_problem_since, ?3) END
+                 WHERE id = ?1",
             )?
             .execute(params![
                 r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, format, encoding,
-                repairs, title, r.interval_secs
+                repairs, title, r.interval_secs, problem
             ])?;
             let mut seen = tx.prepare_cached(
                 "UPDATE entries SET last_seen_at = ?3 WHERE feed_id = ?1 AND key = ?2",
@@ -221,8 +226,8 @@ fn insert_entry(
     };
     let n = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8)",
+            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at, outlet)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12)",
         )?
         .execute(params![
             feed_id,
@@ -235,7 +240,8 @@ fn insert_entry(
             now,
             e.summary,
             e.content,
-            ne.backfilled as i64
+            ne.backfilled as i64,
+            e.outlet
         ])?;
     if n != 1 {
         return Ok(None);

@@ -1,6 +1,6 @@
 //! Feed rows: registering configured feeds, reading their poll state (validators, next check,
-//! errors), listing them for `feeds status` and the feeds with problems (failing, gone, silent
-//! for longer than usual) for the digest footer. Part of [`Store`].
+//! errors), listing them for `feeds status` and the feeds with problems (failing, gone, items
+//! the parse did not read, silent for longer than usual) for the digest footer. Part of [`Store`].
 
 use super::{Result, Store};
 use crate::model::{FeedProblem, FeedProblemKind, FeedSpec};
@@ -70,6 +70,8 @@ pub struct FeedState {
     pub gone: bool,
     pub polled: bool,
     pub first_error_at: Option<i64>,
+    /// The last poll's parse problem (`unparsed: …` / `partial: …`), to log only changes.
+    pub parse_problem: Option<String>,
 }
 
 /// A row of `feeds status`.
@@ -93,6 +95,9 @@ pub struct FeedStatus {
     pub avg_post_interval_secs: Option<i64>,
     /// Healthy but silent for longer than usual: when it last brought a new entry.
     pub silent_since: Option<i64>,
+    /// Parsed, but the document lists items that were not read (`unparsed: …`/`partial: …`).
+    pub parse_problem: Option<String>,
+    pub parse_problem_since: Option<i64>,
 }
 
 impl Store {
@@ -157,7 +162,7 @@ impl Store {
         let mut st = self.conn.prepare(&format!(
             "SELECT f.url, f.name, f.redirect_url, f.last_status, f.last_checked_at, f.last_success_at, f.error_count,
                     f.first_error_at, f.last_error, f.next_check_at, f.gone, f.entries_seen, f.format, f.encoding, f.repairs,
-                    f.last_new_at, {POSTING}
+                    f.last_new_at, {POSTING}, f.parse_problem, f.parse_problem_since
              FROM feeds f ORDER BY f.gone DESC, f.error_count > 0 DESC, f.error_count DESC, f.url",
         ))?;
         let rows = st.query_map([], |r| {
@@ -188,11 +193,20 @@ impl Store {
                 silent_since: silent_min
                     .filter(|_| error_count == 0 && !gone)
                     .and_then(|min| activity.silent_since(now, min)),
+                parse_problem: r.get(18)?,
+                parse_problem_since: r.get(19)?,
             })
         })?;
         let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
         // Stable: the SQL order stays within each group.
-        rows.sort_by_key(|r| (!r.gone, r.error_count == 0, r.silent_since.is_none()));
+        rows.sort_by_key(|r| {
+            (
+                !r.gone,
+                r.error_count == 0,
+                r.parse_problem.is_none(),
+                r.silent_since.is_none(),
+            )
+        });
         Ok(rows)
     }
 
@@ -218,6 +232,20 @@ impl Store {
             })
         })?;
         let mut out = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        // Polled fine, but the document lists items that were not read.
+        let mut st = self.conn.prepare_cached(
+            "SELECT name, url, parse_problem_since, parse_problem FROM feeds
+             WHERE gone = 0 AND error_count = 0 AND parse_problem IS NOT NULL ORDER BY parse_problem_since, url",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(FeedProblem {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                since: r.get(2)?,
+                kind: FeedProblemKind::Unparsed { problem: r.get(3)? },
+            })
+        })?;
+        out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
         let Some(min) = silent_min else {
             return Ok(out);
         };
@@ -266,7 +294,7 @@ impl Store {
 const POSTING: &str = "(SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
     (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id)";
 
-const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at";
+const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at, parse_problem";
 
 fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
     Ok(FeedState {
@@ -281,6 +309,7 @@ fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
         gone: r.get::<_, i64>(8)? != 0,
         polled: r.get::<_, i64>(9)? != 0,
         first_error_at: r.get(10)?,
+        parse_problem: r.get(11)?,
     })
 }
 

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_alerts.sql"),
     include_str!("migrations/006_clusters.sql"),
     include_str!("migrations/007_silent.sql"),
+    include_str!("migrations/008_parse_problems.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

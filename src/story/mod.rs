@@ -129,8 +129,13 @@ pub fn of_entry(e: &crate::model::Entry) -> Signature {
         &e.summary
     };
     let cut = body.char_indices().nth(1500).map_or(body.len(), |(i, _)| i);
+    // A relayed copy ("… - Reuters" from Google News) clusters by the publisher's own title.
+    let title = match &e.outlet {
+        Some(o) => crate::parse::sources::strip_outlet_suffix(&e.title, o),
+        None => &e.title,
+    };
     signature(&Item {
-        title: &e.title,
+        title,
         summary: &body[..cut],
         published: e.published.map(|d| d.timestamp()),
     })
