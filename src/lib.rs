@@ -1,20 +1,28 @@
 //! chipwatch: watches news feeds for semiconductor export-policy news and emails digests.
 //!
-//! Crate map (calls go one way, top to bottom):
-//! - [`config`]: the TOML configuration (plus rule packs and OPML) → validated [`config::Config`].
-//! - [`clock`]: the only place that reads the wall clock; tests pass a fixed clock.
+//! Crate map (calls go one way, top to bottom; `python3 benches/import_graph.py` checks that
+//! no file-level circle exists):
+//! - [`config`]: the TOML configuration (plus rule packs, OPML, digest schedules) → validated
+//!   [`config::Config`]; every number range-checked.
+//! - [`clock`]: the only place that reads the wall clock (clippy's `disallowed-methods` holds
+//!   the rest of the crate to it); tests pass a fixed clock.
 //! - [`model`]: plain data shared by the stages (feeds, entries, matches, stories).
+//! - [`redact`]: secrets in addresses masked before they reach a log, status line or digest.
 //! - [`parse`]: pure: feed bytes → entries (encodings, old formats and repairs, identity keys,
 //!   canonical links, plain text, relayed outlets) and a verdict on items that were not read.
 //! - [`rules`]: pure: the rule language, one automaton for all terms, explanations.
-//! - [`fetch`]: the only HTTP code: conditional GET with limits → [`fetch::FetchOutcome`].
+//! - [`story`]: pure: near-duplicate signatures and the same-story decision.
+//! - [`opml`]: OPML lists in and out (http/https feeds only).
+//! - [`fetch`]: the only HTTP code: conditional GET with limits, redirects under our address
+//!   rules, a memory budget for bodies → [`fetch::FetchOutcome`].
 //! - [`store`]: the only SQL: one [`store::Store`] type owning the SQLite connection.
 //! - [`poller`]: one feed refresh: fetch → parse → match → store.
-//! - [`scheduler`]: which feeds are due, concurrency limits, intervals and backoff.
-//! - [`digest`]: schedules, claiming matches into digests, rendering HTML + text.
-//! - [`mailer`]: transports (SMTP, sendmail, .eml files).
+//! - [`scheduler`]: concurrency limits, intervals and backoff.
+//! - [`digest`]: claiming matches into digests and alerts, rendering HTML + text, sending.
+//! - [`mailer`]: transports (SMTP, sendmail, Maildir, .eml files).
 //! - [`metrics`] / [`server`]: Prometheus counters and the optional /healthz + /metrics endpoint.
-//! - [`app`]: wires everything for `run`; [`cli`] holds the subcommands; [`telemetry`] logging.
+//! - [`app`]: wires everything for `run`; [`daemon`] is the long-running loop; [`cli`] holds the
+//!   subcommands; [`telemetry`] logging.
 
 pub mod app;
 pub mod cli;

@@ -1,5 +1,5 @@
-//! Mail transports: SMTP (STARTTLS, implicit TLS or plain; AUTH), the sendmail binary, and
-//! `.eml` files (written to a temporary name, then renamed). Sends the stored message bytes
+//! Mail transports: SMTP (STARTTLS, implicit TLS or plain; AUTH), the sendmail binary, Maildir
+//! folders and `.eml` files (written to a temporary name, then renamed). Sends the stored message bytes
 //! unchanged, so a resend carries the same Message-ID. Called by `digest`.
 
 use crate::config::{MailConfig, Tls, Transport};

@@ -1,5 +1,6 @@
-//! Digests: deciding which profiles are due ([`schedule`]), claiming their stories into
-//! rendered messages ([`render`], [`excerpt`]) through the store's outbox, and sending what is
+//! Digests: deciding which profiles are due (schedules from `config`), claiming their stories
+//! into rendered messages ([`render`], `page`, [`excerpt`], shared helpers in [`text`]) and
+//! immediate alerts ([`alerts`], MIME helpers in [`mime`]) through the store's outbox, and sending what is
 //! pending through the [`crate::mailer`], marking each sent only after the transport accepted
 //! it. Failures stay pending with exponential backoff; permanent rejections become dead
 //! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
