@@ -1,17 +1,20 @@
 //! One refresh of one feed, start to finish: fetch (conditional GET) → parse → skip entries
 //! already stored → match the new ones → record everything in one store transaction, and
-//! decide when to poll next. Errors are recorded on the feed and backed off; they never
+//! decide when to poll next. The pure part (which entries are new, their matches and story
+//! signatures) is [`ingest`]. Errors are recorded on the feed and backed off; they never
 //! escape. Called by `app` for every due feed.
+
+pub mod ingest;
 
 use crate::clock::Clock;
 use crate::config::{Backfill, PollPolicy};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
-use crate::model::{Entry, FeedSpec, NewMatch, StoredHit};
+use crate::model::FeedSpec;
 use crate::parse::{ParseOptions, parse_feed};
-use crate::rules::{Doc, RuleSet};
+use crate::rules::RuleSet;
 use crate::scheduler::{Hints, backoff, interval_after_success, jitter};
 use crate::store::actor::StoreHandle;
-use crate::store::entries::{NewEntry, PollOutcome, PollRecord};
+use crate::store::entries::{PollOutcome, PollRecord};
 use crate::store::feeds::FeedState;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,44 +77,6 @@ pub struct PollSummary {
     pub store_failed: bool,
     pub entries_new: usize,
     pub matches_new: usize,
-}
-
-/// Matches one entry against all rules; the hits refer to the entry's stored text.
-pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch> {
-    let doc = Doc {
-        title: &e.title,
-        summary: &e.summary,
-        content: &e.content,
-        link: e
-            .canonical_link
-            .as_deref()
-            .or(e.link.as_deref())
-            .unwrap_or(""),
-        feed_name: Some(&feed.name),
-        feed_tags: &feed.tags,
-    };
-    let infos = rules.rules();
-    rules
-        .match_doc(&doc)
-        .into_iter()
-        .filter_map(|m| {
-            let info = infos.get(m.rule)?;
-            Some(NewMatch {
-                rule: info.name.clone(),
-                score: m.score,
-                hits: m
-                    .hits
-                    .into_iter()
-                    .map(|h| StoredHit {
-                        term: h.term.to_string(),
-                        field: h.field.as_str().to_string(),
-                        start: h.start,
-                        end: h.end,
-                    })
-                    .collect(),
-            })
-        })
-        .collect()
 }
 
 fn secs(d: Duration) -> i64 {
@@ -307,41 +272,16 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     default_offset: spec2.default_offset,
                 };
                 let feed = parse_feed(&f2.body, &opts)?;
-                let cutoff = match backfill {
-                    Backfill::All => None,
-                    Backfill::Within(d) => chrono::Duration::from_std(d)
-                        .ok()
-                        .and_then(|d| now.checked_sub_signed(d)),
-                };
-                let posting = posting_interval(&feed.entries);
-                let still_listed: Vec<String> = feed
-                    .entries
-                    .iter()
-                    .filter(|e| known.contains(&e.key))
-                    .map(|e| e.key.clone())
-                    .collect();
-                let entries: Vec<NewEntry> = feed
-                    .entries
-                    .iter()
-                    .filter(|e| !known.contains(&e.key))
-                    .map(|e| {
-                        let backfilled =
-                            !polled && matches!((cutoff, e.published), (Some(c), Some(p)) if p < c);
-                        let matches = if backfilled {
-                            Vec::new()
-                        } else {
-                            match_entry(&rules, e, &spec2)
-                        };
-                        let signature = (!matches.is_empty()).then(|| crate::story::of_entry(e));
-                        NewEntry {
-                            entry: e.clone(),
-                            backfilled,
-                            matches,
-                            signature,
-                        }
-                    })
-                    .collect();
-                Ok::<_, crate::parse::ParseError>((feed, entries, still_listed, posting))
+                let new = ingest::ingest(
+                    &feed.entries,
+                    &known,
+                    &rules,
+                    &spec2,
+                    !polled,
+                    backfill,
+                    now,
+                );
+                Ok::<_, crate::parse::ParseError>((feed, new))
             });
             let parsed = match tokio::time::timeout(PARSE_BUDGET, parsed).await {
                 Ok(r) => r.map_err(|e| e.to_string()),
@@ -351,7 +291,14 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                 )),
             };
             match parsed {
-                Ok(Ok((feed, entries, still_listed, posting))) => {
+                Ok(Ok((
+                    feed,
+                    ingest::Ingested {
+                        entries,
+                        still_listed,
+                        posting,
+                    },
+                ))) => {
                     summary.modified = true;
                     let hints = Hints {
                         max_age,
@@ -369,10 +316,10 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
                     if now_state != problem_state(state.parse_problem.as_deref()) {
                         match &problem {
                             Some(p) => {
-                                tracing::warn!(feed = %url, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
+                                tracing::warn!(feed = %shown, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
                             }
                             None => {
-                                tracing::info!(feed = %url, entries = feed.entries.len(), "feed items read again")
+                                tracing::info!(feed = %shown, entries = feed.entries.len(), "feed items read again")
                             }
                         }
                     }
@@ -592,20 +539,4 @@ fn log_redirect(url: &str, to: &Option<String>) {
     if let Some(t) = to {
         tracing::info!(feed = %url, moved_to = %crate::redact::url(t), "feed moved permanently; polling the new address (update the config to silence this)");
     }
-}
-
-/// Average gap between the feed's dated entries (None with fewer than 3).
-fn posting_interval(entries: &[Entry]) -> Option<Duration> {
-    let mut ts: Vec<i64> = entries
-        .iter()
-        .filter_map(|e| e.published.map(|p| p.timestamp()))
-        .collect();
-    if ts.len() < 3 {
-        return None;
-    }
-    ts.sort_unstable();
-    let span = ts.last()? - ts.first()?;
-    u64::try_from(span / (ts.len() as i64 - 1))
-        .ok()
-        .map(Duration::from_secs)
 }
