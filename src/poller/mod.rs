@@ -142,7 +142,7 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         .filter(|r| r.starts_with("http://") || r.starts_with("https://"))
         .unwrap_or_else(|| configured.clone());
     let shown = crate::redact::url(&url);
-    let mut req = FetchRequest {
+    let req = FetchRequest {
         url: url.clone(),
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -151,57 +151,11 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         allow_local: url == configured && spec.user_written,
         configured: Some(configured.clone()),
     };
-    let mut discovered: Option<String> = None;
     let host = spec.host();
     if let Some(until) = ctx.limits.blocked_until(&host, now.timestamp()) {
-        // Another feed on this host got a Retry-After: wait with it, without counting an error.
-        tracing::debug!(feed = %shown, until, "host asked us to wait (Retry-After); deferred");
-        let rec = PollRecord {
-            feed_id: state.id,
-            checked_at: now.timestamp(),
-            status: None,
-            etag: None,
-            last_modified: None,
-            redirect_url: None,
-            next_check_at: until,
-            interval_secs: None,
-            outcome: PollOutcome::Deferred,
-        };
-        if let Err(e) = ctx.store.commit(rec).await {
-            tracing::error!(feed = %shown, error = %e, "cannot record poll");
-        }
-        return PollSummary {
-            deferred: true,
-            ..Default::default()
-        };
+        return deferred(ctx, state, now, until, &shown).await;
     }
-    let mut outcome = fetch_limited(ctx, &req, &host, now).await;
-    // Feed discovery: an HTML page that announces a feed is replaced by that feed.
-    if let FetchOutcome::Modified(f) = &outcome
-        && crate::parse::looks_like_html(&f.body)
-    {
-        let base = url::Url::parse(&f.final_url).ok();
-        let links = crate::parse::discover::discover_feed_links(
-            &String::from_utf8_lossy(&f.body),
-            base.as_ref(),
-        );
-        if let Some(link) = links.into_iter().next() {
-            tracing::info!(feed = %shown, discovered = %crate::redact::url(&link), "the address is an HTML page; using the feed it announces");
-            // The page's announcement is the server's word: http(s) only, no private ranges
-            // off the configured host (the fetcher checks), and the per-feed headers only on
-            // the configured origin (the fetcher keeps them there).
-            req = FetchRequest {
-                url: link.clone(),
-                etag: None,
-                last_modified: None,
-                headers: spec.headers.clone(),
-                allow_local: false,
-                configured: Some(configured.clone()),
-            };
-            outcome = fetch_limited(ctx, &req, &spec.host(), now).await;
-            discovered = Some(link);
-        }
-    }
+    let (outcome, discovered) = fetch_or_discover(ctx, spec, req, &configured, &shown, now).await;
     let mut summary = PollSummary::default();
     // The body's share of the memory budget is held until its entries are committed, so
     // documents parsed faster than the store writes them cannot pile up in memory.
@@ -211,164 +165,19 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
         FetchOutcome::NotModified {
             permanent_redirect,
             max_age,
-        } => {
-            summary.not_modified = true;
-            summary.status = Some(304);
-            let hints = Hints {
-                max_age,
-                ..Default::default()
-            };
-            let next = now.timestamp()
-                + secs(jitter(
-                    interval_after_success(&ctx.policy, spec, &hints),
-                    0.1,
-                ));
-            log_redirect(&shown, &permanent_redirect);
-            PollRecord {
-                feed_id: state.id,
-                checked_at: now.timestamp(),
-                status: Some(304),
-                etag: None,
-                last_modified: None,
-                redirect_url: permanent_redirect,
-                next_check_at: next,
-                interval_secs: None,
-                outcome: PollOutcome::NotModified,
-            }
-        }
+        } => not_modified(
+            ctx,
+            spec,
+            state,
+            now,
+            permanent_redirect,
+            max_age,
+            &shown,
+            &mut summary,
+        ),
         FetchOutcome::Modified(mut f) => {
             held = std::mem::take(&mut f.budget);
-            if f.permanent_redirect.is_none() {
-                f.permanent_redirect = discovered.clone();
-            }
-            summary.status = Some(f.status);
-            log_redirect(&shown, &f.permanent_redirect);
-            let known = if state.polled {
-                let id = state.id;
-                ctx.store
-                    .call(move |s| s.known_keys(id))
-                    .await
-                    .unwrap_or_default()
-            } else {
-                Default::default()
-            };
-            let permit = ctx.cpu.clone().acquire_owned().await.ok();
-            let (rules, spec2, backfill, polled) =
-                (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
-            let (status, etag, last_modified, permanent_redirect, max_age) = (
-                f.status,
-                f.etag.clone(),
-                f.last_modified.clone(),
-                f.permanent_redirect.clone(),
-                f.max_age,
-            );
-            let f2 = f;
-            let parsed = tokio::task::spawn_blocking(move || {
-                // Held until the work ends, even when the poll stopped waiting for it.
-                let _permit = permit;
-                let opts = ParseOptions {
-                    content_type: f2.content_type.as_deref(),
-                    base_url: Some(&f2.final_url),
-                    default_offset: spec2.default_offset,
-                };
-                let feed = parse_feed(&f2.body, &opts)?;
-                let new = ingest::ingest(
-                    &feed.entries,
-                    &known,
-                    &rules,
-                    &spec2,
-                    !polled,
-                    backfill,
-                    now,
-                );
-                Ok::<_, crate::parse::ParseError>((feed, new))
-            });
-            let parsed = match tokio::time::timeout(PARSE_BUDGET, parsed).await {
-                Ok(r) => r.map_err(|e| e.to_string()),
-                Err(_) => Err(format!(
-                    "parsing and matching took longer than {} s; document skipped",
-                    PARSE_BUDGET.as_secs()
-                )),
-            };
-            match parsed {
-                Ok(Ok((
-                    feed,
-                    ingest::Ingested {
-                        entries,
-                        still_listed,
-                        posting,
-                    },
-                ))) => {
-                    summary.modified = true;
-                    let hints = Hints {
-                        max_age,
-                        ttl: feed.ttl,
-                        posting_interval: posting,
-                    };
-                    let interval = interval_after_success(&ctx.policy, spec, &hints);
-                    if !feed.repairs.is_empty() {
-                        tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
-                    }
-                    // A document whose items were not read is never a quiet, healthy feed:
-                    // logged when its state changes, counted on every poll.
-                    let problem = feed.problem.clone();
-                    let now_state = problem_state(problem.as_deref());
-                    if now_state != problem_state(state.parse_problem.as_deref()) {
-                        match &problem {
-                            Some(p) => {
-                                tracing::warn!(feed = %shown, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
-                            }
-                            None => {
-                                tracing::info!(feed = %shown, entries = feed.entries.len(), "feed items read again")
-                            }
-                        }
-                    }
-                    if let Some(s) = now_state {
-                        ctx.metrics.record_parse_problem(s);
-                    }
-                    PollRecord {
-                        feed_id: state.id,
-                        checked_at: now.timestamp(),
-                        status: Some(status),
-                        etag,
-                        last_modified,
-                        redirect_url: permanent_redirect,
-                        next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
-                        interval_secs: Some(secs(interval)),
-                        outcome: PollOutcome::Modified {
-                            entries,
-                            still_listed,
-                            format: feed.format,
-                            encoding: feed.encoding,
-                            repairs: feed.repairs,
-                            title: feed.title,
-                            problem,
-                        },
-                    }
-                }
-                Ok(Err(e)) => failed(
-                    &mut summary,
-                    state,
-                    now.timestamp(),
-                    Some(status),
-                    parse_error_text(&e, state, &ctx.metrics),
-                    None,
-                    false,
-                    fail(state.error_count + 1),
-                    &shown,
-                ),
-                Err(e) => failed(
-                    &mut summary,
-                    state,
-                    now.timestamp(),
-                    Some(status),
-                    format!("parse: {e}"),
-                    None,
-                    false,
-                    fail(state.error_count + 1),
-                    &shown,
-                ),
-            }
+            modified(ctx, spec, state, now, f, discovered, &shown, &mut summary).await
         }
         FetchOutcome::RateLimited {
             status,
@@ -419,6 +228,272 @@ pub async fn poll_feed(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) ->
             &shown,
         ),
     };
+    finish(ctx, rec, held, now, &shown, summary).await
+}
+
+/// Another feed on this host got a Retry-After: wait with it, without counting an error.
+async fn deferred(
+    ctx: &PollContext,
+    state: &FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+    until: i64,
+    shown: &str,
+) -> PollSummary {
+    tracing::debug!(feed = %shown, until, "host asked us to wait (Retry-After); deferred");
+    let rec = PollRecord {
+        feed_id: state.id,
+        checked_at: now.timestamp(),
+        status: None,
+        etag: None,
+        last_modified: None,
+        redirect_url: None,
+        next_check_at: until,
+        interval_secs: None,
+        outcome: PollOutcome::Deferred,
+    };
+    if let Err(e) = ctx.store.commit(rec).await {
+        tracing::error!(feed = %shown, error = %e, "cannot record poll");
+    }
+    PollSummary {
+        deferred: true,
+        ..Default::default()
+    }
+}
+
+/// Fetches the feed; an HTML page that announces a feed is replaced by that feed. Returns the
+/// outcome and the announced address, if one was followed.
+async fn fetch_or_discover(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    mut req: FetchRequest,
+    configured: &str,
+    shown: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (FetchOutcome, Option<String>) {
+    let mut discovered = None;
+    let mut outcome = fetch_limited(ctx, &req, &spec.host(), now).await;
+    // Feed discovery: an HTML page that announces a feed is replaced by that feed.
+    if let FetchOutcome::Modified(f) = &outcome
+        && crate::parse::looks_like_html(&f.body)
+    {
+        let base = url::Url::parse(&f.final_url).ok();
+        let links = crate::parse::discover::discover_feed_links(
+            &String::from_utf8_lossy(&f.body),
+            base.as_ref(),
+        );
+        if let Some(link) = links.into_iter().next() {
+            tracing::info!(feed = %shown, discovered = %crate::redact::url(&link), "the address is an HTML page; using the feed it announces");
+            // The page's announcement is the server's word: http(s) only, no private ranges
+            // off the configured host (the fetcher checks), and the per-feed headers only on
+            // the configured origin (the fetcher keeps them there).
+            req = FetchRequest {
+                url: link.clone(),
+                etag: None,
+                last_modified: None,
+                headers: spec.headers.clone(),
+                allow_local: false,
+                configured: Some(configured.to_string()),
+            };
+            outcome = fetch_limited(ctx, &req, &spec.host(), now).await;
+            discovered = Some(link);
+        }
+    }
+    (outcome, discovered)
+}
+
+/// A 304: the schedule moves on, nothing else changes.
+#[allow(clippy::too_many_arguments)]
+fn not_modified(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+    permanent_redirect: Option<String>,
+    max_age: Option<Duration>,
+    shown: &str,
+    summary: &mut PollSummary,
+) -> PollRecord {
+    summary.not_modified = true;
+    summary.status = Some(304);
+    let hints = Hints {
+        max_age,
+        ..Default::default()
+    };
+    let next = now.timestamp()
+        + secs(jitter(
+            interval_after_success(&ctx.policy, spec, &hints),
+            0.1,
+        ));
+    log_redirect(shown, &permanent_redirect);
+    PollRecord {
+        feed_id: state.id,
+        checked_at: now.timestamp(),
+        status: Some(304),
+        etag: None,
+        last_modified: None,
+        redirect_url: permanent_redirect,
+        next_check_at: next,
+        interval_secs: None,
+        outcome: PollOutcome::NotModified,
+    }
+}
+
+/// A new document: parsed and matched on a core of its own within [`PARSE_BUDGET`].
+#[allow(clippy::too_many_arguments)]
+async fn modified(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+    mut f: Box<crate::fetch::Fetched>,
+    discovered: Option<String>,
+    shown: &str,
+    summary: &mut PollSummary,
+) -> PollRecord {
+    let fail = |errors: i64| now.timestamp() + secs(jitter(backoff(&ctx.policy, errors), 0.2));
+
+    if f.permanent_redirect.is_none() {
+        f.permanent_redirect = discovered.clone();
+    }
+    summary.status = Some(f.status);
+    log_redirect(shown, &f.permanent_redirect);
+    let known = if state.polled {
+        let id = state.id;
+        ctx.store
+            .call(move |s| s.known_keys(id))
+            .await
+            .unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let permit = ctx.cpu.clone().acquire_owned().await.ok();
+    let (rules, spec2, backfill, polled) =
+        (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
+    let (status, etag, last_modified, permanent_redirect, max_age) = (
+        f.status,
+        f.etag.clone(),
+        f.last_modified.clone(),
+        f.permanent_redirect.clone(),
+        f.max_age,
+    );
+    let f2 = f;
+    let parsed = tokio::task::spawn_blocking(move || {
+        // Held until the work ends, even when the poll stopped waiting for it.
+        let _permit = permit;
+        let opts = ParseOptions {
+            content_type: f2.content_type.as_deref(),
+            base_url: Some(&f2.final_url),
+            default_offset: spec2.default_offset,
+        };
+        let feed = parse_feed(&f2.body, &opts)?;
+        let new = ingest::ingest(
+            &feed.entries,
+            &known,
+            &rules,
+            &spec2,
+            !polled,
+            backfill,
+            now,
+        );
+        Ok::<_, crate::parse::ParseError>((feed, new))
+    });
+    let parsed = match tokio::time::timeout(PARSE_BUDGET, parsed).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "parsing and matching took longer than {} s; document skipped",
+            PARSE_BUDGET.as_secs()
+        )),
+    };
+    match parsed {
+        Ok(Ok((
+            feed,
+            ingest::Ingested {
+                entries,
+                still_listed,
+                posting,
+            },
+        ))) => {
+            summary.modified = true;
+            let hints = Hints {
+                max_age,
+                ttl: feed.ttl,
+                posting_interval: posting,
+            };
+            let interval = interval_after_success(&ctx.policy, spec, &hints);
+            if !feed.repairs.is_empty() {
+                tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
+            }
+            // A document whose items were not read is never a quiet, healthy feed:
+            // logged when its state changes, counted on every poll.
+            let problem = feed.problem.clone();
+            let now_state = problem_state(problem.as_deref());
+            if now_state != problem_state(state.parse_problem.as_deref()) {
+                match &problem {
+                    Some(p) => {
+                        tracing::warn!(feed = %shown, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
+                    }
+                    None => {
+                        tracing::info!(feed = %shown, entries = feed.entries.len(), "feed items read again")
+                    }
+                }
+            }
+            if let Some(s) = now_state {
+                ctx.metrics.record_parse_problem(s);
+            }
+            PollRecord {
+                feed_id: state.id,
+                checked_at: now.timestamp(),
+                status: Some(status),
+                etag,
+                last_modified,
+                redirect_url: permanent_redirect,
+                next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
+                interval_secs: Some(secs(interval)),
+                outcome: PollOutcome::Modified {
+                    entries,
+                    still_listed,
+                    format: feed.format,
+                    encoding: feed.encoding,
+                    repairs: feed.repairs,
+                    title: feed.title,
+                    problem,
+                },
+            }
+        }
+        Ok(Err(e)) => failed(
+            summary,
+            state,
+            now.timestamp(),
+            Some(status),
+            parse_error_text(&e, state, &ctx.metrics),
+            None,
+            false,
+            fail(state.error_count + 1),
+            shown,
+        ),
+        Err(e) => failed(
+            summary,
+            state,
+            now.timestamp(),
+            Some(status),
+            format!("parse: {e}"),
+            None,
+            false,
+            fail(state.error_count + 1),
+            shown,
+        ),
+    }
+}
+
+/// Metrics, the one store commit, and the summary of the poll.
+async fn finish(
+    ctx: &PollContext,
+    rec: PollRecord,
+    held: crate::fetch::budget::Held,
+    now: chrono::DateTime<chrono::Utc>,
+    shown: &str,
+    mut summary: PollSummary,
+) -> PollSummary {
     let mut per_rule: std::collections::BTreeMap<&str, u64> = Default::default();
     if let PollOutcome::Modified { entries, .. } = &rec.outcome {
         for m in entries.iter().flat_map(|e| e.matches.iter()) {
