@@ -366,9 +366,6 @@ async fn modified(
     } else {
         Default::default()
     };
-    let permit = ctx.cpu.clone().acquire_owned().await.ok();
-    let (rules, spec2, backfill, polled) =
-        (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
     let (status, etag, last_modified, permanent_redirect, max_age) = (
         f.status,
         f.etag.clone(),
@@ -376,34 +373,7 @@ async fn modified(
         f.permanent_redirect.clone(),
         f.max_age,
     );
-    let f2 = f;
-    let parsed = tokio::task::spawn_blocking(move || {
-        // Held until the work ends, even when the poll stopped waiting for it.
-        let _permit = permit;
-        let opts = ParseOptions {
-            content_type: f2.content_type.as_deref(),
-            base_url: Some(&f2.final_url),
-            default_offset: spec2.default_offset,
-        };
-        let feed = parse_feed(&f2.body, &opts)?;
-        let new = ingest::ingest(
-            &feed.entries,
-            &known,
-            &rules,
-            &spec2,
-            !polled,
-            backfill,
-            now,
-        );
-        Ok::<_, crate::parse::ParseError>((feed, new))
-    });
-    let parsed = match tokio::time::timeout(PARSE_BUDGET, parsed).await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
-            "parsing and matching took longer than {} s; document skipped",
-            PARSE_BUDGET.as_secs()
-        )),
-    };
+    let parsed = parse_in_budget(ctx, spec, state, f, known, now).await;
     match parsed {
         Ok(Ok((
             feed,
@@ -482,6 +452,51 @@ async fn modified(
             fail(state.error_count + 1),
             shown,
         ),
+    }
+}
+
+type Parsed = Result<(crate::model::ParsedFeed, ingest::Ingested), crate::parse::ParseError>;
+
+/// Parses and ingests on a core of its own (the CPU permit) within [`PARSE_BUDGET`]; the
+/// outer error says the work crashed or ran out of time.
+async fn parse_in_budget(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+    f: Box<crate::fetch::Fetched>,
+    known: std::collections::HashSet<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Parsed, String> {
+    let permit = ctx.cpu.clone().acquire_owned().await.ok();
+    let (rules, spec2, backfill, polled) =
+        (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
+    let f2 = f;
+    let parsed = tokio::task::spawn_blocking(move || {
+        // Held until the work ends, even when the poll stopped waiting for it.
+        let _permit = permit;
+        let opts = ParseOptions {
+            content_type: f2.content_type.as_deref(),
+            base_url: Some(&f2.final_url),
+            default_offset: spec2.default_offset,
+        };
+        let feed = parse_feed(&f2.body, &opts)?;
+        let new = ingest::ingest(
+            &feed.entries,
+            &known,
+            &rules,
+            &spec2,
+            !polled,
+            backfill,
+            now,
+        );
+        Ok((feed, new))
+    });
+    match tokio::time::timeout(PARSE_BUDGET, parsed).await {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "parsing and matching took longer than {} s; document skipped",
+            PARSE_BUDGET.as_secs()
+        )),
     }
 }
 
