@@ -168,30 +168,13 @@ fn fmt_score(s: f64) -> String {
     }
 }
 
-/// Display width of a character in a terminal (CJK and full-width forms take two columns).
-fn width(c: char) -> usize {
-    let u = c as u32;
-    if (0x1100..=0x115F).contains(&u)
-        || (0x2E80..=0xA4CF).contains(&u)
-        || (0xAC00..=0xD7A3).contains(&u)
-        || (0xF900..=0xFAFF).contains(&u)
-        || (0xFE30..=0xFE4F).contains(&u)
-        || (0xFF00..=0xFF60).contains(&u)
-        || (0xFFE0..=0xFFE6).contains(&u)
-    {
-        2
-    } else {
-        1
-    }
-}
-
 /// Greedy wrap for the text part: breaks at spaces, and between any two wide (CJK) characters.
 fn wrap(s: &str, columns: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     let mut cur_w = 0;
     for word in s.split_whitespace() {
-        let ww: usize = word.chars().map(width).sum();
+        let ww: usize = word.chars().map(crate::rules::display_width).sum();
         if cur_w > 0 && cur_w + 1 + ww <= columns {
             cur.push(' ');
             cur.push_str(word);
@@ -210,7 +193,7 @@ fn wrap(s: &str, columns: usize) -> Vec<String> {
             cur_w += 1;
         }
         for c in word.chars() {
-            let w = width(c);
+            let w = crate::rules::display_width(c);
             if cur_w + w > columns && cur_w > 0 {
                 lines.push(std::mem::take(&mut cur));
                 cur_w = 0;
@@ -331,7 +314,8 @@ mod tests {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
         let zh = wrap("美国商务部工业与安全局宣布将多家中国企业列入实体清单", 20);
         assert!(
-            zh.iter().all(|l| l.chars().map(width).sum::<usize>() <= 20),
+            zh.iter()
+                .all(|l| l.chars().map(crate::rules::display_width).sum::<usize>() <= 20),
             "{zh:?}"
         );
         assert_eq!(

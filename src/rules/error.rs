@@ -5,7 +5,6 @@
 use std::fmt;
 
 use super::Origin;
-use super::script::is_cjk;
 
 /// An invalid rule: names the rule, where its query sits and the bad column.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,16 +50,6 @@ fn subject(rule: &str) -> String {
         format!("term set `{rule}`")
     } else {
         format!("rule `{rule}`")
-    }
-}
-
-/// Terminal width of a char in the caret line (CJK / full-width = 2).
-fn width(c: char) -> usize {
-    let cp = c as u32;
-    if is_cjk(c) || (0xFF01..=0xFF60).contains(&cp) || (0xFFE0..=0xFFE6).contains(&cp) {
-        2
-    } else {
-        1
     }
 }
 
@@ -120,7 +109,7 @@ impl fmt::Display for RuleError {
             .map(|c| {
                 if c == '\t' {
                     "\t"
-                } else if width(c) == 2 {
+                } else if super::script::display_width(c) == 2 {
                     "  "
                 } else {
                     " "

@@ -17,6 +17,8 @@ mod logic;
 mod normalize;
 mod parser;
 mod script;
+pub use script::display_width;
+pub(crate) use script::is_cjk_letter;
 mod t2s;
 #[cfg(test)]
 mod tests;

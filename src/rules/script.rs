@@ -1,11 +1,37 @@
-//! Character classes of the matcher (CJK scripts, word characters, Latin-like
-//! letters) and the Traditional → Simplified Chinese fold.
+//! Character classes (CJK scripts and letters, East Asian display width, word characters,
+//! Latin-like letters) for the matcher, story tokens and text layout, and the Traditional →
+//! Simplified Chinese fold. The one place these classes are written.
 
 use std::sync::OnceLock;
 
 use unicode_normalization::char::is_combining_mark;
 
 use super::t2s;
+
+/// Columns a char takes in a terminal or a plain-text mail: 2 for East Asian wide and
+/// full-width characters, else 1.
+pub fn display_width(c: char) -> usize {
+    let u = c as u32;
+    if (0x1100..=0x115F).contains(&u)
+        || (0x2E80..=0xA4CF).contains(&u)
+        || (0xAC00..=0xD7A3).contains(&u)
+        || (0xF900..=0xFAFF).contains(&u)
+        || (0xFE30..=0xFE4F).contains(&u)
+        || (0xFF00..=0xFF60).contains(&u)
+        || (0xFFE0..=0xFFE6).contains(&u)
+    {
+        2
+    } else {
+        1
+    }
+}
+
+/// CJK letters only (Kana, Han incl. extension A and compatibility ideographs, Hangul
+/// syllables), without the punctuation and symbol blocks of [`is_cjk`]: what story tokens
+/// cut into character bigrams.
+pub(crate) fn is_cjk_letter(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
+}
 
 /// Latin, Greek and Cyrillic letters (whose diacritics are folded away).
 pub(crate) fn is_latin_like(c: char) -> bool {

@@ -3,6 +3,7 @@
 //! Latin text, character bigrams for CJK; the generic-topic and number classes the decision
 //! weighs. Pure; used by [`super`] only.
 
+use crate::rules::is_cjk_letter;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
@@ -65,10 +66,6 @@ pub(super) fn normalise(s: &str) -> String {
     out
 }
 
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30ff | 0x3400..=0x4dbf | 0x4e00..=0x9fff | 0xac00..=0xd7af | 0xf900..=0xfaff)
-}
-
 /// Word tokens (stemmed, synonyms folded, stop words dropped) and CJK character bigrams.
 pub(super) fn tokens(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
@@ -76,8 +73,8 @@ pub(super) fn tokens(text: &str) -> Vec<String> {
     let mut i = 0;
     while i < chars.len() {
         let start = i;
-        if is_cjk(chars[i]) {
-            while i < chars.len() && is_cjk(chars[i]) {
+        if is_cjk_letter(chars[i]) {
+            while i < chars.len() && is_cjk_letter(chars[i]) {
                 i += 1;
             }
             let run = &chars[start..i];
@@ -91,7 +88,7 @@ pub(super) fn tokens(text: &str) -> Vec<String> {
                 let digit_sep = matches!(c, '.' | ',')
                     && chars[i - 1].is_ascii_digit()
                     && next.is_ascii_digit();
-                if (c.is_alphanumeric() && !is_cjk(c))
+                if (c.is_alphanumeric() && !is_cjk_letter(c))
                     || digit_sep
                     || (c == '\'' && next.is_alphabetic())
                 {
