@@ -40,7 +40,130 @@ pub fn upgrade(doc: &[u8]) -> Option<(Vec<u8>, Vec<&'static str>)> {
         out = Some(fixed);
         notes.push("default namespace on <rss> removed");
     }
+    if let Some(fixed) = rss_item_bodies(out.as_deref().unwrap_or(doc)) {
+        out = Some(fixed);
+        notes.push("<body> of RSS items read as content:encoded");
+    }
     out.map(|o| (o, notes))
+}
+
+/// Whether positions (asked in increasing order) lie inside a CDATA section or a comment,
+/// scanning the document once.
+#[derive(Default)]
+struct CdataScan {
+    pos: usize,
+    /// The closing marker of the section `pos` is in, if any.
+    until: Option<&'static [u8]>,
+}
+
+impl CdataScan {
+    fn inside(&mut self, b: &[u8], at: usize) -> bool {
+        while self.pos < at {
+            match self.until {
+                Some(close) => match memchr::memmem::find(&b[self.pos..], close) {
+                    Some(o) if self.pos + o < at => {
+                        self.pos += o + close.len();
+                        self.until = None;
+                    }
+                    _ => return true,
+                },
+                None => {
+                    let rest = &b[self.pos..at];
+                    let c = memchr::memmem::find(rest, b"<![CDATA[").map(|o| (o, 9, &b"]]>"[..]));
+                    let m = memchr::memmem::find(rest, b"<!--").map(|o| (o, 4, &b"-->"[..]));
+                    let first = match (c, m) {
+                        (Some(x), Some(y)) => Some(if x.0 < y.0 { x } else { y }),
+                        (x, y) => x.or(y),
+                    };
+                    match first {
+                        Some((o, len, close)) => {
+                            self.pos += o + len;
+                            self.until = Some(close);
+                        }
+                        None => self.pos = at,
+                    }
+                }
+            }
+        }
+        self.until.is_some()
+    }
+}
+
+const CONTENT_NS: &[u8] = b" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"";
+
+/// RSS items that carry their full text in `<body>` or `<xhtml:body>` (as some generators
+/// do; feedparser reads it as content): the element becomes `<content:encoded>` with its
+/// markup as CDATA. Only in `<rss>` documents without any `content:encoded` of their own.
+fn rss_item_bodies(b: &[u8]) -> Option<Vec<u8>> {
+    let head = &b[..b.len().min(4096)];
+    let rss = memchr::memmem::find(head, b"<rss")?;
+    if memchr::memmem::find(b, b"content:encoded").is_some() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut changed = false;
+    for (open, close) in [
+        (&b"<body"[..], &b"</body>"[..]),
+        (b"<xhtml:body", b"</xhtml:body>"),
+    ] {
+        let src = if changed {
+            std::mem::take(&mut out)
+        } else {
+            b.to_vec()
+        };
+        out = Vec::with_capacity(src.len() + 64);
+        let (mut i, mut from) = (0, 0);
+        let mut cdata = CdataScan::default();
+        while let Some(at) = memchr::memmem::find(&src[from..], open).map(|o| from + o) {
+            if cdata.inside(&src, at) {
+                from = at + open.len();
+                continue;
+            }
+            let Some(next) = src.get(at + open.len()) else {
+                break;
+            };
+            if !matches!(*next, b'>' | b' ' | b'\t' | b'\n' | b'\r') {
+                from = at + open.len();
+                continue;
+            }
+            let Some(gt) = tag_end(&src[at..]).map(|e| at + e) else {
+                break;
+            };
+            let Some(end) = memchr::memmem::find(&src[gt..], close).map(|o| gt + o) else {
+                break;
+            };
+            let inner = &src[gt..end];
+            if memchr::memmem::find(inner, b"]]>").is_some()
+                || memchr::memmem::find(inner, b"<![CDATA[").is_some()
+            {
+                from = end + close.len();
+                continue;
+            }
+            out.extend_from_slice(&src[i..at]);
+            out.extend_from_slice(b"<content:encoded><![CDATA[");
+            out.extend_from_slice(inner);
+            out.extend_from_slice(b"]]></content:encoded>");
+            i = end + close.len();
+            from = i;
+            changed = true;
+        }
+        out.extend_from_slice(&src[i..]);
+    }
+    if !changed {
+        return None;
+    }
+    // Declare the content namespace on <rss> (the document had none: no content:encoded).
+    let end = rss + tag_end(&out[rss..])?;
+    let at = if out.get(end - 2) == Some(&b'/') {
+        end - 2
+    } else {
+        end - 1
+    };
+    let mut fixed = Vec::with_capacity(out.len() + CONTENT_NS.len());
+    fixed.extend_from_slice(&out[..at]);
+    fixed.extend_from_slice(CONTENT_NS);
+    fixed.extend_from_slice(&out[at..]);
+    Some(fixed)
 }
 
 fn replace_all(b: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
@@ -247,6 +370,35 @@ fn base64_decode(b: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rss_item_bodies_become_content() {
+        let doc = br#"<?xml version="1.0"?><rss version="2.0" xmlns:xhtml="http://www.w3.org/1999/xhtml"><channel><title>t</title><item><title>One</title><body><p>Body one</p></body></item><item><title>Two</title><xhtml:body><xhtml:p>Body two</xhtml:p></xhtml:body></item><item><title>n</title><bodyguard>x</bodyguard></item></channel></rss>"#;
+        let (out, notes) = upgrade(doc).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(notes.contains(&"<body> of RSS items read as content:encoded"));
+        assert!(
+            out.contains("<content:encoded><![CDATA[<p>Body one</p>]]></content:encoded>"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "<content:encoded><![CDATA[<xhtml:p>Body two</xhtml:p>]]></content:encoded>"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("<bodyguard>x</bodyguard>"));
+        assert!(
+            out.contains(r#"xmlns:content="http://purl.org/rss/1.0/modules/content/">"#),
+            "{out}"
+        );
+        // Inside CDATA or a comment, `<body>` is text, not an element.
+        let quoted = br#"<rss version="2.0"><channel><item><description><![CDATA[<html><body>x</body></html>]]></description><!-- <body>y</body> --></item></channel></rss>"#;
+        assert!(upgrade(quoted).is_none());
+        // A document with its own content:encoded is left alone.
+        let own = br#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><item><content:encoded>x</content:encoded><body>y</body></item></channel></rss>"#;
+        assert!(upgrade(own).is_none());
+    }
 
     fn up(s: &str) -> (String, Vec<&'static str>) {
         let (b, n) = upgrade(s.as_bytes()).unwrap();
