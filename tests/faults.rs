@@ -3,23 +3,9 @@
 //! are stored normally, and the run still exits 0.
 
 use crate::common::http::FeedServer;
-use crate::util::{Env, n};
+use crate::util::{Env, n, status_row};
 
 const GOOD: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title><item><guid>1</guid><title>US export controls on AI chips</title><link>https://ok.example/1</link></item></channel></rss>"#;
-
-/// `feeds status --json` as a list of rows.
-fn feed_status(env: &Env) -> Vec<serde_json::Value> {
-    let out = env.run("c.toml", &["feeds", "status", "--json"]);
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
-    rows.as_array().expect("array").clone()
-}
-
-/// The status row of the feed whose URL ends with `suffix`.
-fn find_row<'a>(rows: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::Value {
-    rows.iter()
-        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
-        .unwrap_or_else(|| panic!("no row {suffix}"))
-}
 
 #[test]
 fn failing_feeds_are_recorded_and_do_not_stop_others() {
@@ -78,8 +64,8 @@ fn failing_feeds_are_recorded_and_do_not_stop_others() {
     assert_eq!(n(&s, "entries_new"), 1, "{s}");
     assert_eq!(n(&s, "matches_new"), 1, "{s}");
 
-    let rows = feed_status(&env);
-    let row = |p: &str| find_row(&rows, p);
+    let rows = env.feed_status("c.toml");
+    let row = |p: &str| status_row(&rows, p);
     assert_eq!(row("/missing.rss")["last_status"], 404);
     assert_eq!(row("/err500")["last_error"], "HTTP 500");
     assert!(
@@ -213,8 +199,8 @@ fn slow_truncated_endless_bombs_and_redirects() {
         "limits must stop slow and endless bodies"
     );
     assert_eq!((n(&s, "http_200"), n(&s, "errors")), (2, 5), "{s}");
-    let rows = feed_status(&env);
-    let row = |p: &str| find_row(&rows, p);
+    let rows = env.feed_status("c.toml");
+    let row = |p: &str| status_row(&rows, p);
     assert!(
         row("/trickle")["last_error"]
             .as_str()
@@ -289,8 +275,8 @@ fn html_page_announcing_a_feed_is_followed_and_retry_after_holds_the_host() {
     env.write("c.toml", &c);
     let s = env.once("c.toml", &[]);
     assert_eq!((n(&s, "http_200"), n(&s, "entries_new")), (1, 1), "{s}");
-    let rows = feed_status(&env);
-    let news = find_row(&rows, "/news/");
+    let rows = env.feed_status("c.toml");
+    let news = status_row(&rows, "/news/");
     assert!(
         news["redirect_url"]
             .as_str()

@@ -5,7 +5,7 @@
 //! Each must leave nothing local read, no secret sent or logged, and the daemon going.
 
 use crate::common::http::{Behaviour, FeedServer};
-use crate::util::{Env, n};
+use crate::util::{Env, n, status_row};
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
@@ -15,18 +15,6 @@ fn page_announcing(href: &str) -> String {
     format!(
         r#"<!DOCTYPE html><html><head><title>News</title><link rel="alternate" type="application/rss+xml" href="{href}"></head><body>hi</body></html>"#
     )
-}
-
-fn rows(env: &Env) -> Vec<serde_json::Value> {
-    let out = env.run("c.toml", &["feeds", "status", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
-    v.as_array().expect("rows").clone()
-}
-
-fn row<'a>(rows: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::Value {
-    rows.iter()
-        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
-        .unwrap_or_else(|| panic!("no row {suffix}"))
 }
 
 /// Everything chipwatch wrote under the temp dir (database, outbox), as lossy text.
@@ -127,7 +115,7 @@ fn announced_local_files_devices_and_private_addresses_are_never_fetched() {
         "a local file reached the store or the outbox"
     );
     assert!(state.contains("US export controls on AI chips tightened"));
-    let rows = rows(&env);
+    let rows = env.feed_status("c.toml");
     for (p, why) in [
         ("/p-file.html", "only http and https"),
         ("/p-zero.html", "only http and https"),
@@ -136,7 +124,7 @@ fn announced_local_files_devices_and_private_addresses_are_never_fetched() {
         ("/r-file.rss", ""),
         ("/r-meta.rss", "private address"),
     ] {
-        let r = row(&rows, p);
+        let r = status_row(&rows, p);
         let err = r["last_error"].as_str().unwrap_or_default();
         assert!(r["error_count"].as_i64() == Some(1), "{p}: {r}");
         assert!(err.contains(why), "{p}: {err}");

@@ -4,24 +4,12 @@
 //! binary and a loopback HTTP server.
 
 use crate::common::http::FeedServer;
-use crate::util::Env;
+use crate::util::{Env, status_row};
 
 const GOOD: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title><item><guid>1</guid><title>US export controls on AI chips</title><link>https://ok.example/1</link></item></channel></rss>"#;
 
 /// Items in a namespace no parser knows: listed, but none is read.
 const UNREADABLE: &str = r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://example.org/unknown/"><channel><title>x</title></channel><item><title>a</title></item><item><title>b</title></item><item><title>c</title></item></rdf:RDF>"#;
-
-fn rows(env: &Env) -> Vec<serde_json::Value> {
-    let out = env.run("c.toml", &["feeds", "status", "--json"]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
-    v.as_array().expect("array").clone()
-}
-
-fn row<'a>(rows: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::Value {
-    rows.iter()
-        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
-        .unwrap_or_else(|| panic!("no row {suffix}"))
-}
 
 #[test]
 fn unread_items_and_html_instead_of_a_feed_are_reported() {
@@ -43,14 +31,14 @@ fn unread_items_and_html_instead_of_a_feed_are_reported() {
     assert!(out.status.success());
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("items were not read"), "no WARN: {log}");
-    let r = rows(&env);
-    let odd = row(&r, "/odd.rdf");
+    let r = env.feed_status("c.toml");
+    let odd = status_row(&r, "/odd.rdf");
     let problem = odd["parse_problem"].as_str().unwrap_or("");
     assert!(
         problem.starts_with("unparsed") && problem.contains('3'),
         "{odd}"
     );
-    assert!(row(&r, "/good.rss")["parse_problem"].is_null());
+    assert!(status_row(&r, "/good.rss")["parse_problem"].is_null());
     let text = env.run("c.toml", &["feeds", "status"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
@@ -66,8 +54,8 @@ fn unread_items_and_html_instead_of_a_feed_are_reported() {
         "text/html",
     );
     let _ = env.run("c.toml", &["run", "--once", "--json"]);
-    let r = rows(&env);
-    let turned = row(&r, "/turns.rss");
+    let r = env.feed_status("c.toml");
+    let turned = status_row(&r, "/turns.rss");
     let err = turned["last_error"].as_str().unwrap_or("");
     assert!(
         err.contains("unparsed") && err.contains("HTML page"),

@@ -53,6 +53,12 @@ impl Env {
         serde_json::from_str(stdout.trim())
             .unwrap_or_else(|e| panic!("bad JSON {stdout:?}: {e}; stderr: {stderr}"))
     }
+    /// `feeds status --json` as a list of rows.
+    pub fn feed_status(&self, config: &str) -> Vec<serde_json::Value> {
+        let out = self.run(config, &["feeds", "status", "--json"]);
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+        rows.as_array().expect("array").clone()
+    }
     pub fn emls(&self, dir: &str) -> Vec<String> {
         let d = self.path().join(dir);
         let mut v: Vec<_> = std::fs::read_dir(&d)
@@ -94,4 +100,11 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     }
     eprintln!("skipping: ../shared/{rel} not present");
     None
+}
+
+/// The status row of the feed whose URL ends with `suffix`.
+pub fn status_row<'a>(rows: &'a [serde_json::Value], suffix: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["url"].as_str().is_some_and(|u| u.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no row {suffix}"))
 }
