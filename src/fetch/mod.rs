@@ -24,8 +24,8 @@ pub enum FetchError {
     Status { status: u16 },
     #[error("timed out")]
     Timeout,
-    #[error("connection failed: {0}")]
-    Connect(String),
+    #[error("connection failed: {}", .0.root())]
+    Connect(#[source] Cause),
     #[error("response larger than the {limit}-byte limit")]
     TooLarge { limit: u64 },
     #[error("redirect loop at {0}")]
@@ -38,8 +38,59 @@ pub enum FetchError {
     Refused(#[from] guard::Refused),
     #[error("cannot read {path}: {message}")]
     File { path: String, message: String },
-    #[error("{0}")]
-    Other(String),
+    #[error("bad URL: {source}")]
+    BadUrl {
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("bad file URL {0}")]
+    BadFileUrl(String),
+    /// The HTTP client could not be built (`what`: "bad proxy", "HTTP client").
+    #[error("{what}: {source}")]
+    Client {
+        what: &'static str,
+        #[source]
+        source: Cause,
+    },
+    #[error("reading body: {}", .0.root())]
+    Body(#[source] Cause),
+    /// Any other failure of the request (TLS, protocol, …): the innermost cause is shown.
+    #[error("{}", .0.root())]
+    Request(#[source] Cause),
+}
+
+/// An underlying error kept as a [`FetchError`]'s source; shared so that outcomes stay
+/// cheap to clone. Equal when their messages are (for tests comparing outcomes).
+#[derive(Debug, Clone)]
+pub struct Cause(std::sync::Arc<reqwest::Error>);
+
+impl Cause {
+    fn new(e: reqwest::Error) -> Cause {
+        Cause(std::sync::Arc::new(e))
+    }
+
+    /// The innermost error message (reqwest's own is just "error sending request").
+    pub fn root(&self) -> String {
+        root_cause(&*self.0)
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Cause) -> bool {
+        self.root() == other.root()
+    }
 }
 
 /// What to fetch and the validators from last time.
@@ -157,13 +208,15 @@ impl Fetcher {
             {
                 resolver.trust(&h);
             }
-            b = b.proxy(
-                reqwest::Proxy::all(p).map_err(|e| FetchError::Other(format!("bad proxy: {e}")))?,
-            );
+            b = b.proxy(reqwest::Proxy::all(p).map_err(|e| FetchError::Client {
+                what: "bad proxy",
+                source: Cause::new(e),
+            })?);
         }
-        let client = b
-            .build()
-            .map_err(|e| FetchError::Other(format!("HTTP client: {e}")))?;
+        let client = b.build().map_err(|e| FetchError::Client {
+            what: "HTTP client",
+            source: Cause::new(e),
+        })?;
         Ok(Fetcher {
             client,
             resolver,
@@ -178,20 +231,17 @@ impl Fetcher {
     pub async fn fetch(&self, req: &FetchRequest, now: DateTime<Utc>) -> FetchOutcome {
         let url = match url::Url::parse(&req.url) {
             Ok(u) => u,
-            Err(e) => return outcome_err(FetchError::Other(format!("bad URL: {e}"))),
+            Err(source) => return outcome_err(FetchError::BadUrl { source }),
         };
         let configured = match req.configured.as_deref().map(url::Url::parse) {
             None => url.clone(),
             Some(Ok(c)) => c,
-            Some(Err(e)) => return outcome_err(FetchError::Other(format!("bad URL: {e}"))),
+            Some(Err(source)) => return outcome_err(FetchError::BadUrl { source }),
         };
         if url.scheme() == "file" && req.allow_local {
             return match url.to_file_path() {
                 Ok(p) => local::read(&p, req, self.max_body, self.timeout).await,
-                Err(()) => outcome_err(FetchError::Other(format!(
-                    "bad file URL {}",
-                    crate::redact::url(&req.url)
-                ))),
+                Err(()) => outcome_err(FetchError::BadFileUrl(crate::redact::url(&req.url))),
             };
         }
         if let Err(r) = guard::check_remote(&url, &configured, self.allow_private) {
@@ -231,7 +281,7 @@ impl Fetcher {
             }
             let resp = match log.scope(rb.send()).await {
                 Ok(r) => r,
-                Err(e) => return outcome_err(log.take_refusal().unwrap_or_else(|| classify(&e))),
+                Err(e) => return outcome_err(log.take_refusal().unwrap_or_else(|| classify(e))),
             };
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -303,13 +353,13 @@ impl Fetcher {
     }
 }
 
-fn classify(e: &reqwest::Error) -> FetchError {
+fn classify(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout
     } else if e.is_connect() {
-        FetchError::Connect(root_cause(e))
+        FetchError::Connect(Cause::new(e))
     } else {
-        FetchError::Other(root_cause(e))
+        FetchError::Request(Cause::new(e))
     }
 }
 
@@ -363,7 +413,7 @@ async fn read_capped(
                 return Err(if e.is_timeout() {
                     FetchError::Timeout
                 } else {
-                    FetchError::Other(format!("reading body: {}", root_cause(&e)))
+                    FetchError::Body(Cause::new(e))
                 });
             }
         }
