@@ -18,7 +18,7 @@ mod normalize;
 mod parser;
 mod script;
 pub use script::display_width;
-pub(crate) use script::is_cjk_letter;
+pub(crate) use script::{fold_han, is_cjk_letter};
 mod t2s;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 //! Latin text, character bigrams for CJK; the generic-topic and number classes the decision
 //! weighs. Pure; used by [`super`] only.
 
-use crate::rules::is_cjk_letter;
+use crate::rules::{fold_han, is_cjk_letter};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use unicode_normalization::UnicodeNormalization;
@@ -47,7 +47,7 @@ pub(super) fn title_tokens(title: &str) -> Vec<String> {
     out
 }
 
-/// NFKC, lowercase, Traditional→Simplified for common characters, a few phrase folds.
+/// NFKC, lowercase, Traditional→Simplified (the rules' generated OpenCC table), a few phrase folds.
 pub(super) fn normalise(s: &str) -> String {
     let mut out: String = s
         .nfkc()
@@ -55,7 +55,7 @@ pub(super) fn normalise(s: &str) -> String {
         .map(|c| match c {
             '\u{2018}' | '\u{2019}' | '`' | '\u{b4}' => '\'',
             c if (c as u32) < 0x3000 => c,
-            c => TABLES.trad_simp.get(&c).copied().unwrap_or(c),
+            c => fold_han(c),
         })
         .collect();
     for (from, to) in PHRASES.split('|').filter_map(|p| p.split_once('=')) {
@@ -183,7 +183,6 @@ struct Tables {
     generic: HashSet<&'static str>,
     /// Raw form → canonical form.
     synonyms: HashMap<&'static str, &'static str>,
-    trad_simp: HashMap<char, char>,
 }
 
 static TABLES: LazyLock<Tables> = LazyLock::new(|| {
@@ -197,16 +196,10 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
             synonyms.entry(f).or_insert(to);
         }
     }
-    let t: Vec<char> = TRAD_SIMP.chars().collect();
-    let mut trad_simp = HashMap::new();
-    for pair in t.chunks_exact(2) {
-        trad_simp.entry(pair[0]).or_insert(pair[1]);
-    }
     Tables {
         stop: STOP.split(' ').filter(|w| !w.is_empty()).collect(),
         generic: GENERIC.split(' ').filter(|w| !w.is_empty()).collect(),
         synonyms,
-        trad_simp,
     }
 });
 
@@ -258,6 +251,3 @@ const GENERIC: &str = "us china chip firm curb export ban rul trade tech technol
 
 /// Phrase folds applied after character folding (Taiwan vs mainland terms, "U.S.").
 const PHRASES: &str = "u.s.=us|u.s=us|entity list=entitylist|high-bandwidth memory=hbm|high bandwidth memory=hbm|third-quarter=q3|third quarter=q3|晶片=芯片|辉达=英伟达|川普=特朗普";
-
-/// Traditional→Simplified pairs for characters common in this domain's headlines.
-const TRAD_SIMP: &str = "國国對对華华為为實实體体導导製制擴扩將将於于與与產产業业發发們们進进設设備备廠厂積积電电臺台灣湾億亿萬万關关稅税際际術术這这個个來来說说時时會会長长門门開开東东車车輝辉達达韓韩聯联經经濟济貿贸擊击報报傳传訊讯記记證证據据議议應应銷销層层級级單单項项規规則则顯显處处罰罚審审調调條条歐欧蘭兰機机構构購购買买價价額额連连續续減减動动態态週周張张務务統统總总標标準准數数憂忧嚴严厲厉緊紧縮缩營营淨净虧亏損损賣卖裝装組组織织領领權权視视選选舉举區区壓压戰战爭争論论響响頭头資资軟软網网絡络雲云場场轉转變变簽签許许類类專专屬属歸归義义衛卫獲获邊边鏈链復复鄉乡節节點点紀纪錄录龍龙齊齐廣广風风險险餘余雙双階阶測测試试驗验線线讀读書书寫写號号碼码鋼钢鐵铁礦矿護护衝冲員员職职參参範范圍围約约協协談谈語语譯译稱称聲声還还從从後后裡里麼么著着給给讓让並并幾几兩两無无過过當当問问題题輸输運运陸陆臨临啟启預预計计劃划紐纽倫伦韌韧鎖锁禮礼庫库彈弹藥药槍枪殺杀戶户獨独門门間间閘闸鬆松蘋苹";
