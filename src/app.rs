@@ -14,7 +14,6 @@ use crate::scheduler::Limits;
 use crate::store::Store;
 use crate::store::actor::StoreHandle;
 use crate::store::feeds::FeedState;
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fs::File;
@@ -95,33 +94,63 @@ pub struct Service {
     _lock: Option<File>,
 }
 
+/// Why the service could not start, be reconfigured or keep its loop going.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{what} {}: {source}", .path.display())]
+    Io {
+        /// "creating state directory", "creating lock file", "locking".
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("another `chipwatch run` is already using {} (lock {} is held); stop it first", .db.display(), .lock.display())]
+    Locked { db: PathBuf, lock: PathBuf },
+    #[error("cannot install signal handlers: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error("[store] path changed; restart chipwatch to use another database")]
+    StorePathChanged,
+    #[error("[server] listen {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
+    #[error(transparent)]
+    Mail(#[from] crate::mailer::MailError),
+}
+
 /// Takes the database's run lock: one `chipwatch run` per database.
-fn take_lock(db: &std::path::Path) -> anyhow::Result<File> {
+fn take_lock(db: &std::path::Path) -> Result<File, ServiceError> {
     let mut p = db.as_os_str().to_owned();
     p.push(".lock");
     let path = PathBuf::from(p);
+    let io = |what, path: &std::path::Path| {
+        let path = path.to_path_buf();
+        move |source| ServiceError::Io { what, path, source }
+    };
     if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(d)
-            .with_context(|| format!("creating state directory {}", d.display()))?;
+        std::fs::create_dir_all(d).map_err(io("creating state directory", d))?;
     }
-    let f =
-        File::create(&path).with_context(|| format!("creating lock file {}", path.display()))?;
+    let f = File::create(&path).map_err(io("creating lock file", &path))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
-            "another `chipwatch run` is already using {} (lock {} is held); stop it first",
-            db.display(),
-            path.display()
-        ),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("locking {}", path.display()))
-        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServiceError::Locked {
+            db: db.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io("locking", &path)(e)),
     }
 }
 
 impl Service {
     /// Opens the database (taking the run lock) and builds every component.
-    pub fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Service> {
+    pub fn start(config: Config, clock: Arc<dyn Clock>) -> Result<Service, ServiceError> {
         let lock = take_lock(&config.store_path)?;
         let store = Store::open(&config.store_path)?;
         let (handle, join) = StoreHandle::spawn(store);
@@ -155,9 +184,9 @@ impl Service {
     }
 
     /// Applies a new configuration (SIGHUP): rules, feeds, profiles, limits.
-    pub fn reconfigure(&mut self, config: Config) -> anyhow::Result<()> {
+    pub fn reconfigure(&mut self, config: Config) -> Result<(), ServiceError> {
         if config.store_path != self.config.store_path {
-            anyhow::bail!("[store] path changed; restart chipwatch to use another database");
+            return Err(ServiceError::StorePathChanged);
         }
         let fetcher = Fetcher::new(&config.http)?;
         let mailer = Arc::new(Mailer::new(&config.mail)?);
@@ -184,7 +213,7 @@ impl Service {
     }
 
     /// Registers the configured feeds and returns them with their poll state.
-    pub async fn register_feeds(&self) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+    pub async fn register_feeds(&self) -> Result<Vec<(FeedSpec, FeedState)>, ServiceError> {
         let specs = self.config.feeds.clone();
         let states = self.store.call(move |s| s.register_feeds(&specs)).await?;
         Ok(self.pair(states))
@@ -192,7 +221,10 @@ impl Service {
 
     /// The configured feeds that are due at `now`, with their poll state (feeds must be
     /// registered). One indexed query, so an idle daemon with many feeds stays cheap.
-    pub async fn due_feed_states(&self, now: i64) -> anyhow::Result<Vec<(FeedSpec, FeedState)>> {
+    pub async fn due_feed_states(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(FeedSpec, FeedState)>, ServiceError> {
         let states = self.store.call(move |s| s.due_feed_states(now)).await?;
         if states.is_empty() {
             return Ok(Vec::new());
@@ -294,7 +326,7 @@ pub async fn run_once(
     clock: Arc<dyn Clock>,
     due_only: bool,
     digest_now: bool,
-) -> anyhow::Result<RunSummary> {
+) -> Result<RunSummary, ServiceError> {
     let started = Instant::now();
     let svc = Service::start(config, clock.clone())?;
     let feeds = svc.register_feeds().await?;

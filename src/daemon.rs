@@ -4,7 +4,7 @@
 //! RELOADING, STOPPING, watchdog pings only while this loop runs) and serves /healthz and
 //! /metrics when `[server]` is configured.
 
-use crate::app::{RunSummary, Service, pollable};
+use crate::app::{RunSummary, Service, ServiceError, pollable};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigSource};
 use crate::digest;
@@ -76,13 +76,13 @@ pub async fn run(
     source: ConfigSource,
     config: Config,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServiceError> {
     use tokio::signal::unix::{SignalKind, signal};
     let svc = Service::start(config, clock.clone())?;
     let mut signals = Signals {
-        hup: signal(SignalKind::hangup())?,
-        term: signal(SignalKind::terminate())?,
-        int: signal(SignalKind::interrupt())?,
+        hup: signal(SignalKind::hangup()).map_err(ServiceError::Signals)?,
+        term: signal(SignalKind::terminate()).map_err(ServiceError::Signals)?,
+        int: signal(SignalKind::interrupt()).map_err(ServiceError::Signals)?,
     };
     let mut d = Daemon::new(svc, clock, source);
     let stop_server = d.start_server().await?;
@@ -163,7 +163,7 @@ impl Daemon {
     }
 
     /// Serves /healthz and /metrics when `[server]` is configured; the sender stops it.
-    async fn start_server(&self) -> anyhow::Result<tokio::sync::oneshot::Sender<()>> {
+    async fn start_server(&self) -> Result<tokio::sync::oneshot::Sender<()>, ServiceError> {
         let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
         let Some(sv) = &self.svc.config.server else {
             return Ok(stop_server);
@@ -191,13 +191,15 @@ impl Daemon {
         match bound.await {
             Ok(addr) => tracing::info!(%addr, "serving /healthz and /metrics"),
             Err(_) => {
-                let err = task
-                    .await
-                    .ok()
-                    .and_then(|r| r.err())
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                anyhow::bail!("[server] listen {}: {err}", sv.listen);
+                let source = match task.await {
+                    Ok(Err(e)) => e,
+                    Ok(Ok(())) => std::io::Error::other("the server stopped before listening"),
+                    Err(e) => std::io::Error::other(e),
+                };
+                return Err(ServiceError::Listen {
+                    addr: sv.listen,
+                    source,
+                });
             }
         }
         Ok(stop_server)
@@ -213,7 +215,7 @@ impl Daemon {
     }
 
     /// Spawns a poll for every due feed not already being polled.
-    async fn start_due_polls(&mut self) -> anyhow::Result<()> {
+    async fn start_due_polls(&mut self) -> Result<(), ServiceError> {
         let now = self.clock.now().timestamp();
         let feeds = self.svc.due_feed_states(now).await?;
         match self.svc.store.call(|s| s.feed_health_counts()).await {
@@ -456,7 +458,7 @@ async fn stop(
     digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>>,
     sig: &mut Signals,
     stop_server: tokio::sync::oneshot::Sender<()>,
-) -> anyhow::Result<()> {
+) -> Result<(), ServiceError> {
     notify(&[NotifyState::Stopping]);
     tracing::info!(
         in_flight = tasks.len(),
