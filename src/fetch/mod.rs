@@ -6,6 +6,7 @@
 //! and `feeds inspect`.
 
 pub mod budget;
+mod error;
 pub mod guard;
 pub mod local;
 mod redirect;
@@ -16,82 +17,10 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use std::time::Duration;
 
+use error::classify;
+pub use error::{Cause, FetchError};
+
 const MAX_HOPS: usize = 10;
-
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum FetchError {
-    #[error("HTTP {status}")]
-    Status { status: u16 },
-    #[error("timed out")]
-    Timeout,
-    #[error("connection failed: {}", .0.root())]
-    Connect(#[source] Cause),
-    #[error("response larger than the {limit}-byte limit")]
-    TooLarge { limit: u64 },
-    #[error("redirect loop at {0}")]
-    RedirectLoop(String),
-    #[error("more than {MAX_HOPS} redirects")]
-    TooManyRedirects,
-    #[error("redirect without a usable Location")]
-    BadRedirect,
-    #[error("{0}")]
-    Refused(#[from] guard::Refused),
-    #[error("cannot read {path}: {message}")]
-    File { path: String, message: String },
-    #[error("bad URL: {source}")]
-    BadUrl {
-        #[source]
-        source: url::ParseError,
-    },
-    #[error("bad file URL {0}")]
-    BadFileUrl(String),
-    /// The HTTP client could not be built (`what`: "bad proxy", "HTTP client").
-    #[error("{what}: {source}")]
-    Client {
-        what: &'static str,
-        #[source]
-        source: Cause,
-    },
-    #[error("reading body: {}", .0.root())]
-    Body(#[source] Cause),
-    /// Any other failure of the request (TLS, protocol, …): the innermost cause is shown.
-    #[error("{}", .0.root())]
-    Request(#[source] Cause),
-}
-
-/// An underlying error kept as a [`FetchError`]'s source; shared so that outcomes stay
-/// cheap to clone. Equal when their messages are (for tests comparing outcomes).
-#[derive(Debug, Clone)]
-pub struct Cause(std::sync::Arc<reqwest::Error>);
-
-impl Cause {
-    fn new(e: reqwest::Error) -> Cause {
-        Cause(std::sync::Arc::new(e))
-    }
-
-    /// The innermost error message (reqwest's own is just "error sending request").
-    pub fn root(&self) -> String {
-        root_cause(&*self.0)
-    }
-}
-
-impl std::fmt::Display for Cause {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for Cause {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
-    }
-}
-
-impl PartialEq for Cause {
-    fn eq(&self, other: &Cause) -> bool {
-        self.root() == other.root()
-    }
-}
 
 /// What to fetch and the validators from last time.
 #[derive(Clone, Default)]
@@ -261,11 +190,25 @@ impl Fetcher {
         now: DateTime<Utc>,
     ) -> FetchOutcome {
         let log = redirect::HopLog::new(configured.clone(), self.allow_private);
+        match self.send_following(req, url, &configured, &log).await {
+            Ok(resp) => self.outcome_of(resp, log.permanent(), now).await,
+            Err(failed) => failed,
+        }
+    }
+
+    /// Sends the request, following redirects under the hop policy; a failure is the outcome.
+    async fn send_following(
+        &self,
+        req: &FetchRequest,
+        url: url::Url,
+        configured: &url::Url,
+        log: &redirect::HopLog,
+    ) -> Result<reqwest::Response, FetchOutcome> {
         let mut next = url;
         // At most two rounds: with the per-feed headers while on the configured origin, then
         // (after a hop to another origin) without them.
-        let resp = loop {
-            let scoped = !req.headers.is_empty() && guard::same_origin(&next, &configured);
+        loop {
+            let scoped = !req.headers.is_empty() && guard::same_origin(&next, configured);
             log.begin_round(scoped);
             let mut rb = self.client.get(next.clone());
             if let Some(e) = &req.etag {
@@ -281,7 +224,11 @@ impl Fetcher {
             }
             let resp = match log.scope(rb.send()).await {
                 Ok(r) => r,
-                Err(e) => return outcome_err(log.take_refusal().unwrap_or_else(|| classify(e))),
+                Err(e) => {
+                    return Err(outcome_err(
+                        log.take_refusal().unwrap_or_else(|| classify(e)),
+                    ));
+                }
             };
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -292,28 +239,37 @@ impl Fetcher {
                     .and_then(|l| l.to_str().ok())
                     .and_then(|l| resp.url().join(l).ok())
                 else {
-                    return FetchOutcome::Failed {
+                    return Err(FetchOutcome::Failed {
                         status: Some(status.as_u16()),
                         error: FetchError::BadRedirect,
-                    };
+                    });
                 };
                 if !scoped {
-                    return FetchOutcome::Failed {
+                    return Err(FetchOutcome::Failed {
                         status: Some(status.as_u16()),
                         error: FetchError::BadRedirect,
-                    };
+                    });
                 }
                 if let Err(e) = log.manual_hop(status, resp.url(), &to) {
-                    return outcome_err(e);
+                    return Err(outcome_err(e));
                 }
                 next = to;
                 continue;
             }
-            break resp;
-        };
+            return Ok(resp);
+        }
+    }
+
+    /// What a final response means: not modified, gone, rate limited, a body, or a failure.
+    async fn outcome_of(
+        &self,
+        resp: reqwest::Response,
+        permanent: bool,
+        now: DateTime<Utc>,
+    ) -> FetchOutcome {
         let status = resp.status();
         let final_url = resp.url().to_string();
-        let permanent = log.permanent().then(|| final_url.clone());
+        let permanent = permanent.then(|| final_url.clone());
         let headers = resp.headers().clone();
         let max_age = cache_hint(&headers, now);
         match status {
@@ -351,25 +307,6 @@ impl Fetcher {
             },
         }
     }
-}
-
-fn classify(e: reqwest::Error) -> FetchError {
-    if e.is_timeout() {
-        FetchError::Timeout
-    } else if e.is_connect() {
-        FetchError::Connect(Cause::new(e))
-    } else {
-        FetchError::Request(Cause::new(e))
-    }
-}
-
-/// The innermost error message (reqwest's own is just "error sending request").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
