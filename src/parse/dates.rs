@@ -27,6 +27,59 @@ pub fn parse_timestamp(s: &str, default_offset: Option<i32>) -> Option<DateTime<
     {
         return parse_timestamp(&format!("{rest} {off}"), default_offset);
     }
+    zoned(t).or_else(|| local(t, offset))
+}
+
+/// RFC 2822 without the weekday or with a long weekday/month name (after ", " is cut).
+const RFC2822_LIKE: [&str; 5] = [
+    "%d %b %Y %H:%M:%S %z",
+    "%d %B %Y %H:%M:%S %z",
+    "%d %b %Y %H:%M %z",
+    "%d %b %Y %H:%M:%S GMT",
+    "%d %b %Y %H:%M:%S UTC",
+];
+
+/// ISO-like forms with a numeric offset.
+const ISO_ZONED: [&str; 6] = [
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%dT%H:%M%:z",
+    "%Y-%m-%d %H:%M%:z",
+];
+
+/// Date and time without a zone: the default offset applies.
+const NAIVE: [&str; 15] = [
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M",
+    "%d %b %Y %H:%M:%S",
+    "%a, %d %b %Y %H:%M:%S",
+    "%a, %b %d %Y %I:%M:%S %p",
+    "%b %d %Y %I:%M:%S %p",
+    "%a %b %d %Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %I:%M:%S %p",
+];
+
+/// A date alone: midnight at the default offset.
+const DATE_ONLY: [&str; 6] = [
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y年%m月%d日",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+];
+
+/// Forms that carry their own zone (or say UTC/GMT).
+fn zoned(t: &str) -> Option<DateTime<Utc>> {
     // JavaScript's Date.toString(): "Sat Dec 03 2011 00:00:00 GMT+0000 (UTC)".
     let js = t.split_once(" (").map_or(t, |(a, _)| a);
     for f in ["%a %b %d %Y %H:%M:%S GMT%z", "%a %b %d %Y %H:%M:%S %z"] {
@@ -41,21 +94,11 @@ pub fn parse_timestamp(s: &str, default_offset: Option<i32>) -> Option<DateTime<
     {
         return Some(Utc.from_utc_datetime(&n));
     }
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+    if let Ok(d) = DateTime::parse_from_rfc3339(t).or_else(|_| DateTime::parse_from_rfc2822(t)) {
         return Some(d.with_timezone(&Utc));
     }
-    if let Ok(d) = DateTime::parse_from_rfc2822(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    // RFC 2822 without the weekday or with a long weekday/month name.
     let no_weekday = t.split_once(", ").map(|(_, r)| r).unwrap_or(t);
-    for f in [
-        "%d %b %Y %H:%M:%S %z",
-        "%d %B %Y %H:%M:%S %z",
-        "%d %b %Y %H:%M %z",
-        "%d %b %Y %H:%M:%S GMT",
-        "%d %b %Y %H:%M:%S UTC",
-    ] {
+    for f in RFC2822_LIKE {
         if let Ok(d) = DateTime::parse_from_str(no_weekday, f) {
             return Some(d.with_timezone(&Utc));
         }
@@ -63,60 +106,27 @@ pub fn parse_timestamp(s: &str, default_offset: Option<i32>) -> Option<DateTime<
             return Some(Utc.from_utc_datetime(&n));
         }
     }
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S %z",
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M%:z",
-        "%Y-%m-%d %H:%M%:z",
-    ] {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    let naive = [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y/%m/%d %H:%M:%S",
-        "%Y/%m/%d %H:%M",
-        "%Y年%m月%d日 %H:%M:%S",
-        "%Y年%m月%d日 %H:%M",
-        "%Y年%m月%d日%H:%M",
-        "%d %b %Y %H:%M:%S",
-        "%a, %d %b %Y %H:%M:%S",
-        "%a, %b %d %Y %I:%M:%S %p",
-        "%b %d %Y %I:%M:%S %p",
-        "%a %b %d %Y %H:%M:%S",
-        "%m/%d/%Y %H:%M:%S",
-        "%m/%d/%Y %I:%M:%S %p",
-    ];
-    for f in naive {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return offset
-                .from_local_datetime(&n)
-                .single()
-                .map(|d| d.with_timezone(&Utc));
-        }
-    }
-    for f in [
-        "%Y-%m-%d",
-        "%Y/%m/%d",
-        "%Y年%m月%d日",
-        "%d %b %Y",
-        "%B %d, %Y",
-        "%b %d, %Y",
-    ] {
-        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
-            let n = d.and_hms_opt(0, 0, 0)?;
-            return offset
-                .from_local_datetime(&n)
-                .single()
-                .map(|d| d.with_timezone(&Utc));
-        }
-    }
-    None
+    ISO_ZONED
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(t, f).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Forms without a zone, read at `offset`.
+fn local(t: &str, offset: FixedOffset) -> Option<DateTime<Utc>> {
+    let n = NAIVE
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+        .or_else(|| {
+            DATE_ONLY
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })?;
+    offset
+        .from_local_datetime(&n)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// Offsets of zone abbreviations that feeds use and RFC 2822 parsers do not know (RFC 2822's
