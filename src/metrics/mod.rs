@@ -315,5 +315,4 @@ fn escape_label_value(out: &mut String, v: &str) {
 }
 
 #[cfg(test)]
-#[path = "metrics_tests.rs"]
 mod tests;
