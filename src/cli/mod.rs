@@ -77,10 +77,18 @@ pub enum DbCmd {
     Vacuum,
 }
 
-/// Loads the configuration named on the command line (or the default).
+/// Loads the configuration named on the command line (or the default). With several
+/// problems, all but the last are printed here (`error: …` each) and the last is returned.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let source = ConfigSource::locate(cli.config.as_deref());
-    Config::load(&source).map_err(|e| anyhow::anyhow!("{e}"))
+    Config::load(&source).map_err(|e| {
+        let mut problems = e.problems();
+        let last = problems.pop().unwrap_or_default();
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        anyhow::anyhow!("{last}")
+    })
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -157,13 +165,19 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
             for w in &c.rule_warnings {
                 eprintln!("{w}");
             }
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
+            let profiles = match c.digests.len() {
+                1 => "1 digest profile".to_string(),
+                n => format!("{n} digest profiles"),
+            };
             println!(
-                "{}: OK — {} feeds, {} rules ({} terms), {} digest profiles, mail via {}; database {}",
+                "{}: OK — {} feeds, {} rules ({} terms), {profiles}, mail via {}; database {}",
                 source.describe(),
                 c.feeds.len(),
                 c.rules.rules().len(),
                 c.rules.term_count(),
-                c.digests.len(),
                 match &c.mail.transport {
                     crate::config::Transport::File { dir } => format!("files in {}", dir.display()),
                     crate::config::Transport::Maildir { dir } =>
@@ -173,13 +187,20 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
                 },
                 c.store_path.display()
             );
-            if !c.rule_warnings.is_empty() {
-                println!("{} warning(s)", c.rule_warnings.len());
+            let warnings = c.rule_warnings.len() + c.warnings.len();
+            if warnings > 0 {
+                println!("{warnings} warning(s)");
             }
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            let problems = e.problems();
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            if problems.len() > 1 {
+                eprintln!("{}: {} errors", source.describe(), problems.len());
+            }
             Ok(1)
         }
     }

@@ -2,11 +2,14 @@
 //! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
 //! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
 
+pub mod diag;
 mod feeds;
 mod files;
+mod mail;
 mod raw;
 mod resolve;
 pub mod schedule;
+mod schema;
 mod sections;
 pub mod units;
 
@@ -41,12 +44,24 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Syntax { path: String, message: String },
     #[error("{location}: {message}")]
     Invalid { location: String, message: String },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Rules(Vec<crate::rules::RuleError>),
+    /// Several problems, in the order found (`check-config` shows them all).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<ConfigError>),
+}
+
+impl ConfigError {
+    /// Each problem on its own (a rule error may span several lines, with its caret).
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::Many(list) => list.iter().flat_map(|e| e.problems()).collect(),
+            Self::Rules(list) => list.iter().map(|e| e.to_string()).collect(),
+            other => vec![other.to_string()],
+        }
+    }
 }
 
 /// Where the configuration came from.
@@ -198,6 +213,9 @@ pub struct Config {
     pub digests: Vec<DigestProfile>,
     /// `[server]`: the /healthz and /metrics endpoint, if enabled.
     pub server: Option<ServerSettings>,
+    /// Settings that contradict each other, as `file:line:col: what — fix` (shown as
+    /// `warning: …` by `check-config` and at start-up).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
