@@ -475,8 +475,8 @@ async fn stop(
         tokio::select! {
             r = tasks.join_next() => if r.is_none() { break },
             _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
-            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
-            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(143) }
+            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(130) }
         }
     }
     let _ = stop_server.send(());

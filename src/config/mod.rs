@@ -72,13 +72,11 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
-    /// `--config`, then `$CHIPWATCH_CONFIG`, then the embedded default.
+    /// The file given by `--config` (clap also reads it from `$CHIPWATCH_CONFIG`), else the
+    /// embedded default.
     pub fn locate(cli: Option<&Path>) -> Self {
-        if let Some(p) = cli {
-            return Self::File(p.to_path_buf());
-        }
-        match std::env::var_os("CHIPWATCH_CONFIG") {
-            Some(p) if !p.is_empty() => Self::File(PathBuf::from(p)),
+        match cli {
+            Some(p) if !p.as_os_str().is_empty() => Self::File(p.to_path_buf()),
             _ => Self::Embedded,
         }
     }
@@ -289,6 +287,11 @@ impl Config {
     pub fn rule_names(&self) -> Vec<String> {
         self.rules.rules().iter().map(|r| r.name.clone()).collect()
     }
+}
+
+/// `p` made absolute against the working directory, `..` and `.` removed (lexically).
+pub fn absolute(p: &Path) -> PathBuf {
+    files::normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else `./chipwatch-state`.

@@ -78,10 +78,11 @@ fn build(
     let from = mail
         .as_ref()
         .map_or("chipwatch@localhost", |m| m.from.as_str());
-    let digests = resolve_digests(cx, raw.digest, rules.as_ref().map(|r| &r.0), from);
-    if let (Some(m), Some(d)) = (&mail, &digests) {
-        placeholder_recipients(cx, m, d);
-    }
+    // Only SMTP and sendmail deliver: then an example.org recipient is worth a warning.
+    let delivers = mail
+        .as_ref()
+        .is_some_and(|m| matches!(m.transport, Transport::Smtp(_) | Transport::Sendmail { .. }));
+    let digests = resolve_digests(cx, raw.digest, rules.as_ref().map(|r| &r.0), from, delivers);
     let (backfill, silent_after, poll) = polling?;
     let (rules, rule_warnings, rule_pack_version) = rules?;
     Some(Config {
@@ -106,30 +107,6 @@ fn build(
         server: server?,
         warnings: Vec::new(),
     })
-}
-
-/// Real mail to the example domains goes nowhere: say so once SMTP or sendmail would send it.
-fn placeholder_recipients(cx: &Ctx, mail: &MailConfig, digests: &[DigestProfile]) {
-    if matches!(
-        mail.transport,
-        Transport::File { .. } | Transport::Maildir { .. }
-    ) {
-        return;
-    }
-    for d in digests {
-        for a in d.to.iter().chain(&d.cc).chain(&d.bcc) {
-            let domain = a.rsplit('@').next().unwrap_or("").trim_end_matches('>');
-            if matches!(domain, "example.org" | "example.com" | "example.net") {
-                cx.report.warning(
-                    &cx.path,
-                    format!(
-                        "digest `{}` sends to {a:?}, a placeholder address that receives no mail — put your own address in its `to`",
-                        d.name
-                    ),
-                );
-            }
-        }
-    }
 }
 
 /// A duration that may also be a word (`"all"`, `"off"`) handled by the caller.

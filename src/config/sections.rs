@@ -151,6 +151,7 @@ pub(super) fn resolve_digests(
     raw: Vec<RawDigest>,
     rules: Option<&RuleSet>,
     mail_from: &str,
+    delivers: bool,
 ) -> Option<Vec<DigestProfile>> {
     let known: Option<Vec<&str>> =
         rules.map(|r| r.rules().iter().map(|r| r.name.as_str()).collect());
@@ -166,6 +167,9 @@ pub(super) fn resolve_digests(
                 ),
             );
             continue;
+        }
+        if delivers {
+            placeholders(cx, &d);
         }
         match profile(cx, d, known.as_deref()) {
             Some(p) => out.push(p),
@@ -196,6 +200,28 @@ pub(super) fn resolve_digests(
 }
 
 const DEFAULT_SUBJECT: &str = "chipwatch {profile}: {stories} stories ({date})";
+
+/// Mail to the example domains goes nowhere: a warning once SMTP or sendmail would send it.
+fn placeholders(cx: &Ctx, d: &RawDigest) {
+    for a in d.to.iter().chain(&d.cc).chain(&d.bcc) {
+        let domain = a
+            .get_ref()
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('>');
+        if matches!(domain, "example.org" | "example.com" | "example.net") {
+            cx.warn(
+                a,
+                format!(
+                    "digest `{}` sends to {:?}, a placeholder address that receives no mail — put your own address here",
+                    d.name.get_ref(),
+                    a.get_ref()
+                ),
+            );
+        }
+    }
+}
 
 /// The addresses of one recipient list; None after reporting the bad ones.
 fn addresses(cx: &Ctx, profile: &str, v: &[Spanned<String>]) -> Option<Vec<String>> {
