@@ -66,70 +66,7 @@ fn with_unpolled(config: &crate::config::Config, mut rows: Vec<FeedStatus>) -> V
 
 pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
     match cmd {
-        FeedsCmd::Status { json } => {
-            let config = load_config(cli)?;
-            let store = Store::open(&config.store_path)?;
-            let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
-            let rows = with_unpolled(&config, rows);
-            if *json {
-                println!("{}", serde_json::to_string(&rows)?);
-                return Ok(0);
-            }
-            for r in rows {
-                let unparsed_error = r
-                    .last_error
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("parse: unparsed"));
-                let state = if r.gone {
-                    "GONE".to_string()
-                } else if r.error_count > 0 && unparsed_error {
-                    format!("unparsed×{}", r.error_count)
-                } else if r.error_count > 0 {
-                    format!("FAIL×{}", r.error_count)
-                } else if let Some(p) = &r.parse_problem {
-                    p.split(':').next().unwrap_or("partial").to_string()
-                } else if r.silent_since.is_some() {
-                    "silent".into()
-                } else if r.last_checked_at.is_none() {
-                    "new".into()
-                } else {
-                    "ok".into()
-                };
-                println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
-                if r.last_checked_at.is_none() && r.error_count == 0 {
-                    println!("         never polled (the next `chipwatch run` polls it)");
-                    continue;
-                }
-                if let Some(rd) = &r.redirect_url {
-                    let rd = crate::redact::url(rd);
-                    println!("         moved permanently to {rd} (update the config)");
-                }
-                println!(
-                    "         last status {}  checked {}  last success {}  next {}  entries {}  avg interval {}",
-                    r.last_status.map(|s| s.to_string()).unwrap_or("-".into()),
-                    ts(r.last_checked_at),
-                    ts(r.last_success_at),
-                    ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
-                    r.entries_seen,
-                    r.avg_post_interval_secs
-                        .map(|s| format!("{:.1}h", s as f64 / 3600.0))
-                        .unwrap_or("-".into())
-                );
-                if let Some(p) = &r.parse_problem {
-                    println!("         {p} (since {})", ts(r.parse_problem_since));
-                }
-                if let Some(since) = r.silent_since {
-                    println!("         no new entry since {}", ts(Some(since)));
-                }
-                if let Some(e) = &r.last_error {
-                    println!("         error since {}: {e}", ts(r.first_error_at));
-                }
-                if let Some(rep) = &r.repairs {
-                    println!("         repaired: {rep}");
-                }
-            }
-            Ok(0)
-        }
+        FeedsCmd::Status { json } => status(cli, *json, clock),
         FeedsCmd::Inspect { target, json } => {
             super::inspect_cmd::inspect(cli, target, *json, clock)
         }
@@ -149,6 +86,77 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             print!("{}", crate::opml::write("chipwatch feeds", &outlines));
             Ok(0)
         }
+    }
+}
+
+/// `feeds status`: every stored feed plus the configured ones not polled yet.
+fn status(cli: &Cli, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
+    let config = load_config(cli)?;
+    let store = Store::open(&config.store_path)?;
+    let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
+    let rows = with_unpolled(&config, rows);
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(0);
+    }
+    for r in &rows {
+        print_row(r);
+    }
+    Ok(0)
+}
+
+/// One feed of `feeds status` in text: state, address and name, then its details.
+fn print_row(r: &FeedStatus) {
+    let unparsed_error = r
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("parse: unparsed"));
+    let state = if r.gone {
+        "GONE".to_string()
+    } else if r.error_count > 0 && unparsed_error {
+        format!("unparsed×{}", r.error_count)
+    } else if r.error_count > 0 {
+        format!("FAIL×{}", r.error_count)
+    } else if let Some(p) = &r.parse_problem {
+        p.split(':').next().unwrap_or("partial").to_string()
+    } else if r.silent_since.is_some() {
+        "silent".into()
+    } else if r.last_checked_at.is_none() {
+        "new".into()
+    } else {
+        "ok".into()
+    };
+    println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
+    if r.last_checked_at.is_none() && r.error_count == 0 {
+        println!("         never polled (the next `chipwatch run` polls it)");
+        return;
+    }
+    if let Some(rd) = &r.redirect_url {
+        let rd = crate::redact::url(rd);
+        println!("         moved permanently to {rd} (update the config)");
+    }
+    println!(
+        "         last status {}  checked {}  last success {}  next {}  entries {}  avg interval {}",
+        r.last_status.map(|s| s.to_string()).unwrap_or("-".into()),
+        ts(r.last_checked_at),
+        ts(r.last_success_at),
+        ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
+        r.entries_seen,
+        r.avg_post_interval_secs
+            .map(|s| format!("{:.1}h", s as f64 / 3600.0))
+            .unwrap_or("-".into())
+    );
+    if let Some(p) = &r.parse_problem {
+        println!("         {p} (since {})", ts(r.parse_problem_since));
+    }
+    if let Some(since) = r.silent_since {
+        println!("         no new entry since {}", ts(Some(since)));
+    }
+    if let Some(e) = &r.last_error {
+        println!("         error since {}: {e}", ts(r.first_error_at));
+    }
+    if let Some(rep) = &r.repairs {
+        println!("         repaired: {rep}");
     }
 }
 

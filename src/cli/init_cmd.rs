@@ -29,6 +29,10 @@ pub struct InitArgs {
     /// implicit TLS; 25: none).
     #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "sendmail")]
     pub smtp: Option<String>,
+    /// TLS with the SMTP server (default from the port: 465 tls; 25, 1025, 2525 none; else
+    /// starttls).
+    #[arg(long, value_name = "MODE", requires = "smtp", value_parser = ["starttls", "tls", "none"])]
+    pub smtp_tls: Option<String>,
     /// SMTP user name; the password is read from DIR/smtp-password (created empty, mode 600).
     #[arg(long, value_name = "NAME", requires = "smtp")]
     pub smtp_user: Option<String>,
@@ -190,10 +194,11 @@ dir = {}
         }
         _ => (smtp.clone(), 587),
     };
-    let tls = match port {
-        465 => "tls",
-        25 | 1025 | 2525 => "none",
-        _ => "starttls",
+    let tls = match (a.smtp_tls.as_deref(), port) {
+        (Some(t), _) => t,
+        (None, 465) => "tls",
+        (None, 25 | 1025 | 2525) => "none",
+        (None, _) => "starttls",
     };
     let mut s = format!(
         "{from}# transport follows [smtp]: with the table below, digests go through SMTP.\n\n[smtp]\nhost = {}\nport = {port}\ntls = \"{tls}\"                # \"starttls\" (587) | \"tls\" (465) | \"none\" (25, local relays)\n",

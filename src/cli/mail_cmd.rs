@@ -43,9 +43,12 @@ pub fn run(cli: &Cli, cmd: &MailCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i3
         story_count: 0,
         done: Vec::new(),
     };
-    let mailer = Mailer::new(&config.mail).map_err(|e| anyhow::anyhow!("{e}"))?;
     let via = describe_transport(&config);
-    let sent = runtime()?.block_on(mailer.send(&config.mail.from, &pending, &recipients));
+    // The SMTP pool needs the runtime from its creation on.
+    let sent = runtime()?.block_on(async {
+        let mailer = Mailer::new(&config.mail).map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::Ok(mailer.send(&config.mail.from, &pending, &recipients).await)
+    })?;
     match sent {
         Ok(()) => {
             println!("test message sent to {} via {via}", recipients.join(", "));

@@ -37,7 +37,14 @@ pub const EXIT_CODES: &str = "Exit codes:
 )]
 pub struct Cli {
     /// Configuration file (default: the embedded config/chipwatch.toml).
-    #[arg(long, global = true, value_name = "FILE", env = "CHIPWATCH_CONFIG")]
+    // An empty $CHIPWATCH_CONFIG means "not set" (the embedded default), so empty is accepted.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CHIPWATCH_CONFIG",
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub config: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]

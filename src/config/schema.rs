@@ -60,9 +60,15 @@ struct Found {
 /// Removes the key (or array element) whose key or value spans `span`; returns what it was.
 /// The whole tree is searched: a `[table]`'s own span covers only its header.
 fn remove_at(t: &mut DeTable<'_>, span: &Range<usize>, path: &mut Vec<String>) -> Option<Found> {
+    // An array of one table may share that table's span: then the element is meant.
+    let element_hit = |v: &toml::Spanned<DeValue<'_>>| {
+        v.get_ref()
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e.span() == *span))
+    };
     let hit = t
         .iter()
-        .find(|(k, v)| k.span() == *span || v.span() == *span)
+        .find(|(k, v)| k.span() == *span || (v.span() == *span && !element_hit(v)))
         .map(|(k, _)| k.get_ref().to_string());
     if let Some(k) = hit {
         let v = t.remove(k.as_str())?;
