@@ -176,7 +176,7 @@ fn mail_section(a: &InitArgs, dir: &Path) -> String {
     let from = format!("[mail]\nfrom = {}\n", q(&a.from));
     if a.sendmail {
         return format!(
-            "{from}transport = \"sendmail\"       # the local sendmail command delivers\n"
+            "{from}transport = \"sendmail\"       # the local sendmail command delivers\n# sendmail_command = \"/usr/sbin/sendmail\"   # default: `sendmail` on PATH\n"
         );
     }
     let Some(smtp) = &a.smtp else {

@@ -4,7 +4,7 @@
 
 use super::{Cli, describe_transport, load_config, runtime};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, Transport};
 use crate::mailer::Mailer;
 use crate::model::Recipients;
 use crate::store::digests::PendingDigest;
@@ -55,8 +55,17 @@ pub fn run(cli: &Cli, cmd: &MailCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i3
             Ok(0)
         }
         Err(e) => {
+            let hint = match (&config.mail.transport, e.to_string()) {
+                (Transport::Sendmail { .. }, m) if m.contains("No such file") => {
+                    " — the sendmail program was not found: install a mail transfer agent or set [mail] sendmail_command"
+                }
+                (Transport::Smtp(_), m) if m.contains("authentication") || m.contains("535") => {
+                    " — check [smtp] username and the password file"
+                }
+                _ => "",
+            };
             eprintln!(
-                "error: the test message to {} via {via} failed: {e}",
+                "error: the test message to {} via {via} failed: {e}{hint}",
                 recipients.join(", ")
             );
             Ok(1)

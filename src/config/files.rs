@@ -27,7 +27,10 @@ impl Files<'_> {
             && let Some(b) = self.base
         {
             // Shown and used absolute, so a message never names a path relative to nowhere.
-            let dir = b.parent().unwrap_or(Path::new("."));
+            let dir = match b.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
             let dir = std::path::absolute(dir).unwrap_or(dir.to_path_buf());
             return normalize(&dir.join(p));
         }

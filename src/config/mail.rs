@@ -38,6 +38,9 @@ pub(super) fn resolve_mail(
         None => "file",
     };
     contradictions(cx, &m, smtp.as_ref(), kind);
+    if kind == "sendmail" {
+        sendmail_present(cx, &m);
+    }
     let transport = match kind {
         "maildir" => Transport::Maildir {
             dir: state_dir.join(m.dir.as_ref().map_or("maildir", |d| d.get_ref().as_str())),
@@ -165,6 +168,29 @@ fn contradictions(cx: &Ctx, m: &RawMail, smtp: Option<&RawSmtp>, kind: &str) {
                 "[smtp] has a password but no username: the password is not used",
             );
         }
+    }
+}
+
+/// A warning when the sendmail program is not there: mail would fail at the first digest.
+fn sendmail_present(cx: &Ctx, m: &RawMail) {
+    let command = m.sendmail_command.as_ref().map(|c| c.get_ref().as_str());
+    let program = command
+        .and_then(|c| c.split_whitespace().next())
+        .unwrap_or("sendmail");
+    let found = if program.contains('/') {
+        Path::new(program).is_file()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    };
+    if !found && let Some(at) = m.sendmail_command.as_ref().or(m.transport.as_ref()) {
+        cx.warn(
+            at,
+            format!(
+                "transport = \"sendmail\": no program {program:?} found{} — install a mail transfer agent (Postfix, Exim, msmtp-mta) or set sendmail_command = \"/path/to/sendmail\"",
+                if program.contains('/') { "" } else { " on PATH" }
+            ),
+        );
     }
 }
 
