@@ -428,7 +428,13 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
     let mut states = vec![NotifyState::Reloading];
     states.extend(NotifyState::monotonic_usec_now().ok());
     notify(&states);
-    match Config::load(source) {
+    let loaded = Config::load(source);
+    if let Ok(c) = &loaded {
+        for w in &c.warnings {
+            tracing::warn!("{w}");
+        }
+    }
+    match loaded {
         Ok(c) => match svc.reconfigure(c) {
             Ok(()) => match svc.register_feeds().await {
                 Ok(f) => tracing::info!(
@@ -444,7 +450,17 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
                 tracing::error!(error = %e, "new configuration not applied; keeping the old one")
             }
         },
-        Err(e) => tracing::error!(error = %e, "invalid configuration; keeping the old one"),
+        Err(e) => {
+            // One event per problem, so each carries its priority under journald.
+            let problems = e.problems();
+            for p in &problems {
+                tracing::error!("{p}");
+            }
+            tracing::error!(
+                problems = problems.len(),
+                "invalid configuration; keeping the old one"
+            )
+        }
     }
     notify(&[NotifyState::Ready]);
 }
