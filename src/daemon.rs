@@ -430,7 +430,13 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
     let mut states = vec![NotifyState::Reloading];
     states.extend(NotifyState::monotonic_usec_now().ok());
     notify(&states);
-    match Config::load(source) {
+    let loaded = Config::load(source);
+    if let Ok(c) = &loaded {
+        for w in &c.warnings {
+            tracing::warn!("{w}");
+        }
+    }
+    match loaded {
         Ok(c) => match svc.reconfigure(c) {
             Ok(()) => match svc.register_feeds().await {
                 Ok(f) => tracing::info!(
@@ -446,7 +452,17 @@ async fn reload(svc: &mut Service, source: &ConfigSource) {
                 tracing::error!(error = %e, "new configuration not applied; keeping the old one")
             }
         },
-        Err(e) => tracing::error!(error = %e, "invalid configuration; keeping the old one"),
+        Err(e) => {
+            // One event per problem, so each carries its priority under journald.
+            let problems = e.problems();
+            for p in &problems {
+                tracing::error!("{p}");
+            }
+            tracing::error!(
+                problems = problems.len(),
+                "invalid configuration; keeping the old one"
+            )
+        }
     }
     notify(&[NotifyState::Ready]);
 }
@@ -477,8 +493,8 @@ async fn stop(
         tokio::select! {
             r = tasks.join_next() => if r.is_none() { break },
             _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
-            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
-            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(0) }
+            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(143) }
+            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(130) }
         }
     }
     let _ = stop_server.send(());

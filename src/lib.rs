@@ -3,7 +3,9 @@
 //! Crate map (calls go one way, top to bottom; `python3 benches/import_graph.py` checks that
 //! no file-level circle exists):
 //! - [`config`]: the TOML configuration (plus rule packs, OPML, digest schedules) → validated
-//!   [`config::Config`]; every number range-checked.
+//!   [`config::Config`]; every number range-checked. All problems of one load are collected in a
+//!   [`config::diag::Report`] (`file:line:col: what — hint`, "did you mean"), with warnings for
+//!   contradictory settings; new config tables push their errors into it through `Ctx`.
 //! - [`clock`]: the only place that reads the wall clock (clippy's `disallowed-methods` holds
 //!   the rest of the crate to it); tests pass a fixed clock.
 //! - [`model`]: plain data shared by the stages (feeds, entries, matches, stories).
@@ -22,7 +24,7 @@
 //! - [`mailer`]: transports (SMTP, sendmail, Maildir, .eml files).
 //! - [`metrics`] / [`server`]: Prometheus counters and the optional /healthz + /metrics endpoint.
 //! - [`app`]: wires everything for `run`; [`daemon`] is the long-running loop; [`cli`] holds the
-//!   subcommands; [`telemetry`] logging.
+//!   subcommands (including `init` and `mail test`); [`telemetry`] logging (journald priorities).
 
 pub mod app;
 pub mod cli;

@@ -44,7 +44,7 @@ fn mistakes_name_file_line_and_problem() {
         (
             "[store]\npath = \"x.db\"\nbogus = 1\n",
             "unknown key",
-            &["c.toml", "line 3", "bogus"],
+            &["c.toml:3:1:", "unknown key `bogus` in [store]"],
         ),
         (
             "[[feed]]\nname = \"x\"\nurl = \"not a url\"\n",

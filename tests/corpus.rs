@@ -19,7 +19,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn every_corpus_file_parses_without_panic() {
+fn shared_corpus_files_parse_without_panic() {
     let (Some(feeds), Some(rob)) = (shared("corpus/feeds"), shared("corpus/robustness")) else {
         return;
     };
@@ -70,7 +70,7 @@ fn every_corpus_file_parses_without_panic() {
 }
 
 #[test]
-fn non_utf8_corpus_feeds_have_correct_titles() {
+fn shared_corpus_non_utf8_feeds_have_correct_titles() {
     let Some(root) = shared("corpus/feeds") else {
         return;
     };
@@ -115,7 +115,7 @@ fn non_utf8_corpus_feeds_have_correct_titles() {
 /// Every corpus file served over loopback HTTP, with no charset and with the declared one in
 /// Content-Type, goes through fetch + parse without a panic; non-UTF-8 feeds keep their titles.
 #[test]
-fn corpus_over_http_with_and_without_charset() {
+fn shared_corpus_over_http_with_and_without_charset() {
     use crate::common::http::FeedServer;
     use chipwatch::fetch::{FetchOutcome, FetchRequest, Fetcher};
     let (Some(feeds), Some(rob)) = (shared("corpus/feeds"), shared("corpus/robustness")) else {

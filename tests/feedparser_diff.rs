@@ -13,7 +13,7 @@ fn ci() -> bool {
 }
 
 #[test]
-fn chipwatch_finds_what_feedparser_finds() {
+fn shared_corpus_chipwatch_finds_what_feedparser_finds() {
     let Some(corpus) = shared("corpus/feeds") else {
         return;
     };

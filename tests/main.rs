@@ -20,6 +20,7 @@ mod disk;
 mod e2e;
 mod faults;
 mod feedparser_diff;
+mod first_hour;
 mod fuzz_parse;
 mod google_news;
 mod hostile;

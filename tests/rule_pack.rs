@@ -203,7 +203,7 @@ fn eval_misses_names_the_nearest_rule() {
 /// off-topic: tech, software and Chinese tech news) as a local `path =` feed with every entry
 /// reported; the shipped pack may flag at most two of its 5,100 entries.
 #[test]
-fn pack_in_the_stream_of_real_feeds() {
+fn shared_corpus_pack_in_the_stream_of_real_feeds() {
     let Some(feeds) = shared("corpus/feeds") else {
         return;
     };

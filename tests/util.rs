@@ -86,7 +86,8 @@ pub fn decoded(message: &str) -> String {
     format!("{text}\n{html}")
 }
 
-/// Path of the shared corpus, or None when it is absent locally (fails under CI=true).
+/// Path of the shared corpus, or None when it is absent locally (fails under CI=true). Tests
+/// that need it have `shared` in their name, so a skip is visible in the `test … ok` line.
 pub fn shared(rel: &str) -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -98,7 +99,9 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("../shared/{rel} is missing, and CI=true requires it");
     }
-    eprintln!("skipping: ../shared/{rel} not present");
+    eprintln!(
+        "SKIPPED: needs ../shared/{rel}, which is not present (with CI=true this test fails instead)"
+    );
     None
 }
 

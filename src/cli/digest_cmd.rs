@@ -15,10 +15,11 @@ use std::sync::Arc;
 pub enum DigestCmd {
     /// Render what would be sent now (nothing is claimed or sent).
     Preview {
-        #[arg(long)]
+        /// Only this `[[digest]]` profile (by name; default: every profile).
+        #[arg(long, value_name = "NAME")]
         profile: Option<String>,
         /// Write the HTML part to this file.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
         /// Print the plain-text part (default when --html is not given).
         #[arg(long)]
@@ -26,14 +27,17 @@ pub enum DigestCmd {
     },
     /// Retry pending digests, then claim new matches and send now.
     Send {
-        #[arg(long)]
+        /// Only this `[[digest]]` profile (by name; default: every profile).
+        #[arg(long, value_name = "NAME")]
         profile: Option<String>,
     },
     /// Past and pending digests.
     History {
+        /// One JSON object per digest, one a line, on stdout.
         #[arg(long)]
         json: bool,
-        #[arg(long, default_value_t = 50)]
+        /// Show at most this many digests, newest first.
+        #[arg(long, default_value_t = 50, value_name = "N")]
         limit: i64,
     },
 }

@@ -1,13 +1,11 @@
-//! `chipwatch feeds status|inspect|import-opml|export-opml`: per-feed health, what chipwatch
-//! sees in one feed (nothing stored; `--json` is the contract the differential test against
-//! feedparser reads: a partial parse exits 0 with `problems`, only an unreadable document
-//! fails), and OPML in and out.
+//! `chipwatch feeds status|inspect|import-opml|export-opml`: per-feed health (configured feeds
+//! not polled yet included), what chipwatch sees in one feed ([`super::inspect_cmd`]), and
+//! OPML in and out.
 
-use super::{Cli, load_config, runtime};
+use super::{Cli, load_config};
 use crate::clock::Clock;
-use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
-use crate::parse::{ParseOptions, parse_feed};
 use crate::store::Store;
+use crate::store::feeds::FeedStatus;
 use anyhow::Context;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -18,13 +16,16 @@ pub enum FeedsCmd {
     /// Health of every feed: gone and failing ones first, then `unparsed`/`partial` ones (the
     /// document lists items that were not read), then silent ones.
     Status {
+        /// Print all rows as one JSON array on stdout (times as Unix seconds, UTC).
         #[arg(long)]
         json: bool,
     },
     /// Fetch (or read) one feed and show what chipwatch sees; nothing is stored.
     Inspect {
-        /// URL or file path.
+        /// URL (https://…, file://…) or a local file path.
+        #[arg(value_name = "URL|FILE")]
         target: String,
+        /// Print one JSON object (format, encoding, entries, repairs, problems) on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -32,77 +33,43 @@ pub enum FeedsCmd {
     ExportOpml,
     /// Add the feeds of an OPML file (Miniflux, FreshRSS, Inoreader … exports) to the OPML file
     /// the configuration includes; folders and categories become tags.
-    ImportOpml { file: PathBuf },
+    ImportOpml {
+        /// The OPML export to read.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
+/// A stored time as `2026-12-02 08:00 UTC` (`-` when unset).
 fn ts(t: Option<i64>) -> String {
     t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+/// The stored rows plus a row for each configured feed not polled yet (a fresh database has
+/// none), so the list is useful before the first `run`.
+fn with_unpolled(config: &crate::config::Config, mut rows: Vec<FeedStatus>) -> Vec<FeedStatus> {
+    let known: std::collections::HashSet<String> = rows.iter().map(|r| r.url.clone()).collect();
+    for f in &config.feeds {
+        let url = f.id_url();
+        if !known.contains(&url) {
+            rows.push(FeedStatus {
+                url,
+                name: f.name.clone(),
+                ..Default::default()
+            });
+        }
+    }
+    rows
 }
 
 pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
     match cmd {
-        FeedsCmd::Status { json } => {
-            let config = load_config(cli)?;
-            let store = Store::open(&config.store_path)?;
-            let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
-            if *json {
-                println!("{}", serde_json::to_string(&rows)?);
-                return Ok(0);
-            }
-            for r in rows {
-                let unparsed_error = r
-                    .last_error
-                    .as_deref()
-                    .is_some_and(|e| e.starts_with("parse: unparsed"));
-                let state = if r.gone {
-                    "GONE".to_string()
-                } else if r.error_count > 0 && unparsed_error {
-                    format!("unparsed×{}", r.error_count)
-                } else if r.error_count > 0 {
-                    format!("FAIL×{}", r.error_count)
-                } else if let Some(p) = &r.parse_problem {
-                    p.split(':').next().unwrap_or("partial").to_string()
-                } else if r.silent_since.is_some() {
-                    "silent".into()
-                } else if r.last_checked_at.is_none() {
-                    "new".into()
-                } else {
-                    "ok".into()
-                };
-                println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
-                if let Some(rd) = &r.redirect_url {
-                    let rd = crate::redact::url(rd);
-                    println!("         moved permanently to {rd} (update the config)");
-                }
-                println!(
-                    "         last status {}  checked {}  last success {}  next {}  entries {}  avg interval {}",
-                    r.last_status.map(|s| s.to_string()).unwrap_or("-".into()),
-                    ts(r.last_checked_at),
-                    ts(r.last_success_at),
-                    ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
-                    r.entries_seen,
-                    r.avg_post_interval_secs
-                        .map(|s| format!("{:.1}h", s as f64 / 3600.0))
-                        .unwrap_or("-".into())
-                );
-                if let Some(p) = &r.parse_problem {
-                    println!("         {p} (since {})", ts(r.parse_problem_since));
-                }
-                if let Some(since) = r.silent_since {
-                    println!("         no new entry since {}", ts(Some(since)));
-                }
-                if let Some(e) = &r.last_error {
-                    println!("         error since {}: {e}", ts(r.first_error_at));
-                }
-                if let Some(rep) = &r.repairs {
-                    println!("         repaired: {rep}");
-                }
-            }
-            Ok(0)
+        FeedsCmd::Status { json } => status(cli, *json, clock),
+        FeedsCmd::Inspect { target, json } => {
+            super::inspect_cmd::inspect(cli, target, *json, clock)
         }
-        FeedsCmd::Inspect { target, json } => inspect(cli, target, *json, clock),
         FeedsCmd::ImportOpml { file } => import_opml(cli, file),
         FeedsCmd::ExportOpml => {
             let config = load_config(cli)?;
@@ -122,146 +89,74 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
     }
 }
 
-fn inspect(cli: &Cli, target: &str, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
-    let http = match load_config(cli) {
-        Ok(c) => c.http,
-        Err(_) => {
-            crate::config::load_from_str(
-                "",
-                None,
-                crate::config::ConfigSource::Embedded,
-                PathBuf::from("."),
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .http
-        }
-    };
-    // A local file is read as it is: no fetcher, no network, no size or scheme policy.
-    let (url, body, content_type, final_url, permanent_redirect) = if target.contains("://") {
-        let url = target.to_string();
-        let rt = runtime()?;
-        let outcome = rt.block_on(async {
-            let f = Fetcher::new(&http)?;
-            Ok::<_, anyhow::Error>(
-                f.fetch(
-                    &FetchRequest {
-                        url: url.clone(),
-                        // The user typed this address: a file:// URL is theirs to read.
-                        allow_local: true,
-                        ..Default::default()
-                    },
-                    clock.now(),
-                )
-                .await,
-            )
-        })?;
-        let fetched = match outcome {
-            FetchOutcome::Modified(f) => f,
-            other => anyhow::bail!("{url}: {}", describe(&other)),
-        };
-        let body = fetched.body.to_vec();
-        (
-            url,
-            body,
-            fetched.content_type,
-            fetched.final_url,
-            fetched.permanent_redirect,
-        )
-    } else {
-        let p = std::fs::canonicalize(target).with_context(|| format!("reading {target}"))?;
-        let url = url::Url::from_file_path(&p)
-            .map_err(|()| anyhow::anyhow!("bad path {target}"))?
-            .to_string();
-        let body = std::fs::read(&p).with_context(|| format!("reading {target}"))?;
-        (url.clone(), body, None, url, None)
-    };
-    let feed = parse_feed(
-        &body,
-        &ParseOptions {
-            content_type: content_type.as_deref(),
-            base_url: Some(&final_url),
-            default_offset: None,
-        },
-    )
-    .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
-    let base = url::Url::parse(&final_url).ok();
-    let resolve = |l: &str| match &base {
-        Some(b) => b
-            .join(l)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| l.to_string()),
-        None => l.to_string(),
-    };
+/// `feeds status`: every stored feed plus the configured ones not polled yet.
+fn status(cli: &Cli, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
+    let config = load_config(cli)?;
+    let store = Store::open(&config.store_path)?;
+    let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
+    let rows = with_unpolled(&config, rows);
     if json {
-        let entries: Vec<serde_json::Value> = feed
-            .entries
-            .iter()
-            .map(|e| {
-                serde_json::json!({"key": e.key, "title": e.title, "link": e.link.as_deref().map(resolve),
-                    "canonical_link": e.canonical_link, "outlet": e.outlet, "published": e.published.map(|p| p.to_rfc3339()),
-                    "summary": e.summary, "content": e.content})
-            })
-            .collect();
-        let v = serde_json::json!({"format": feed.format, "encoding": feed.encoding, "title": feed.title,
-            "link": feed.link.as_deref().map(resolve), "id": feed.id,
-            "published": feed.published.map(|p| p.to_rfc3339()), "repairs": feed.repairs,
-            "problems": feed.problem.iter().collect::<Vec<_>>(), "item_elements": feed.item_elements,
-            "entries": entries});
-        println!("{v}");
+        println!("{}", serde_json::to_string(&rows)?);
         return Ok(0);
     }
-    println!(
-        "{url}\n  format {}  encoding {}  title {:?}  {} entries",
-        feed.format,
-        feed.encoding,
-        feed.title.as_deref().unwrap_or(""),
-        feed.entries.len()
-    );
-    if let Some(p) = &feed.problem {
-        println!("  PROBLEM: {p}");
-    }
-    if let Some(p) = &permanent_redirect {
-        println!("  moved permanently to {p}");
-    }
-    if !feed.repairs.is_empty() {
-        println!("  repairs: {}", feed.repairs.join("; "));
-    }
-    for e in &feed.entries {
-        println!(
-            "\n- {}\n  key       {}\n  link      {}\n  published {}",
-            e.title,
-            e.key,
-            e.canonical_link.as_deref().unwrap_or("-"),
-            e.published.map(|p| p.to_rfc3339()).unwrap_or("-".into())
-        );
-        let text = if e.summary.is_empty() {
-            &e.content
-        } else {
-            &e.summary
-        };
-        let short: String = text.chars().take(300).collect();
-        println!(
-            "  text      {short}{}",
-            if text.chars().count() > 300 {
-                "…"
-            } else {
-                ""
-            }
-        );
+    for r in &rows {
+        print_row(r);
     }
     Ok(0)
 }
 
-fn describe(o: &FetchOutcome) -> String {
-    match o {
-        FetchOutcome::NotModified { .. } => "not modified".into(),
-        FetchOutcome::Modified(_) => "ok".into(),
-        FetchOutcome::RateLimited {
-            status,
-            retry_after,
-        } => format!("HTTP {status}, retry after {retry_after:?}"),
-        FetchOutcome::Gone => "HTTP 410 Gone".into(),
-        FetchOutcome::Failed { error, .. } => error.to_string(),
+/// One feed of `feeds status` in text: state, address and name, then its details.
+fn print_row(r: &FeedStatus) {
+    let unparsed_error = r
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("parse: unparsed"));
+    let state = if r.gone {
+        "GONE".to_string()
+    } else if r.error_count > 0 && unparsed_error {
+        format!("unparsed×{}", r.error_count)
+    } else if r.error_count > 0 {
+        format!("FAIL×{}", r.error_count)
+    } else if let Some(p) = &r.parse_problem {
+        p.split(':').next().unwrap_or("partial").to_string()
+    } else if r.silent_since.is_some() {
+        "silent".into()
+    } else if r.last_checked_at.is_none() {
+        "new".into()
+    } else {
+        "ok".into()
+    };
+    println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
+    if r.last_checked_at.is_none() && r.error_count == 0 {
+        println!("         never polled (the next `chipwatch run` polls it)");
+        return;
+    }
+    if let Some(rd) = &r.redirect_url {
+        let rd = crate::redact::url(rd);
+        println!("         moved permanently to {rd} (update the config)");
+    }
+    println!(
+        "         last status {}  checked {}  last success {}  next {}  entries {}  avg interval {}",
+        r.last_status.map(|s| s.to_string()).unwrap_or("-".into()),
+        ts(r.last_checked_at),
+        ts(r.last_success_at),
+        ts(Some(r.next_check_at).filter(|t| *t > 0 && *t < i64::MAX / 8)),
+        r.entries_seen,
+        r.avg_post_interval_secs
+            .map(|s| format!("{:.1}h", s as f64 / 3600.0))
+            .unwrap_or("-".into())
+    );
+    if let Some(p) = &r.parse_problem {
+        println!("         {p} (since {})", ts(r.parse_problem_since));
+    }
+    if let Some(since) = r.silent_since {
+        println!("         no new entry since {}", ts(Some(since)));
+    }
+    if let Some(e) = &r.last_error {
+        println!("         error since {}: {e}", ts(r.first_error_at));
+    }
+    if let Some(rep) = &r.repairs {
+        println!("         repaired: {rep}");
     }
 }
 

@@ -5,6 +5,9 @@
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
+mod init_cmd;
+mod inspect_cmd;
+mod mail_cmd;
 mod rules_cmd;
 
 use crate::app;
@@ -16,15 +19,32 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Exit codes, shown by `--help` and in the README.
+pub const EXIT_CODES: &str = "Exit codes:
+  0    success
+  1    error: invalid configuration (every problem is listed), database or I/O failure,
+       a digest or test message left unsent, results not written (run --once)
+  2    wrong command-line usage
+  130  run: stopped by a second SIGINT before the clean stop finished
+  143  run: stopped by a second SIGTERM before the clean stop finished";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "chipwatch",
     version,
-    about = "Watches news feeds for semiconductor export-policy news and emails digests"
+    about = "Watches news feeds for semiconductor export-policy news and emails digests",
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
-    /// Configuration file (default: $CHIPWATCH_CONFIG, else the embedded config/chipwatch.toml).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Configuration file (default: the embedded config/chipwatch.toml).
+    // An empty $CHIPWATCH_CONFIG means "not set" (the embedded default), so empty is accepted.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "CHIPWATCH_CONFIG",
+        value_parser = clap::builder::TypedValueParser::map(clap::builder::OsStringValueParser::new(), PathBuf::from)
+    )]
     pub config: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -35,7 +55,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a self-contained starter setup (config, feeds, a sample rule) into DIR.
+    Init(init_cmd::InitArgs),
     /// Run the daemon (or one cycle with --once).
+    #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Validate the configuration, rule packs and OPML; print warnings.
     CheckConfig,
@@ -48,10 +71,21 @@ pub enum Command {
     /// Feed status, inspection and OPML.
     #[command(subcommand)]
     Feeds(feeds_cmd::FeedsCmd),
+    /// Check the mail setup: send a test message.
+    #[command(subcommand)]
+    Mail(mail_cmd::MailCmd),
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
 }
+
+const RUN_HELP: &str =
+    "Signals: SIGHUP reloads the configuration (an invalid one is reported and the old one
+keeps running); SIGTERM or SIGINT stop cleanly (no new polls, in-flight ones get 20 s, exit 0);
+a second SIGTERM/SIGINT during that stop exits at once with 143/130.
+
+Exit codes: 0 after a clean stop or a --once cycle; 1 if the configuration or database cannot
+be used, or (--once) results could not be written to the database.";
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -72,15 +106,27 @@ pub struct RunArgs {
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
     /// Write a consistent copy of the database (safe while the daemon runs).
-    Backup { file: PathBuf },
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Reclaim free space.
     Vacuum,
 }
 
-/// Loads the configuration named on the command line (or the default).
+/// Loads the configuration named on the command line (or the default). With several
+/// problems, all but the last are printed here (`error: …` each) and the last is returned.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let source = ConfigSource::locate(cli.config.as_deref());
-    Config::load(&source).map_err(|e| anyhow::anyhow!("{e}"))
+    Config::load(&source).map_err(|e| {
+        let mut problems = e.problems();
+        let last = problems.pop().unwrap_or_default();
+        for p in &problems {
+            eprintln!("error: {p}");
+        }
+        anyhow::anyhow!("{last}")
+    })
 }
 
 /// Runs the parsed command; returns the process exit code.
@@ -88,10 +134,15 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match &cli.command {
         Command::CheckConfig => check_config(&cli),
+        Command::Init(a) => init_cmd::run(a),
+        Command::Mail(c) => mail_cmd::run(&cli, c, clock),
         Command::Run(a) => {
             let config = load_config(&cli)?;
             for w in &config.rule_warnings {
                 tracing::warn!("{w}");
+            }
+            for w in &config.warnings {
+                crate::telemetry::warning_line(w);
             }
             let rt = runtime()?;
             if a.once {
@@ -150,6 +201,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// Where digests go, in words: `SMTP host:port`, `files in DIR`, `maildir DIR`, `sendmail`.
+pub fn describe_transport(c: &Config) -> String {
+    use crate::config::Transport;
+    match &c.mail.transport {
+        Transport::File { dir } => format!("files in {}", dir.display()),
+        Transport::Maildir { dir } => format!("maildir {}", dir.display()),
+        Transport::Smtp(s) => format!("SMTP {}:{}", s.host, s.port),
+        Transport::Sendmail { command } => match command {
+            Some(c) => format!("sendmail ({c})"),
+            None => "sendmail".into(),
+        },
+    }
+}
+
 fn check_config(cli: &Cli) -> anyhow::Result<i32> {
     let source = ConfigSource::locate(cli.config.as_deref());
     match Config::load(&source) {
@@ -157,29 +222,36 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
             for w in &c.rule_warnings {
                 eprintln!("{w}");
             }
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
+            let profiles = match c.digests.len() {
+                1 => "1 digest profile".to_string(),
+                n => format!("{n} digest profiles"),
+            };
             println!(
-                "{}: OK — {} feeds, {} rules ({} terms), {} digest profiles, mail via {}; database {}",
+                "{}: OK — {} feeds, {} rules ({} terms), {profiles}, mail via {}; database {}",
                 source.describe(),
                 c.feeds.len(),
                 c.rules.rules().len(),
                 c.rules.term_count(),
-                c.digests.len(),
-                match &c.mail.transport {
-                    crate::config::Transport::File { dir } => format!("files in {}", dir.display()),
-                    crate::config::Transport::Maildir { dir } =>
-                        format!("maildir {}", dir.display()),
-                    crate::config::Transport::Smtp(s) => format!("SMTP {}:{}", s.host, s.port),
-                    crate::config::Transport::Sendmail { .. } => "sendmail".into(),
-                },
+                describe_transport(&c),
                 c.store_path.display()
             );
-            if !c.rule_warnings.is_empty() {
-                println!("{} warning(s)", c.rule_warnings.len());
+            let warnings = c.rule_warnings.len() + c.warnings.len();
+            if warnings > 0 {
+                println!("{warnings} warning(s)");
             }
             Ok(0)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            let problems = e.problems();
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            if problems.len() > 1 {
+                eprintln!("{}: {} errors", source.describe(), problems.len());
+            }
             Ok(1)
         }
     }

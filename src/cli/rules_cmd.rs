@@ -13,11 +13,14 @@ use std::sync::Arc;
 pub enum RulesCmd {
     /// Show which rules match a text, with scores and highlighted hits.
     Test {
-        #[arg(long)]
+        /// Only this rule (by name; default: all rules).
+        #[arg(long, value_name = "NAME")]
         rule: Option<String>,
-        #[arg(long)]
+        /// The entry's title (title hits count double).
+        #[arg(long, value_name = "TEXT")]
         title: Option<String>,
-        #[arg(long)]
+        /// The entry's summary.
+        #[arg(long, value_name = "TEXT")]
         summary: Option<String>,
         /// Body text (matched as content).
         text: Option<String>,
@@ -39,9 +42,11 @@ pub enum RulesCmd {
     },
     /// Run the current rules over stored entries and show what changed.
     Backtest {
-        #[arg(long, default_value = "30d")]
+        /// How far back to look at stored entries (a duration: "30d", "12h").
+        #[arg(long, default_value = "30d", value_name = "DURATION")]
         since: String,
-        #[arg(long)]
+        /// Only this rule (by name; default: all rules).
+        #[arg(long, value_name = "NAME")]
         rule: Option<String>,
     },
 }

@@ -2,11 +2,14 @@
 //! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
 //! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
 
+pub mod diag;
 mod feeds;
 mod files;
+mod mail;
 mod raw;
 mod resolve;
 pub mod schedule;
+mod schema;
 mod sections;
 pub mod units;
 
@@ -41,12 +44,24 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Syntax { path: String, message: String },
     #[error("{location}: {message}")]
     Invalid { location: String, message: String },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Rules(Vec<crate::rules::RuleError>),
+    /// Several problems, in the order found (`check-config` shows them all).
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<ConfigError>),
+}
+
+impl ConfigError {
+    /// Each problem on its own (a rule error may span several lines, with its caret).
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::Many(list) => list.iter().flat_map(|e| e.problems()).collect(),
+            Self::Rules(list) => list.iter().map(|e| e.to_string()).collect(),
+            other => vec![other.to_string()],
+        }
+    }
 }
 
 /// Where the configuration came from.
@@ -57,13 +72,11 @@ pub enum ConfigSource {
 }
 
 impl ConfigSource {
-    /// `--config`, then `$CHIPWATCH_CONFIG`, then the embedded default.
+    /// The file given by `--config` (clap also reads it from `$CHIPWATCH_CONFIG`), else the
+    /// embedded default.
     pub fn locate(cli: Option<&Path>) -> Self {
-        if let Some(p) = cli {
-            return Self::File(p.to_path_buf());
-        }
-        match std::env::var_os("CHIPWATCH_CONFIG") {
-            Some(p) if !p.is_empty() => Self::File(PathBuf::from(p)),
+        match cli {
+            Some(p) if !p.as_os_str().is_empty() => Self::File(p.to_path_buf()),
             _ => Self::Embedded,
         }
     }
@@ -198,6 +211,9 @@ pub struct Config {
     pub digests: Vec<DigestProfile>,
     /// `[server]`: the /healthz and /metrics endpoint, if enabled.
     pub server: Option<ServerSettings>,
+    /// Settings that contradict each other, as `file:line:col: what — fix` (shown as
+    /// `warning: …` by `check-config` and at start-up).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -271,6 +287,11 @@ impl Config {
     pub fn rule_names(&self) -> Vec<String> {
         self.rules.rules().iter().map(|r| r.name.clone()).collect()
     }
+}
+
+/// `p` made absolute against the working directory, `..` and `.` removed (lexically).
+pub fn absolute(p: &Path) -> PathBuf {
+    files::normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()))
 }
 
 /// `$STATE_DIRECTORY` (set by systemd's `StateDirectory=`), else `./chipwatch-state`.

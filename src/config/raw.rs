@@ -1,6 +1,7 @@
 //! The configuration file as written: serde structs with `deny_unknown_fields`, so a typo is
-//! an error with its line. `Spanned` values keep their position for validation messages.
-//! Only `config::load` reads these; everything else sees the validated `Config`.
+//! an error with its line (`schema::decode` reports all of them, with "did you mean").
+//! `Spanned` values keep their position for validation messages. Only `config::load` reads
+//! these; everything else sees the validated `Config`.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -96,8 +97,8 @@ pub struct RawHttp {
 pub struct RawMail {
     pub from: Option<Spanned<String>>,
     pub transport: Option<Spanned<String>>,
-    pub dir: Option<String>,
-    pub sendmail_command: Option<String>,
+    pub dir: Option<Spanned<String>>,
+    pub sendmail_command: Option<Spanned<String>>,
     /// mailto: (or https:) address for the List-Unsubscribe header.
     pub unsubscribe: Option<Spanned<String>>,
 }
@@ -106,11 +107,11 @@ pub struct RawMail {
 #[serde(deny_unknown_fields)]
 pub struct RawSmtp {
     pub host: Spanned<String>,
-    pub port: Option<u16>,
+    pub port: Option<Spanned<u16>>,
     pub tls: Option<Spanned<String>>,
-    pub username: Option<String>,
-    pub password_file: Option<String>,
-    pub password_env: Option<String>,
+    pub username: Option<Spanned<String>>,
+    pub password_file: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
     pub timeout: Option<Spanned<String>>,
 }
 
@@ -152,7 +153,7 @@ pub struct RawDigest {
     pub schedule: Option<Spanned<String>>,
     pub timezone: Option<Spanned<String>>,
     #[serde(default)]
-    pub rules: Vec<String>,
+    pub rules: Vec<Spanned<String>>,
     #[serde(default)]
     pub tags: Vec<String>,
     pub min_score: Option<Spanned<f64>>,

@@ -1,206 +1,58 @@
-//! The mail, rules and digest sections of the configuration: transports and secrets, rule
-//! packs with their term sets (each query's file position kept for error messages), and digest
-//! profiles with their recipients and schedules. Called by [`super::resolve`].
+//! The rules and digest sections of the configuration: rule packs with their term sets (each
+//! query's file position kept for error messages) and digest profiles with their recipients
+//! and schedules. Every problem goes to the load's report; a bad rule or profile does not hide
+//! the next. Called by [`super::resolve`].
 
-use super::files::{Ctx, Files, locate, syntax};
-use super::raw::{RawPack, RawRule};
+use super::diag::{enum_hint, nearest, zone_hint};
+use super::files::{Ctx, Files, locate};
+use super::raw::{RawDigest, RawPack, RawRule};
 use super::*;
 use crate::rules::{Origin, Priority, RuleDef, TermSets};
 use toml::Spanned;
 
-pub(super) fn resolve_mail(
-    cx: &Ctx,
-    m: super::raw::RawMail,
-    smtp: Option<super::raw::RawSmtp>,
-    state_dir: &Path,
-    files: &Files,
-) -> Result<MailConfig, ConfigError> {
-    let from = match &m.from {
-        Some(f) => {
-            f.get_ref()
-                .parse::<lettre::message::Mailbox>()
-                .map_err(|e| {
-                    cx.err(f, format!("bad [mail] from address {:?}: {e}", f.get_ref()))
-                })?;
-            f.get_ref().clone()
-        }
-        None => "chipwatch <chipwatch@localhost>".to_string(),
-    };
-    let kind = match &m.transport {
-        Some(t) => t.get_ref().as_str(),
-        None if smtp.is_some() => "smtp",
-        None => "file",
-    };
-    let transport = match kind {
-        "maildir" => Transport::Maildir {
-            dir: state_dir.join(m.dir.as_deref().unwrap_or("maildir")),
-        },
-        "file" => Transport::File {
-            dir: state_dir.join(m.dir.as_deref().unwrap_or("outbox")),
-        },
-        "sendmail" => Transport::Sendmail {
-            command: m.sendmail_command.clone(),
-        },
-        "smtp" => {
-            let Some(s) = smtp else {
-                let loc = m
-                    .transport
-                    .as_ref()
-                    .map(|t| locate(&cx.path, cx.text, t.span().start).2)
-                    .unwrap_or(cx.path.clone());
-                return Err(ConfigError::Invalid {
-                    location: loc,
-                    message: "transport = \"smtp\" needs an [smtp] section".into(),
-                });
-            };
-            let tls = match s.tls.as_ref().map(|t| t.get_ref().as_str()) {
-                None | Some("starttls") => Tls::Starttls,
-                Some("tls") => Tls::Tls,
-                Some("none") => Tls::None,
-                Some(other) => {
-                    return Err(cx.err(
-                        s.tls.as_ref().unwrap_or(&s.host),
-                        format!("tls = {other:?}: use \"starttls\", \"tls\" or \"none\""),
-                    ));
-                }
-            };
-            let password = match (&s.password_file, &s.password_env) {
-                (Some(f), _) => {
-                    // systemd LoadCredential= puts secrets under $CREDENTIALS_DIRECTORY.
-                    let path = match std::env::var("CREDENTIALS_DIRECTORY") {
-                        Ok(d) if !Path::new(f).is_absolute() && Path::new(&d).join(f).exists() => {
-                            Path::new(&d).join(f)
-                        }
-                        _ => files.resolve(f),
-                    };
-                    let p = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
-                        path: path.display().to_string(),
-                        source: e,
-                    })?;
-                    Some(Secret(p.trim_end_matches(['\r', '\n']).to_string()))
-                }
-                (None, Some(var)) => match std::env::var(var) {
-                    Ok(v) => Some(Secret(v)),
-                    Err(_) => {
-                        return Err(cx.err(
-                            &s.host,
-                            format!("[smtp] password_env: environment variable {var} is not set"),
-                        ));
-                    }
-                },
-                (None, None) => None,
-            };
-            Transport::Smtp(SmtpConfig {
-                host: s.host.get_ref().clone(),
-                port: s.port.unwrap_or(match tls {
-                    Tls::Tls => 465,
-                    Tls::Starttls => 587,
-                    Tls::None => 25,
-                }),
-                tls,
-                username: s.username.clone(),
-                password,
-                timeout: cx.duration_in(
-                    &s.timeout,
-                    Duration::from_secs(30),
-                    (Duration::from_secs(1), Duration::from_secs(600)),
-                    "[smtp] timeout",
-                )?,
-            })
-        }
-        other => {
-            let t = m
-                .transport
-                .as_ref()
-                .map(|t| locate(&cx.path, cx.text, t.span().start).2)
-                .unwrap_or(cx.path.clone());
-            return Err(ConfigError::Invalid {
-                location: t,
-                message: format!(
-                    "transport = {other:?}: use \"file\", \"maildir\", \"smtp\" or \"sendmail\""
-                ),
-            });
-        }
-    };
-    let unsubscribe = match &m.unsubscribe {
-        Some(u) => {
-            let ok = url::Url::parse(u.get_ref())
-                .is_ok_and(|x| matches!(x.scheme(), "mailto" | "https"));
-            if !ok {
-                return Err(cx.err(
-                    u,
-                    format!(
-                        "[mail] unsubscribe {:?}: use a mailto: or https: URL",
-                        u.get_ref()
-                    ),
-                ));
-            }
-            Some(u.get_ref().clone())
-        }
-        None => None,
-    };
-    Ok(MailConfig {
-        from,
-        transport,
-        unsubscribe,
-    })
-}
-
-/// A rule's weight or min_score: finite and within ±1,000,000.
-fn num(
-    path: &str,
-    text: &str,
-    v: &Option<Spanned<f64>>,
-    default: f64,
-    what: &str,
-    r: &RawRule,
-) -> Result<f64, ConfigError> {
-    let cx = Ctx {
-        path: path.to_string(),
-        text,
-    };
-    cx.float_in(
-        v,
-        default,
-        (-1e6, 1e6),
-        &format!("rule `{}`: {what}", r.name.get_ref()),
-    )
-}
-
-fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError> {
+/// One `[[rule]]` of `cx`'s file as a [`RuleDef`] (its query's position kept), or None after
+/// reporting what is wrong with it.
+fn rule_def(cx: &Ctx, r: &RawRule) -> Option<RuleDef> {
     let start = r.query.span().start;
-    let quote = if text[start.min(text.len())..].starts_with("'''")
-        || text[start.min(text.len())..].starts_with("\"\"\"")
-    {
+    let rest = &cx.text[start.min(cx.text.len())..];
+    let quote = if rest.starts_with("'''") || rest.starts_with("\"\"\"") {
         3
     } else {
         1
     };
-    let (line, col, _) = locate(path, text, start + quote);
-    let priority = match r.priority.as_ref().map(|p| p.get_ref().as_str()) {
-        None | Some("digest") => Priority::Digest,
-        Some("alert") => Priority::Alert,
-        Some(other) => {
-            let p = r.priority.as_ref().map(|p| p.span().start).unwrap_or(start);
-            return Err(ConfigError::Invalid {
-                location: locate(path, text, p).2,
-                message: format!(
-                    "rule `{}`: priority = {other:?}: use \"digest\" or \"alert\"",
-                    r.name.get_ref()
+    let (line, col, _) = locate(&cx.path, cx.text, start + quote);
+    let name = r.name.get_ref();
+    let priority = match r.priority.as_ref().map(|p| (p, p.get_ref().as_str())) {
+        None | Some((_, "digest")) => Some(Priority::Digest),
+        Some((_, "alert")) => Some(Priority::Alert),
+        Some((p, other)) => {
+            cx.report(
+                p,
+                format!(
+                    "rule `{name}`: priority = {other:?} — {}",
+                    enum_hint(other, &["digest", "alert"])
                 ),
-            });
+            );
+            None
         }
     };
-    Ok(RuleDef {
-        name: r.name.get_ref().clone(),
+    let num = |v: &Option<Spanned<f64>>, default: f64, what: &str| {
+        cx.ok(cx.float_in(v, default, (-1e6, 1e6), &format!("rule `{name}`: {what}")))
+    };
+    let (weight, min_score) = (
+        num(&r.weight, 1.0, "weight"),
+        num(&r.min_score, 0.0, "min_score"),
+    );
+    Some(RuleDef {
+        name: name.clone(),
         query: r.query.get_ref().clone(),
-        weight: num(path, text, &r.weight, 1.0, "weight", r)?,
-        min_score: num(path, text, &r.min_score, 0.0, "min_score", r)?,
-        priority,
+        weight: weight?,
+        min_score: min_score?,
+        priority: priority?,
         feeds: r.feeds.clone(),
         tags: r.tags.clone(),
         origin: Origin {
-            path: path.to_string(),
+            path: cx.path.clone(),
             line,
             col,
         },
@@ -209,216 +61,288 @@ fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError>
 
 type RulesOut = (RuleSet, Vec<String>, Option<String>);
 
+/// Rule definitions and term sets gathered from the packs and the config file, with
+/// duplicates reported.
+#[derive(Default)]
+struct Gathered {
+    defs: Vec<RuleDef>,
+    sets: TermSets,
+    names: std::collections::HashMap<String, String>,
+}
+
+impl Gathered {
+    fn terms(&mut self, cx: &Ctx, terms: std::collections::BTreeMap<String, Vec<String>>) {
+        for (k, v) in terms {
+            if self.sets.insert(k.clone(), v).is_some() {
+                cx.report.error(cx.err_file(format!(
+                    "term set @{k} is defined twice — rename one of them"
+                )));
+            }
+        }
+    }
+    fn rules(&mut self, cx: &Ctx, rules: &[RawRule]) {
+        for r in rules.iter().filter(|r| r.enabled) {
+            let Some(d) = rule_def(cx, r) else { continue };
+            let loc = cx.at(&r.name);
+            match self.names.insert(d.name.clone(), loc.clone()) {
+                Some(prev) => cx.report(
+                    &r.name,
+                    format!(
+                        "rule `{}` is defined twice (first at {prev}) — rename one of them",
+                        d.name
+                    ),
+                ),
+                None => self.defs.push(d),
+            }
+        }
+    }
+}
+
 pub(super) fn resolve_rules(
     cx: &Ctx,
     files: &Files,
     inc: super::raw::RawRules,
     terms: std::collections::BTreeMap<String, Vec<String>>,
     inline: Vec<RawRule>,
-) -> Result<RulesOut, ConfigError> {
-    let mut defs = Vec::new();
-    let mut sets: TermSets = TermSets::new();
+) -> Option<RulesOut> {
+    let mut g = Gathered::default();
     let mut version = None;
-    let mut names: std::collections::HashMap<String, String> = Default::default();
-    let mut add = |d: RuleDef, loc: String, defs: &mut Vec<RuleDef>| -> Result<(), ConfigError> {
-        if let Some(prev) = names.insert(d.name.clone(), loc.clone()) {
-            return Err(ConfigError::Invalid {
-                location: loc,
-                message: format!("rule `{}` is defined twice (first at {prev})", d.name),
-            });
-        }
-        defs.push(d);
-        Ok(())
-    };
+    let errors_before = cx.report.error_count();
     for i in &inc.include {
-        let (ppath, ptext) = files.read(i.get_ref()).map_err(|e| match e {
-            ConfigError::Read { path, source } => {
-                cx.err(i, format!("cannot read rule pack {path}: {source}"))
-            }
-            other => other,
-        })?;
-        let pack: RawPack = toml::from_str(&ptext).map_err(|e| syntax(&ppath, e))?;
-        if version.is_none() {
-            version = pack.version.clone();
-        }
-        for (k, v) in pack.terms {
-            if sets.insert(k.clone(), v).is_some() {
-                return Err(ConfigError::Invalid {
-                    location: ppath.clone(),
-                    message: format!("term set @{k} is defined twice"),
-                });
-            }
-        }
-        for r in pack.rule.iter().filter(|r| r.enabled) {
-            let d = rule_def(&ppath, &ptext, r)?;
-            let loc = locate(&ppath, &ptext, r.name.span().start).2;
-            add(d, loc, &mut defs)?;
-        }
+        let read = files.read(i.get_ref()).map_err(|e| match e {
+            ConfigError::Read { path, source } => cx.err(
+                i,
+                format!(
+                    "cannot read rule pack {path}: {source} — paths are relative to the config file's folder; \"{}rules/semiconductor-export.toml\" names the pack built into chipwatch",
+                    super::files::BUILTIN
+                ),
+            ),
+            other => cx.err(i, other.to_string()),
+        });
+        let Some((ppath, ptext)) = cx.ok(read) else {
+            continue;
+        };
+        let pcx = Ctx::new(ppath.as_str(), &ptext, cx.report);
+        let Some(pack) = super::schema::decode::<RawPack>(&ppath, &ptext, cx.report) else {
+            continue;
+        };
+        version = version.or(pack.version.clone());
+        g.terms(&pcx, pack.terms);
+        g.rules(&pcx, &pack.rule);
     }
-    for (k, v) in terms {
-        if sets.insert(k.clone(), v).is_some() {
-            return Err(ConfigError::Invalid {
-                location: cx.path.clone(),
-                message: format!("term set @{k} is defined twice"),
-            });
-        }
+    g.terms(cx, terms);
+    g.rules(cx, &inline);
+    if cx.report.error_count() > errors_before {
+        // Some rule is missing: compiling the rest would only mislead the later checks.
+        return None;
     }
-    for r in inline.iter().filter(|r| r.enabled) {
-        let d = rule_def(&cx.path, cx.text, r)?;
-        let loc = locate(&cx.path, cx.text, r.name.span().start).2;
-        add(d, loc, &mut defs)?;
-    }
-    let (set, warnings) = RuleSet::compile(&defs, &sets).map_err(ConfigError::Rules)?;
-    Ok((
+    let (set, warnings) = cx.ok(RuleSet::compile(&g.defs, &g.sets).map_err(ConfigError::Rules))?;
+    Some((
         set,
         warnings.iter().map(|w| w.to_string()).collect(),
         version,
     ))
 }
 
+/// The `[[digest]]` profiles (or, with none, one daily digest to the sender); None after
+/// reporting their errors. `rules` is None when the rules themselves failed.
 pub(super) fn resolve_digests(
     cx: &Ctx,
-    raw: Vec<super::raw::RawDigest>,
-    rules: &RuleSet,
-    mail: &MailConfig,
-) -> Result<Vec<DigestProfile>, ConfigError> {
-    let mut out = Vec::new();
-    let known: Vec<&str> = rules.rules().iter().map(|r| r.name.as_str()).collect();
+    raw: Vec<RawDigest>,
+    rules: Option<&RuleSet>,
+    mail_from: &str,
+    delivers: bool,
+) -> Option<Vec<DigestProfile>> {
+    let known: Option<Vec<&str>> =
+        rules.map(|r| r.rules().iter().map(|r| r.name.as_str()).collect());
+    let mut out: Vec<DigestProfile> = Vec::new();
+    let mut failed = false;
     for d in raw {
-        let addr = |v: &Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
-            v.iter()
-                .map(|a| {
-                    a.get_ref()
-                        .parse::<lettre::message::Mailbox>()
-                        .map(|_| a.get_ref().clone())
-                        .map_err(|e| {
-                            cx.err(
-                                a,
-                                format!(
-                                    "digest `{}`: bad address {:?}: {e}",
-                                    d.name.get_ref(),
-                                    a.get_ref()
-                                ),
-                            )
-                        })
-                })
-                .collect()
-        };
-        let (to, cc, bcc) = (addr(&d.to)?, addr(&d.cc)?, addr(&d.bcc)?);
-        if to.is_empty() && cc.is_empty() && bcc.is_empty() {
-            return Err(cx.err(
+        if out.iter().any(|p| p.name == *d.name.get_ref()) {
+            cx.report(
                 &d.name,
                 format!(
-                    "digest `{}` has no recipients (to = [...])",
+                    "digest `{}` is defined twice — rename one of them",
                     d.name.get_ref()
                 ),
-            ));
+            );
+            continue;
         }
-        let tz = d
-            .timezone
-            .as_ref()
-            .map(|t| t.get_ref().as_str())
-            .unwrap_or("UTC");
-        let sched_text = d
-            .schedule
-            .as_ref()
-            .map(|s| s.get_ref().as_str())
-            .unwrap_or("daily at 08:00");
-        let schedule =
-            Schedule::parse(sched_text, tz).map_err(|m| match (&d.schedule, &d.timezone) {
-                (_, Some(t)) if m.contains("time zone") => {
-                    cx.err(t, format!("digest `{}`: {m}", d.name.get_ref()))
-                }
-                (Some(s), _) => cx.err(s, format!("digest `{}`: {m}", d.name.get_ref())),
-                _ => cx.err(&d.name, m),
-            })?;
-        for r in &d.rules {
-            if !known.contains(&r.as_str()) {
-                return Err(cx.err(
-                    &d.name,
-                    format!("digest `{}` names unknown rule `{r}`", d.name.get_ref()),
-                ));
-            }
+        if delivers {
+            placeholders(cx, &d);
         }
-        if out
-            .iter()
-            .any(|p: &DigestProfile| p.name == *d.name.get_ref())
-        {
-            return Err(cx.err(
-                &d.name,
-                format!("digest `{}` is defined twice", d.name.get_ref()),
-            ));
+        match profile(cx, d, known.as_deref()) {
+            Some(p) => out.push(p),
+            None => failed = true,
         }
-        let quiet_hours = match &d.quiet_hours {
-            Some(q) => Some(
-                crate::config::schedule::QuietHours::parse(q.get_ref())
-                    .map_err(|m| cx.err(q, format!("digest `{}`: {m}", d.name.get_ref())))?,
-            ),
-            None => None,
-        };
-        out.push(DigestProfile {
-            name: d.name.get_ref().clone(),
-            to,
-            cc,
-            bcc,
-            schedule,
-            rules: d.rules,
-            tags: d.tags,
-            min_score: cx.float_in(
-                &d.min_score,
-                0.0,
-                (-1e6, 1e6),
-                &format!("digest `{}`: min_score", d.name.get_ref()),
-            )?,
-            max_stories: match &d.max_stories {
-                Some(_) => Some(cx.int_in(
-                    &d.max_stories,
-                    0,
-                    (1, 100_000),
-                    &format!("digest `{}`: max_stories", d.name.get_ref()),
-                )? as usize),
-                None => None,
-            },
-            send_empty: d.send_empty,
-            subject: d
-                .subject
-                .unwrap_or_else(|| "chipwatch {profile}: {stories} stories ({date})".into()),
-            alerts: d.alerts.unwrap_or(true),
-            alerts_per_hour: cx.int_in(
-                &d.alerts_per_hour,
-                12,
-                (0, 3600),
-                &format!("digest `{}`: alerts_per_hour", d.name.get_ref()),
-            )? as u32,
-            quiet_hours,
-            repeat_alerts: d.repeat_alerts,
-        });
     }
-    if out.is_empty() {
+    if out.is_empty() && !failed {
         // No profile configured: one daily digest to the sender address.
-        let to = mail.from.clone();
-        let schedule =
-            Schedule::parse("daily at 08:00", "UTC").map_err(|m| ConfigError::Invalid {
-                location: cx.path.clone(),
-                message: m,
-            })?;
         out.push(DigestProfile {
             name: "daily".into(),
-            to: vec![to],
+            to: vec![mail_from.to_string()],
             cc: vec![],
             bcc: vec![],
-            schedule,
+            schedule: cx.ok(Schedule::parse("daily at 08:00", "UTC").map_err(|m| cx.err_file(m)))?,
             rules: vec![],
             tags: vec![],
             min_score: 0.0,
             max_stories: None,
             send_empty: false,
-            subject: "chipwatch {profile}: {stories} stories ({date})".into(),
+            subject: DEFAULT_SUBJECT.into(),
             alerts: true,
             alerts_per_hour: 12,
             quiet_hours: None,
             repeat_alerts: false,
         });
     }
-    Ok(out)
+    (!failed).then_some(out)
+}
+
+const DEFAULT_SUBJECT: &str = "chipwatch {profile}: {stories} stories ({date})";
+
+/// Mail to the example domains goes nowhere: a warning once SMTP or sendmail would send it.
+fn placeholders(cx: &Ctx, d: &RawDigest) {
+    for a in d.to.iter().chain(&d.cc).chain(&d.bcc) {
+        let domain = a
+            .get_ref()
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('>');
+        if matches!(domain, "example.org" | "example.com" | "example.net") {
+            cx.warn(
+                a,
+                format!(
+                    "digest `{}` sends to {:?}, a placeholder address that receives no mail — put your own address here",
+                    d.name.get_ref(),
+                    a.get_ref()
+                ),
+            );
+        }
+    }
+}
+
+/// The addresses of one recipient list; None after reporting the bad ones.
+fn addresses(cx: &Ctx, profile: &str, v: &[Spanned<String>]) -> Option<Vec<String>> {
+    let mut ok = true;
+    for a in v {
+        if let Err(e) = a.get_ref().parse::<lettre::message::Mailbox>() {
+            cx.report(
+                a,
+                format!(
+                    "digest `{profile}`: {:?} is not a mail address ({e}) — e.g. \"you@example.org\" or \"Your Name <you@example.org>\"",
+                    a.get_ref()
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| v.iter().map(|a| a.get_ref().clone()).collect())
+}
+
+/// The profile's schedule in its time zone (the zone checked first, with the nearest names).
+fn schedule(cx: &Ctx, d: &RawDigest) -> Option<Schedule> {
+    let name = d.name.get_ref();
+    let tz = d.timezone.as_ref().map_or("UTC", |t| t.get_ref().as_str());
+    if let Some(t) = &d.timezone
+        && tz.parse::<chrono_tz::Tz>().is_err()
+    {
+        cx.report(
+            t,
+            format!(
+                "digest `{name}`: unknown time zone {tz:?} — {}",
+                zone_hint(tz)
+            ),
+        );
+        return None;
+    }
+    let text = d
+        .schedule
+        .as_ref()
+        .map_or("daily at 08:00", |s| s.get_ref().as_str());
+    let r = Schedule::parse(text, tz).map_err(|m| match &d.schedule {
+        Some(s) => cx.err(s, format!("digest `{name}`: {m}")),
+        None => cx.err(&d.name, m),
+    });
+    cx.ok(r)
+}
+
+/// Rule names a profile filters on that no rule has; reported, with the nearest name.
+fn unknown_rules(cx: &Ctx, name: &str, rules: &[Spanned<String>], known: Option<&[&str]>) -> bool {
+    let Some(known) = known else { return true };
+    let mut ok = true;
+    for r in rules
+        .iter()
+        .filter(|r| !known.contains(&r.get_ref().as_str()))
+    {
+        let hint = match nearest(r.get_ref(), known.iter().copied()) {
+            Some(n) => format!("did you mean `{n}`?"),
+            None => format!(
+                "this configuration has {} rules; `chipwatch rules test TEXT` names them as they match",
+                known.len()
+            ),
+        };
+        cx.report(
+            r,
+            format!(
+                "digest `{name}` names unknown rule `{}` — {hint}",
+                r.get_ref()
+            ),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// One `[[digest]]`; None after reporting everything wrong with it.
+fn profile(cx: &Ctx, d: RawDigest, known: Option<&[&str]>) -> Option<DigestProfile> {
+    let name = d.name.get_ref().clone();
+    let lists = [&d.to, &d.cc, &d.bcc].map(|l| addresses(cx, &name, l));
+    if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
+        cx.report(
+            &d.name,
+            format!("digest `{name}` has no recipients — add to = [\"you@example.org\"]"),
+        );
+    }
+    let schedule = schedule(cx, &d);
+    let rules_ok = unknown_rules(cx, &name, &d.rules, known);
+    let quiet_hours = match &d.quiet_hours {
+        Some(q) => cx
+            .ok(schedule::QuietHours::parse(q.get_ref())
+                .map_err(|m| cx.err(q, format!("digest `{name}`: {m}"))))
+            .map(Some),
+        None => Some(None),
+    };
+    let what = |k: &str| format!("digest `{name}`: {k}");
+    let min_score = cx.ok(cx.float_in(&d.min_score, 0.0, (-1e6, 1e6), &what("min_score")));
+    let max_stories = match &d.max_stories {
+        Some(_) => cx
+            .ok(cx.int_in(&d.max_stories, 0, (1, 100_000), &what("max_stories")))
+            .map(|n| Some(n as usize)),
+        None => Some(None),
+    };
+    let per_hour = cx.ok(cx.int_in(&d.alerts_per_hour, 12, (0, 3600), &what("alerts_per_hour")));
+    let [to, cc, bcc] = lists;
+    let (to, cc, bcc) = (to?, cc?, bcc?);
+    if (to.is_empty() && cc.is_empty() && bcc.is_empty()) || !rules_ok {
+        return None;
+    }
+    Some(DigestProfile {
+        name,
+        to,
+        cc,
+        bcc,
+        schedule: schedule?,
+        rules: d.rules.into_iter().map(Spanned::into_inner).collect(),
+        tags: d.tags,
+        min_score: min_score?,
+        max_stories: max_stories?,
+        send_empty: d.send_empty,
+        subject: d.subject.unwrap_or_else(|| DEFAULT_SUBJECT.into()),
+        alerts: d.alerts.unwrap_or(true),
+        alerts_per_hour: per_hour? as u32,
+        quiet_hours: quiet_hours?,
+        repeat_alerts: d.repeat_alerts,
+    })
 }

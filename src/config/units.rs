@@ -89,7 +89,11 @@ pub fn parse_offset(s: &str) -> Result<i32, String> {
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (1, &t[1..]),
         Some(b'-') => (-1, &t[1..]),
-        _ => return Err(format!("bad UTC offset {s:?}: expected e.g. \"+08:00\"")),
+        _ => {
+            return Err(format!(
+                "bad UTC offset {s:?} — expected e.g. \"+08:00\" or \"-05:00\""
+            ));
+        }
     };
     let digits: String = rest.chars().filter(|c| c.is_ascii_digit()).collect();
     let (h, m) = match digits.len() {
@@ -98,10 +102,16 @@ pub fn parse_offset(s: &str) -> Result<i32, String> {
             digits[..2].parse::<i32>().unwrap_or(99),
             digits[2..].parse::<i32>().unwrap_or(99),
         ),
-        _ => return Err(format!("bad UTC offset {s:?}")),
+        _ => {
+            return Err(format!(
+                "bad UTC offset {s:?} — expected e.g. \"+08:00\" or \"-05:00\""
+            ));
+        }
     };
     if h > 14 || m > 59 {
-        return Err(format!("bad UTC offset {s:?}"));
+        return Err(format!(
+            "bad UTC offset {s:?} — hours go up to 14, minutes up to 59, e.g. \"+05:30\""
+        ));
     }
     Ok(sign * (h * 3600 + m * 60))
 }

@@ -74,8 +74,8 @@ pub struct FeedState {
     pub parse_problem: Option<String>,
 }
 
-/// A row of `feeds status`.
-#[derive(Debug, Clone, Serialize)]
+/// A row of `feeds status` (Default: a configured feed never polled yet).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct FeedStatus {
     pub url: String,
     pub name: String,
