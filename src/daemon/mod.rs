@@ -12,64 +12,17 @@ use crate::poller::{PollSummary, poll_feed_caught};
 use crate::server::{Health, ServerConfig};
 use sd_notify::NotifyState;
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// What /healthz looks at: the loop's heartbeat and whether the loop's own database calls
-/// succeed. Both are kept by the loop as it runs, so a request costs no database work.
-struct AppHealth {
-    heartbeat: Arc<AtomicI64>,
-    clock: Arc<dyn Clock>,
-    database_ok: Arc<AtomicBool>,
-}
+mod health;
+mod lifecycle;
 
-impl Health for AppHealth {
-    fn scheduler_age_secs(&self) -> u64 {
-        u64::try_from(self.clock.now().timestamp() - self.heartbeat.load(Ordering::Relaxed))
-            .unwrap_or(0)
-    }
-    fn database_ok(&self) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
-        let ok = self.database_ok.load(Ordering::Relaxed);
-        Box::pin(async move { ok })
-    }
-}
-
-/// Hands memory freed by a poll cycle back to the OS, so the daemon idles small between
-/// cycles (glibc keeps freed heap in its per-thread arenas otherwise).
-fn release_memory() {
-    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers
-    // from us and is safe to call at any time from any thread.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-/// After a burst of work (polls, retention, digests) with nothing in flight: SQLite's page
-/// cache and the allocator's free memory go back to the OS, so the daemon idles small.
-async fn settle(svc: &Service) {
-    let _ = svc.store.call(|s| s.shrink_memory()).await;
-    release_memory();
-}
-
-fn notify(states: &[NotifyState]) {
-    // Not under systemd (no NOTIFY_SOCKET): nothing to do, and nothing to report.
-    let _ = sd_notify::notify(states);
-}
-
-/// Allocator settings for a long-running process: feed documents and parsed entries are large,
-/// short-lived buffers; served from mmap they go back to the OS when freed instead of
-/// fragmenting the heap, and two arenas (not one per thread) keep the idle footprint small.
-pub fn tune_allocator() {
-    // SAFETY: mallopt only changes glibc allocator parameters; both values are valid.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
-    }
-}
+use health::AppHealth;
+pub use lifecycle::tune_allocator;
+use lifecycle::{Signals, notify, reload, settle, stop};
 
 /// Runs until SIGTERM/SIGINT.
 pub async fn run(
@@ -101,13 +54,6 @@ pub async fn run(
             return stop(d.svc, d.tasks, d.digest_task, &mut signals, stop_server).await;
         }
     }
-}
-
-/// The signals the daemon reacts to.
-struct Signals {
-    hup: tokio::signal::unix::Signal,
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
 }
 
 /// Why a wait between turns ended.
@@ -423,82 +369,4 @@ async fn finished_digests(
             })
         }
     }
-}
-
-/// SIGHUP: a valid new configuration is applied; an invalid one is reported and ignored.
-async fn reload(svc: &mut Service, source: &ConfigSource) {
-    let mut states = vec![NotifyState::Reloading];
-    states.extend(NotifyState::monotonic_usec_now().ok());
-    notify(&states);
-    let loaded = Config::load(source);
-    if let Ok(c) = &loaded {
-        for w in &c.warnings {
-            tracing::warn!("{w}");
-        }
-    }
-    match loaded {
-        Ok(c) => match svc.reconfigure(c) {
-            Ok(()) => match svc.register_feeds().await {
-                Ok(f) => tracing::info!(
-                    feeds = f.len(),
-                    rules = svc.config.rules.rules().len(),
-                    "configuration reloaded"
-                ),
-                Err(e) => {
-                    tracing::error!(error = %e, "configuration reloaded but feeds could not be registered")
-                }
-            },
-            Err(e) => {
-                tracing::error!(error = %e, "new configuration not applied; keeping the old one")
-            }
-        },
-        Err(e) => {
-            // One event per problem, so each carries its priority under journald.
-            let problems = e.problems();
-            for p in &problems {
-                tracing::error!("{p}");
-            }
-            tracing::error!(
-                problems = problems.len(),
-                "invalid configuration; keeping the old one"
-            )
-        }
-    }
-    notify(&[NotifyState::Ready]);
-}
-
-/// Graceful stop: no new polls; in-flight ones get a grace period; a second signal exits now.
-async fn stop(
-    svc: Service,
-    mut tasks: JoinSet<PollSummary>,
-    digest_task: Option<tokio::task::JoinHandle<digest::DigestRun>>,
-    sig: &mut Signals,
-    stop_server: tokio::sync::oneshot::Sender<()>,
-) -> Result<(), ServiceError> {
-    notify(&[NotifyState::Stopping]);
-    tracing::info!(
-        in_flight = tasks.len(),
-        "stopping: finishing in-flight polls (up to 20 s)"
-    );
-    let grace = tokio::time::sleep(Duration::from_secs(20));
-    tokio::pin!(grace);
-    if let Some(mut d) = digest_task {
-        // A digest being sent is finished (each message is recorded as sent or pending).
-        tokio::select! {
-            _ = &mut d => {}
-            _ = &mut grace => { tracing::warn!("grace period over while sending digests; the unsent ones stay pending"); d.abort(); }
-        }
-    }
-    loop {
-        tokio::select! {
-            r = tasks.join_next() => if r.is_none() { break },
-            _ = &mut grace => { tracing::warn!(aborted = tasks.len(), "grace period over; aborting remaining polls"); tasks.abort_all(); break }
-            _ = sig.term.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(143) }
-            _ = sig.int.recv() => { tracing::warn!("second signal: exiting now"); std::process::exit(130) }
-        }
-    }
-    let _ = stop_server.send(());
-    svc.shutdown();
-    tracing::info!("stopped");
-    Ok(())
 }
