@@ -2,6 +2,7 @@
 //! mailer, limits, metrics), runs poll cycles under the concurrency limits and digests when
 //! due. `run --once` lives here; the long-running loop is in [`crate::daemon`].
 
+use crate::channel::Channels;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{self, DigestContext};
@@ -126,7 +127,7 @@ impl Service {
         let store = Store::open(&config.store_path)?;
         let (handle, join) = StoreHandle::spawn(store);
         let fetcher = Fetcher::new(&config.http)?;
-        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let channels = Arc::new(Channels::new(Mailer::new(&config.mail)?, &config.channels)?);
         let metrics = Arc::new(Metrics::new());
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -140,7 +141,7 @@ impl Service {
             cpu,
             metrics.clone(),
         );
-        let digests = DigestContext::new(&config, handle.clone(), mailer, clock, metrics.clone());
+        let digests = DigestContext::new(&config, handle.clone(), channels, clock, metrics.clone());
         let limits = poll.limits.clone();
         Ok(Service {
             config,
@@ -160,7 +161,7 @@ impl Service {
             anyhow::bail!("[store] path changed; restart chipwatch to use another database");
         }
         let fetcher = Fetcher::new(&config.http)?;
-        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let channels = Arc::new(Channels::new(Mailer::new(&config.mail)?, &config.channels)?);
         let p = &self.poll;
         self.poll = PollContext::new(
             &config,
@@ -174,7 +175,7 @@ impl Service {
         self.digests = DigestContext::new(
             &config,
             d.store.clone(),
-            mailer,
+            channels,
             d.clock.clone(),
             d.metrics.clone(),
         );

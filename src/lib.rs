@@ -25,9 +25,11 @@
 //!   subcommands; [`telemetry`] logging.
 
 pub mod app;
+pub mod channel;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod daemon;
 pub mod digest;
 pub mod fetch;

@@ -70,16 +70,11 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             let store = Store::open(&config.store_path)?;
             for p in profiles(&config, profile)? {
                 let items = store.digest_candidates(&digest::filter_for(p))?;
-                let mut cx = digest::render_context(
-                    p,
-                    &config.mail.from,
-                    config.rule_pack_version.clone(),
-                    &config.source.describe(),
-                    clock.now(),
-                );
-                cx.unsubscribe = config.mail.unsubscribe.clone();
-                cx.feed_problems =
-                    store.feed_problems(cx.now.timestamp(), config.silent_after_secs())?;
+                let now = clock.now();
+                let problems = store.feed_problems(now.timestamp(), config.silent_after_secs())?;
+                let mut cx = digest::render_context(p, digest::settings(&config), now, problems);
+                // The preview always explains (rules, fields, score).
+                cx.explain = true;
                 let parts = render::render(&items, &cx);
                 eprintln!(
                     "profile {}: {} stories in {} message(s)",
@@ -113,7 +108,9 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             cfg.digests = chosen;
             let rt = runtime()?;
             rt.block_on(async move {
-                let svc = crate::app::Service::start(cfg, clock)?;
+                let mut svc = crate::app::Service::start(cfg, clock)?;
+                // Run by hand: every pending delivery goes now, whatever its backoff.
+                svc.digests.send_now = true;
                 let d = digest::run_due(&svc.digests, true, false).await;
                 svc.shutdown();
                 println!(

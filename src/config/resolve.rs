@@ -48,7 +48,8 @@ pub fn load_from_str(
     )?;
     let server = resolve_server(&cx, raw.server.as_ref())?;
     let keep = resolve_keep(&cx, &store)?;
-    let digests = resolve_digests(&cx, raw.digest, &rules, &mail)?;
+    let channels = super::channels::resolve_channels(&cx, raw.channel, &files)?;
+    let digests = resolve_digests(&cx, raw.digest, &rules, &mail, &channels)?;
 
     Ok(Config {
         source,
@@ -69,6 +70,7 @@ pub fn load_from_str(
         rule_warnings,
         rule_pack_version,
         digests,
+        channels,
         server,
     })
 }

@@ -199,6 +199,7 @@ fn rule_def(path: &str, text: &str, r: &RawRule) -> Result<RuleDef, ConfigError>
         priority,
         feeds: r.feeds.clone(),
         tags: r.tags.clone(),
+        topic: r.topic.clone(),
         origin: Origin {
             path: path.to_string(),
             line,
@@ -219,6 +220,7 @@ pub(super) fn resolve_rules(
     let mut defs = Vec::new();
     let mut sets: TermSets = TermSets::new();
     let mut version = None;
+    let (mut topic_order, mut context): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let mut names: std::collections::HashMap<String, String> = Default::default();
     let mut add = |d: RuleDef, loc: String, defs: &mut Vec<RuleDef>| -> Result<(), ConfigError> {
         if let Some(prev) = names.insert(d.name.clone(), loc.clone()) {
@@ -241,6 +243,8 @@ pub(super) fn resolve_rules(
         if version.is_none() {
             version = pack.version.clone();
         }
+        topic_order.extend(pack.topics.iter().cloned());
+        context.extend(pack.context_terms.iter().cloned());
         for (k, v) in pack.terms {
             if sets.insert(k.clone(), v).is_some() {
                 return Err(ConfigError::Invalid {
@@ -268,7 +272,8 @@ pub(super) fn resolve_rules(
         let loc = locate(&cx.path, cx.text, r.name.span().start).2;
         add(d, loc, &mut defs)?;
     }
-    let (set, warnings) = RuleSet::compile(&defs, &sets).map_err(ConfigError::Rules)?;
+    let (mut set, warnings) = RuleSet::compile(&defs, &sets).map_err(ConfigError::Rules)?;
+    set.set_topics(&topic_order, context_members(&context, &sets));
     Ok((
         set,
         warnings.iter().map(|w| w.to_string()).collect(),
@@ -281,6 +286,7 @@ pub(super) fn resolve_digests(
     raw: Vec<super::raw::RawDigest>,
     rules: &RuleSet,
     mail: &MailConfig,
+    channels: &[channels::ChannelConfig],
 ) -> Result<Vec<DigestProfile>, ConfigError> {
     let mut out = Vec::new();
     let known: Vec<&str> = rules.rules().iter().map(|r| r.name.as_str()).collect();
@@ -305,11 +311,23 @@ pub(super) fn resolve_digests(
                 .collect()
         };
         let (to, cc, bcc) = (addr(&d.to)?, addr(&d.cc)?, addr(&d.bcc)?);
-        if to.is_empty() && cc.is_empty() && bcc.is_empty() {
+        for c in &d.channels {
+            if !channels.iter().any(|k| k.name == *c.get_ref()) {
+                return Err(cx.err(
+                    c,
+                    format!(
+                        "digest `{}` names unknown channel `{}` (define it in a [[channel]] table)",
+                        d.name.get_ref(),
+                        c.get_ref()
+                    ),
+                ));
+            }
+        }
+        if to.is_empty() && cc.is_empty() && bcc.is_empty() && d.channels.is_empty() {
             return Err(cx.err(
                 &d.name,
                 format!(
-                    "digest `{}` has no recipients (to = [...])",
+                    "digest `{}` has no recipients (to = [...] or channels = [...])",
                     d.name.get_ref()
                 ),
             ));
@@ -392,6 +410,8 @@ pub(super) fn resolve_digests(
             )? as u32,
             quiet_hours,
             repeat_alerts: d.repeat_alerts,
+            channels: d.channels.iter().map(|c| c.get_ref().clone()).collect(),
+            explain: d.explain,
         });
     }
     if out.is_empty() {
@@ -418,7 +438,34 @@ pub(super) fn resolve_digests(
             alerts_per_hour: 12,
             quiet_hours: None,
             repeat_alerts: false,
+            channels: vec![],
+            explain: false,
         });
     }
     Ok(out)
+}
+
+/// The context term expressions: literal terms as given, `@set`s expanded to their members.
+fn context_members(names: &[String], sets: &TermSets) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo: Vec<String> = Vec::new();
+    for n in names {
+        match n.strip_prefix('@') {
+            Some(set) => todo.push(set.to_string()),
+            None => out.push(n.clone()),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = todo.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        for m in sets.get(&n).into_iter().flatten() {
+            match m.strip_prefix('@') {
+                Some(inner) => todo.push(inner.to_string()),
+                None => out.push(m.clone()),
+            }
+        }
+    }
+    out
 }

@@ -33,6 +33,11 @@ pub struct PendingDigest {
     pub story_count: i64,
     /// Recipients already done with (delivered, or rejected for good): never sent again.
     pub done: Vec<String>,
+    /// "digest" or "alert".
+    pub kind: String,
+    /// None: mail; Some: the `[[channel]]` it goes to (`message` is the request body).
+    pub channel: Option<String>,
+    pub subject: String,
 }
 
 impl PendingDigest {
@@ -66,6 +71,10 @@ pub struct DigestRecord {
     pub rejected: Vec<(String, String)>,
     pub subject: String,
     pub story_count: i64,
+    /// "digest" or "alert".
+    pub kind: String,
+    /// None: mail; Some: the channel name.
+    pub channel: Option<String>,
 }
 
 impl Store {
@@ -74,40 +83,55 @@ impl Store {
         candidates(&self.conn, f)
     }
 
-    /// Claims the profile's pending stories, renders them with `render` and stores the
-    /// resulting messages as pending digests — one transaction. Returns the new digest ids.
-    pub fn claim_digest<F>(
+    /// Claims `stories` for the profile and stores `parts` (already rendered from them, off
+    /// the store thread) as pending deliveries — one transaction. Stories matched since the
+    /// candidates were read are not in `stories` and wait for the next digest; a story claimed
+    /// meanwhile by another process makes the whole claim fail ([`super::StoreError::Claimed`]).
+    /// Each story's claim points at the first part that carries it. Returns the new row ids.
+    pub fn commit_claim(
         &mut self,
         f: &ProfileFilter,
         now: i64,
         next_due: Option<i64>,
-        render: F,
-    ) -> Result<Vec<i64>>
-    where
-        F: FnOnce(&[DigestItem], &mut dyn FnMut(RenderedPart)),
-    {
+        stories: &[i64],
+        parts: &[RenderedPart],
+    ) -> Result<Vec<i64>> {
         let tx = self.conn.transaction()?;
-        let items = candidates(&tx, f)?;
-        let mut ids = Vec::new();
-        let mut failure: Option<super::StoreError> = None;
-        render(&items, &mut |p| {
-            if failure.is_none() {
-                match insert_part(&tx, f, now, &p) {
-                    Ok(id) => ids.push(id),
-                    Err(e) => failure = Some(e),
+        {
+            let mut taken =
+                tx.prepare_cached("SELECT 1 FROM deliveries WHERE profile = ?1 AND story_id = ?2")?;
+            for s in stories {
+                if taken.exists(params![f.profile, s])? {
+                    return Err(super::StoreError::Claimed);
                 }
             }
-        });
-        drop(items);
-        if let Some(e) = failure {
-            return Err(e);
         }
-        if let Some(first) = ids.first() {
-            tx.prepare_cached(
-                "UPDATE digests SET parts = ?1 WHERE id >= ?2 AND profile = ?3 AND created_at = ?4",
-            )?
-            .execute(params![ids.len() as i64, first, f.profile, now])?;
+        let mut ids = Vec::new();
+        for p in parts {
+            ids.push(insert_part(&tx, f, now, p)?);
         }
+        {
+            let mut claim = tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for (p, id) in parts.iter().zip(&ids) {
+                for s in p.story_ids.iter().filter(|s| stories.contains(s)) {
+                    claim.execute(params![f.profile, s, id])?;
+                }
+            }
+            // A story no part carries (none should be) is still claimed, by the first part.
+            if let Some(first) = ids.first() {
+                for s in stories {
+                    claim.execute(params![f.profile, s, first])?;
+                }
+            }
+        }
+        let mut parts_of = tx.prepare_cached("UPDATE digests SET parts = ?1 WHERE id = ?2")?;
+        for (p, id) in parts.iter().zip(&ids) {
+            let n = parts.iter().filter(|q| q.channel == p.channel).count();
+            parts_of.execute(params![n as i64, id])?;
+        }
+        drop(parts_of);
         if f.kind == "digest" {
             set_due(&tx, &f.profile, Some(now), next_due)?;
         }
@@ -115,13 +139,13 @@ impl Store {
         Ok(ids)
     }
 
-    /// Digests to send now, oldest first.
-    pub fn pending_digests(&self, now: i64) -> Result<Vec<PendingDigest>> {
+    /// Deliveries (mail and channels) due by `due_by` (`i64::MAX`: every pending one), oldest first.
+    pub fn pending_digests(&self, due_by: i64) -> Result<Vec<PendingDigest>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected FROM digests
+            "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected, kind, channel, subject FROM digests
              WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
         )?;
-        let mut rows = st.query([now])?;
+        let mut rows = st.query([due_by])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let (rcpt, delivered, rejected): (String, String, String) =
@@ -138,6 +162,9 @@ impl Store {
                 attempts: r.get(5)?,
                 story_count: r.get(6)?,
                 done,
+                kind: r.get(9)?,
+                channel: r.get(10)?,
+                subject: r.get(11)?,
             });
         }
         Ok(out)
@@ -207,7 +234,7 @@ impl Store {
 
     pub fn digest_history(&self, limit: i64) -> Result<Vec<DigestRecord>> {
         let mut st = self.conn.prepare(
-            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count, rejected
+            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count, rejected, kind, channel
              FROM digests ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit], |r| {
@@ -226,6 +253,8 @@ impl Store {
                 subject: r.get(11)?,
                 story_count: r.get(12)?,
                 rejected: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+                kind: r.get(14)?,
+                channel: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -252,14 +281,16 @@ impl Store {
     }
 }
 
-/// Stores one rendered part as a pending digest and claims its stories for the profile.
+/// Stores one rendered part as a pending delivery (its claims are made by the caller).
 fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) -> Result<i64> {
     let part: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2")?
-        .query_row(params![f.profile, now], |r| r.get(0))?;
+        .prepare_cached(
+            "SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2 AND channel IS ?3",
+        )?
+        .query_row(params![f.profile, now, p.channel], |r| r.get(0))?;
     tx.prepare_cached(
-        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message, kind)
-         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message, kind, channel)
+         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         f.profile,
@@ -270,16 +301,10 @@ fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) 
         p.subject,
         p.story_ids.len() as i64,
         p.message,
-        f.kind
+        f.kind,
+        p.channel
     ])?;
-    let id = tx.last_insert_rowid();
-    let mut claim = tx.prepare_cached(
-        "INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for s in &p.story_ids {
-        claim.execute(params![f.profile, s, id])?;
-    }
-    Ok(id)
+    Ok(tx.last_insert_rowid())
 }
 
 fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>) -> Result<()> {
@@ -303,11 +328,12 @@ type Row = (
     Option<i64>,
     String,
     String,
+    i64,
 );
 
 fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
     let mut st = conn.prepare_cached(
-        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, COALESCE(e.outlet, f.name), f.tags, e.published_at, e.summary, e.content
+        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, COALESCE(e.canonical_link, e.link), COALESCE(e.outlet, f.name), f.tags, e.published_at, e.summary, e.content, e.id
          FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
          WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
          ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
@@ -325,10 +351,14 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
             r.get(8)?,
             r.get(9)?,
             r.get(10)?,
+            r.get(11)?,
         ))
     })?;
     let mut by_story: Vec<DigestItem> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
+    // The entry each story is shown by: other rules' hits in it are merged into the story's,
+    // so every deciding term (the Entity List, not only the best rule's terms) is known.
+    let mut shown_entry: i64 = -1;
     for row in rows {
         let (
             story_id,
@@ -342,6 +372,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
             published,
             summary,
             content,
+            entry_id,
         ): Row = row?;
         if !f.rules.is_empty() && !f.rules.contains(&rule) {
             continue;
@@ -352,16 +383,29 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         }
         match index.get(&story_id) {
             Some(&i) => {
-                if let Some(item) = by_story.get_mut(i)
-                    && !item.rules.contains(&rule)
-                {
-                    item.rules.push(rule);
+                if let Some(item) = by_story.get_mut(i) {
+                    if !item.rules.contains(&rule) {
+                        item.rules.push(rule);
+                    }
+                    if entry_id == shown_entry {
+                        let more: Vec<StoredHit> = serde_json::from_str(&hits)?;
+                        for h in more {
+                            if !item.hits.contains(&h) {
+                                item.hits.push(h);
+                            }
+                        }
+                    }
                 }
             }
             None => {
+                // Rows come by story: the previous story is complete, so trim it now.
+                if let Some(prev) = by_story.last_mut() {
+                    prev.trim_around_hits(2048);
+                }
+                shown_entry = entry_id;
                 index.insert(story_id, by_story.len());
                 let hits: Vec<StoredHit> = serde_json::from_str(&hits)?;
-                let mut item = DigestItem {
+                let item = DigestItem {
                     story_id,
                     rule: rule.clone(),
                     rules: vec![rule],
@@ -376,13 +420,15 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                     content,
                     also: Vec::new(),
                 };
-                item.trim_around_hits(2048);
                 by_story.push(item);
             }
         }
     }
+    if let Some(last) = by_story.last_mut() {
+        last.trim_around_hits(2048);
+    }
     let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link) FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in &mut by_story {
         let rows = also.query_map([item.story_id], |r| {
@@ -407,9 +453,10 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
     Ok(by_story)
 }
 
-/// Adds another outlet's entry to a story's "also reported by" list so that every link is
-/// shown once: outlets carrying the same link share one item ("Beta, Gamma"), and outlets
-/// carrying the story's own link are named without repeating it.
+/// Adds another outlet's entry to a story's "also reported by" list so that every outlet and
+/// every link is shown once: outlets carrying the same link share one item ("Beta, Gamma"),
+/// outlets carrying the story's own link are named without repeating it, and an outlet
+/// already named (or the story's own) is not added again.
 fn add_also(
     also: &mut Vec<(String, Option<String>)>,
     main_feed: &str,
@@ -418,7 +465,7 @@ fn add_also(
     link: Option<String>,
 ) {
     let link = link.filter(|l| Some(l.as_str()) != main_link);
-    if link.is_none() && name == main_feed {
+    if name == main_feed || also.iter().any(|(n, _)| n.split(", ").any(|x| x == name)) {
         return;
     }
     match also.iter_mut().find(|(_, l)| link.is_some() && *l == link) {

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_clusters.sql"),
     include_str!("migrations/007_silent.sql"),
     include_str!("migrations/008_parse_problems.sql"),
+    include_str!("migrations/011_channels.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,10 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database: bad stored JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "stories of this digest were claimed meanwhile (another chipwatch process?); nothing was stored"
+    )]
+    Claimed,
     #[error("the store thread has stopped")]
     Gone,
 }
