@@ -41,6 +41,8 @@ pub struct RunSummary {
     pub matches_new: usize,
     pub digests_created: usize,
     pub digests_sent: usize,
+    /// Alert messages sent (counted apart from `digests_sent`).
+    pub alerts_sent: usize,
     pub digests_failed: usize,
     pub digests_pending: i64,
     pub elapsed_ms: u128,
@@ -67,7 +69,7 @@ impl RunSummary {
 
     pub fn line(&self) -> String {
         format!(
-            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending ({} ms)",
+            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
             self.feeds,
             self.polled,
             self.http_200,
@@ -79,6 +81,7 @@ impl RunSummary {
             self.digests_sent,
             self.digests_failed,
             self.digests_pending,
+            self.alerts_sent,
             self.elapsed_ms
         )
     }
@@ -318,7 +321,8 @@ pub async fn run_once(
         tracing::warn!(error = %e, "digest problem");
     }
     summary.digests_created = d.created;
-    summary.digests_sent = d.sent;
+    summary.digests_sent = d.sent - d.alerts_sent;
+    summary.alerts_sent = d.alerts_sent;
     summary.digests_failed = d.failed;
     summary.digests_pending = d.pending;
     svc.prune().await;

@@ -117,6 +117,9 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     "digests: {} created, {} sent, {} failed, {} still pending",
                     d.created, d.sent, d.failed, d.pending
                 );
+                if d.alerts_sent > 0 {
+                    println!("(of the sent: {} alerts)", d.alerts_sent);
+                }
                 for e in &d.errors {
                     eprintln!("error: {e}");
                 }
@@ -139,9 +142,14 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
                         .unwrap_or("-".into())
                 };
+                let to = match &r.channel {
+                    Some(c) => format!("channel {c}"),
+                    None => r.recipients.to.join(", "),
+                };
                 println!(
-                    "#{:<5} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
+                    "#{:<5} {:<6} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
                     r.id,
+                    r.kind,
                     r.status,
                     r.profile,
                     r.part,
@@ -150,7 +158,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     when(Some(r.created_at)),
                     when(r.sent_at),
                     r.attempts,
-                    r.recipients.to.join(", "),
+                    to,
                     r.last_error
                         .map(|e| format!("  last error: {e}"))
                         .unwrap_or_default()

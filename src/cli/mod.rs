@@ -1,7 +1,8 @@
 //! The command line: clap definitions and dispatch. Each group of subcommands lives in its own
-//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`]); `main.rs` only parses, sets up logging
+//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`], [`channel_cmd`]); `main.rs` only parses, sets up logging
 //! and maps errors to exit codes. Machine-readable output goes to stdout, logs to stderr.
 
+mod channel_cmd;
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Feed status, inspection and OPML.
     #[command(subcommand)]
     Feeds(feeds_cmd::FeedsCmd),
+    /// Chat and webhook channels: send a test message.
+    #[command(subcommand)]
+    Channel(channel_cmd::ChannelCmd),
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
@@ -119,6 +123,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules(c) => rules_cmd::run(&cli, c, clock),
         Command::Digest(c) => digest_cmd::run(&cli, c, clock),
         Command::Feeds(c) => feeds_cmd::run(&cli, c, clock),
+        Command::Channel(c) => channel_cmd::run(&cli, c, clock),
         Command::Db(c) => {
             let config = load_config(&cli)?;
             let store = crate::store::Store::open(&config.store_path)?;

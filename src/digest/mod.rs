@@ -97,6 +97,8 @@ impl DigestContext {
 pub struct DigestRun {
     pub created: usize,
     pub sent: usize,
+    /// Of `sent`, alerts.
+    pub alerts_sent: usize,
     pub failed: usize,
     pub pending: i64,
     pub errors: Vec<String>,
@@ -309,10 +311,11 @@ pub async fn run_due(ctx: &DigestContext, force: bool, check_alerts: bool) -> Di
             }
         }
     }
-    let (sent, failed, errors) = outbox::send_pending(ctx).await;
-    run.sent = sent;
-    run.failed = failed;
-    run.errors.extend(errors);
+    let report = outbox::send_pending(ctx).await;
+    run.sent = report.sent;
+    run.alerts_sent = report.alerts_sent;
+    run.failed = report.failed;
+    run.errors.extend(report.errors);
     run.pending = ctx.store.call(|s| s.pending_count()).await.unwrap_or(-1);
     run
 }

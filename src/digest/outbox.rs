@@ -82,30 +82,71 @@ async fn deliver_mail(ctx: &DigestContext, d: &PendingDigest) -> Sent {
     }
 }
 
-/// Posts one channel part (its idempotency key is the stored `message_id`).
+/// Tries per part when sending by hand (`digest send`): a service that fails once (a 500, a
+/// restart) is retried at once rather than left for the backoff.
+const BY_HAND_TRIES: u32 = 3;
+/// The longest `Retry-After` waited out within one `digest send`.
+const BY_HAND_WAIT_SECS: i64 = 10;
+
+/// Posts one channel part (its idempotency key is the stored `message_id`, the same on every
+/// try, so a service that saw an earlier try can drop the repeat).
 async fn deliver_channel(ctx: &DigestContext, d: &PendingDigest, channel: &str) -> Sent {
-    let now = ctx.clock.now().timestamp();
-    match ctx.channels.post(channel, d, now).await {
-        Ok(_) => Sent::Done,
-        Err(e @ ChannelError::Unknown { .. }) => Sent::Retry(e.to_string(), None),
-        Err(e) if e.is_transient() => Sent::Retry(e.to_string(), e.retry_at()),
-        Err(e) => Sent::Dead(e.to_string()),
+    let tries = if ctx.send_now { BY_HAND_TRIES } else { 1 };
+    let mut last = Sent::Retry(String::new(), None);
+    for k in 1..=tries {
+        let now = ctx.clock.now().timestamp();
+        let (msg, after) = match ctx.channels.post(channel, d, now).await {
+            Ok(_) => return Sent::Done,
+            Err(e @ ChannelError::Unknown { .. }) => return Sent::Retry(e.to_string(), None),
+            Err(e) if e.is_transient() => (e.to_string(), e.retry_at()),
+            Err(e) => return Sent::Dead(e.to_string()),
+        };
+        let wait = after.map(|a| a - now).unwrap_or(i64::from(k));
+        last = Sent::Retry(msg, after);
+        if k == tries || wait > BY_HAND_WAIT_SECS {
+            break;
+        }
+        tracing::info!(
+            digest = d.id,
+            channel,
+            wait,
+            "channel did not take the part; trying again"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(wait.max(0) as u64)).await;
     }
+    last
+}
+
+/// What one sending pass did.
+#[derive(Debug, Default)]
+pub struct SendReport {
+    /// Deliveries accepted (digests and alerts, every channel).
+    pub sent: usize,
+    /// Of those, alerts.
+    pub alerts_sent: usize,
+    pub failed: usize,
+    pub errors: Vec<String>,
 }
 
 /// Sends every pending delivery that is due (every pending one when the context says
-/// `send_now`: a command run by hand means now); returns (sent, failed, errors).
-pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
-    let due_by = if ctx.send_now {
-        i64::MAX
-    } else {
-        ctx.clock.now().timestamp()
-    };
-    let pending = match ctx.store.call(move |s| s.pending_digests(due_by)).await {
+/// `send_now`: a command run by hand means now).
+pub async fn send_pending(ctx: &DigestContext) -> SendReport {
+    let now = ctx.clock.now().timestamp();
+    let due_by = if ctx.send_now { i64::MAX } else { now };
+    let pending = match ctx
+        .store
+        .call(move |s| s.pending_digests(due_by, now))
+        .await
+    {
         Ok(p) => p,
-        Err(e) => return (0, 0, vec![e.to_string()]),
+        Err(e) => {
+            return SendReport {
+                errors: vec![e.to_string()],
+                ..Default::default()
+            };
+        }
     };
-    let (mut sent, mut failed, mut errors) = (0, 0, Vec::new());
+    let mut report = SendReport::default();
     let started = tokio::time::Instant::now();
     for d in pending {
         if ctx.send_budget.is_some_and(|b| started.elapsed() >= b) {
@@ -116,14 +157,17 @@ pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
             break;
         }
         match send_one(ctx, &d).await {
-            Ok(()) => sent += 1,
+            Ok(()) => {
+                report.sent += 1;
+                report.alerts_sent += usize::from(d.kind == "alert");
+            }
             Err(msg) => {
-                failed += 1;
-                errors.push(msg);
+                report.failed += 1;
+                report.errors.push(msg);
             }
         }
     }
-    (sent, failed, errors)
+    report
 }
 
 /// Delivers one record and records the outcome.
@@ -154,6 +198,7 @@ async fn send_one(ctx: &DigestContext, d: &PendingDigest) -> Result<(), String> 
     };
     ctx.metrics.record_digest(false, alert, at);
     let next = (at + retry_delay(attempts)).max(not_before.unwrap_or(0));
+    let retry_after = not_before.filter(|t| *t > at);
     tracing::warn!(digest = id, kind = %d.kind, profile = %d.profile, channel = via, error = %msg, dead, "{} not sent; {}", d.kind, if dead { "permanent failure, not retried" } else { "will retry" });
     let line = match &d.channel {
         None => format!("{} {id} ({}): {msg}", d.kind, d.profile),
@@ -161,7 +206,7 @@ async fn send_one(ctx: &DigestContext, d: &PendingDigest) -> Result<(), String> 
     };
     if let Err(e) = ctx
         .store
-        .call(move |s| s.mark_failed(id, &msg, next, dead))
+        .call(move |s| s.mark_failed(id, &msg, next, dead, retry_after))
         .await
     {
         return Err(format!("{line}; {e}"));

@@ -139,13 +139,14 @@ impl Store {
         Ok(ids)
     }
 
-    /// Deliveries (mail and channels) due by `due_by` (`i64::MAX`: every pending one), oldest first.
-    pub fn pending_digests(&self, due_by: i64) -> Result<Vec<PendingDigest>> {
+    /// Deliveries (mail and channels) due by `due_by` (`i64::MAX`: every pending one, whatever
+    /// its backoff) whose service did not ask us to wait past `now`, oldest first.
+    pub fn pending_digests(&self, due_by: i64, now: i64) -> Result<Vec<PendingDigest>> {
         let mut st = self.conn.prepare_cached(
             "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected, kind, channel, subject FROM digests
-             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
+             WHERE status = 'pending' AND next_attempt_at <= ?1 AND COALESCE(retry_after_until, 0) <= ?2 ORDER BY id",
         )?;
-        let mut rows = st.query([due_by])?;
+        let mut rows = st.query([due_by, now])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let (rcpt, delivered, rejected): (String, String, String) =
@@ -216,18 +217,20 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed attempt; `dead` = permanent failure, not retried.
+    /// Records a failed attempt; `dead` = permanent failure, not retried; `retry_after`: the
+    /// service asked us not to come back before then.
     pub fn mark_failed(
         &mut self,
         id: i64,
         error: &str,
         next_attempt_at: i64,
         dead: bool,
+        retry_after: Option<i64>,
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
-             status = CASE WHEN ?4 THEN 'dead' ELSE status END WHERE id = ?1",
-            params![id, error, next_attempt_at, dead],
+             status = CASE WHEN ?4 THEN 'dead' ELSE status END, retry_after_until = ?5 WHERE id = ?1",
+            params![id, error, next_attempt_at, dead, retry_after],
         )?;
         Ok(())
     }

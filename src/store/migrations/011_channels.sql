@@ -3,3 +3,6 @@
 -- otherwise the `[[channel]]` name, `message` holds the request body and `message_id` the
 -- part's idempotency key, reused by every retry.
 ALTER TABLE digests ADD COLUMN channel TEXT;
+-- A service's `Retry-After`: not before this time, even when `digest send` ignores our own
+-- backoff (`next_attempt_at`).
+ALTER TABLE digests ADD COLUMN retry_after_until INTEGER;
