@@ -2,9 +2,12 @@
 //! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
 //! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
 //! `clusters` (which story a new matched entry joins when its title is a near-duplicate),
-//! [`digests`] (the outbox) and [`actor`] (a thread that owns a Store for the async daemon).
+//! [`digests`] (the outbox; `candidates` reads what a digest would carry), [`backtest`] and
+//! [`actor`] (a thread that owns a Store for the async daemon).
 
 pub mod actor;
+pub mod backtest;
+mod candidates;
 mod clusters;
 pub mod digests;
 pub mod entries;

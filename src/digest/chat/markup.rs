@@ -24,10 +24,26 @@ fn html_excerpt(v: &StoryView) -> String {
         .replace('»', "</b>")
 }
 
-fn html_also(v: &StoryView) -> String {
+/// The first of these that fits in `max` characters: the full story, then without the
+/// excerpt and with 3 other outlets, then with none (the story's own link always stays).
+fn fit(max: usize, draw: impl Fn(bool, usize) -> String) -> String {
+    for (excerpt_shown, also) in [(true, usize::MAX), (false, 3), (false, 0)] {
+        let s = draw(excerpt_shown, also);
+        if s.chars().count() <= max {
+            return s;
+        }
+    }
+    draw(false, 0)
+}
+
+/// Characters one story may take in a Telegram or ntfy message (limit 4,096).
+const SHORT_STORY: usize = 3_000;
+
+fn html_also(v: &StoryView, max: usize) -> String {
     let names: Vec<String> = v
         .also
         .iter()
+        .take(max)
         .map(|(n, l)| match l {
             Some(u) => format!("<a href=\"{}\">{}</a>", esc(u), esc(n)),
             None => esc(n),
@@ -36,28 +52,29 @@ fn html_also(v: &StoryView) -> String {
     names.join(" · ")
 }
 
-/// One story in the HTML both Matrix and Telegram read (`br` only where Matrix is the reader).
-fn html_story(v: &StoryView, br: &str) -> String {
+/// One story in the HTML both Matrix and Telegram read (`br` only where Matrix is the reader),
+/// maybe without its excerpt, with at most `also` other outlets.
+fn html_story(v: &StoryView, br: &str, excerpt_shown: bool, also: usize) -> String {
     let mut s = match &v.link {
         Some(u) => format!("<b><a href=\"{}\">{}</a></b>", esc(u), esc(&v.title)),
         None => format!("<b>{}</b>", esc(&v.title)),
     };
     s.push_str(&format!("{br}<i>{}</i>", esc(&meta(v))));
-    if !v.excerpt.text.is_empty() {
+    if excerpt_shown && !v.excerpt.text.is_empty() {
         s.push_str(&format!("{br}{}", html_excerpt(v)));
     }
     s.push_str(&format!("{br}<i>Why: {}</i>", esc(&v.why)));
     if let Some(d) = &v.detail {
         s.push_str(&format!("{br}{}", esc(d)));
     }
-    if !v.also.is_empty() {
-        s.push_str(&format!("{br}Also reported by: {}", html_also(v)));
+    if also > 0 && !v.also.is_empty() {
+        s.push_str(&format!("{br}Also reported by: {}", html_also(v, also)));
     }
     s
 }
 
 pub fn matrix_story_html(v: &StoryView) -> String {
-    format!("<p>{}</p>", html_story(v, "<br>"))
+    format!("<p>{}</p>", html_story(v, "<br>", true, usize::MAX))
 }
 
 /// One story as plain text (Matrix `body`).
@@ -101,7 +118,7 @@ pub fn matrix(info: &PartInfo, secs: &[Section]) -> Value {
 
 /// Telegram's HTML has no `br`: lines are newlines.
 pub fn telegram_story(v: &StoryView) -> String {
-    html_story(v, "\n")
+    fit(SHORT_STORY, |e, a| html_story(v, "\n", e, a))
 }
 
 pub fn telegram(info: &PartInfo, secs: &[Section]) -> Value {
@@ -132,6 +149,10 @@ fn md(s: &str) -> String {
 }
 
 pub fn ntfy_story(v: &StoryView) -> String {
+    fit(SHORT_STORY, |e, a| ntfy_story_with(v, e, a))
+}
+
+fn ntfy_story_with(v: &StoryView, excerpt_shown: bool, also: usize) -> String {
     let mut s = match &v.link {
         Some(u) => format!(
             "**[{}]({})**",
@@ -141,17 +162,18 @@ pub fn ntfy_story(v: &StoryView) -> String {
         None => format!("**{}**", md(&v.title)),
     };
     s.push_str(&format!("  \n_{}_", md(&meta(v))));
-    if !v.excerpt.text.is_empty() {
+    if excerpt_shown && !v.excerpt.text.is_empty() {
         s.push_str(&format!(
             "  \n{}",
             md(&v.excerpt.text).replace(['«', '»'], "**")
         ));
     }
     s.push_str(&format!("  \n_Why: {}_", md(&v.why)));
-    if !v.also.is_empty() {
+    if also > 0 && !v.also.is_empty() {
         let names: Vec<String> = v
             .also
             .iter()
+            .take(also)
             .map(|(n, l)| match l {
                 Some(u) => format!("[{}]({})", md(n), u.replace(')', "%29").replace(' ', "%20")),
                 None => md(n),

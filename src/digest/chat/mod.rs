@@ -111,3 +111,130 @@ pub fn render(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Recipients, StoredHit};
+    use chrono::TimeZone;
+
+    fn cx() -> RenderContext {
+        RenderContext {
+            profile: "daily".into(),
+            from: "cw@example.org".into(),
+            recipients: Recipients::default(),
+            subject_template: "chipwatch {profile}: {stories} stories ({date})".into(),
+            tz: chrono_tz::Asia::Shanghai,
+            now: chrono::Utc
+                .timestamp_opt(1_796_000_000, 0)
+                .single()
+                .unwrap_or_default(),
+            feed_problems: vec![],
+            rule_pack_version: None,
+            config_path: "c.toml".into(),
+            host: "example.org".into(),
+            max_stories: None,
+            unsubscribe: None,
+            explain: true,
+            topics: Default::default(),
+            alert: false,
+        }
+    }
+
+    /// Stories at their worst: long titles and excerpts, many outlets with long links.
+    fn items(n: i64) -> Vec<DigestItem> {
+        (0..n)
+            .map(|i| {
+                let summary = format!("{} Entity List {}", "word ".repeat(200), "中".repeat(300));
+                let start = summary.find("Entity List").unwrap_or(0);
+                DigestItem {
+                    story_id: i,
+                    rule: format!("rule-{}", i % 7),
+                    rules: vec![format!("rule-{}", i % 7)],
+                    score: (i % 5) as f64,
+                    hits: vec![StoredHit {
+                        term: "Entity List".into(),
+                        field: "summary".into(),
+                        start,
+                        end: start + 11,
+                    }],
+                    title: format!("Story {i} <b>&</b> {}", "long title ".repeat(40)),
+                    link: Some(format!("https://news.example/{i}?{}", "q".repeat(400))),
+                    feed_name: "Wire".into(),
+                    feed_tags: vec![],
+                    published: Some(1_795_000_000 + i),
+                    summary,
+                    content: String::new(),
+                    also: (0..30)
+                        .map(|k| {
+                            (
+                                format!("Outlet {k}"),
+                                Some(format!("https://o{k}.example/{i}/{}", "p".repeat(300))),
+                            )
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    fn every_story_once(parts: &[RenderedPart], n: i64) {
+        let mut ids: Vec<i64> = parts.iter().flat_map(|p| p.story_ids.clone()).collect();
+        ids.sort();
+        assert_eq!(ids, (0..n).collect::<Vec<_>>());
+        let keys: std::collections::HashSet<&String> =
+            parts.iter().map(|p| &p.message_id).collect();
+        assert_eq!(keys.len(), parts.len(), "one idempotency key per part");
+    }
+
+    #[test]
+    fn slack_parts_stay_within_slacks_limits() {
+        let parts = render(ChannelKind::Slack, "desk", &items(120), &cx());
+        assert!(parts.len() >= 5);
+        every_story_once(&parts, 120);
+        for p in &parts {
+            let v: serde_json::Value = serde_json::from_slice(&p.message).unwrap_or_default();
+            let blocks = v["blocks"].as_array().cloned().unwrap_or_default();
+            assert!(!blocks.is_empty() && blocks.len() <= 50, "{}", blocks.len());
+            let mut chars = v["text"].as_str().map_or(0, |t| t.chars().count());
+            for b in &blocks {
+                let t = b["text"]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .count();
+                assert!(t <= if b["type"] == "header" { 150 } else { 3000 });
+                chars += t;
+            }
+            assert!(chars <= 40_000, "{chars}");
+            for id in &p.story_ids {
+                assert!(
+                    String::from_utf8_lossy(&p.message).contains(&format!("news.example/{id}?"))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn telegram_ntfy_matrix_and_webhook_parts_stay_within_limits() {
+        let all = items(40);
+        for (kind, limit) in [
+            (ChannelKind::Telegram, 4096),
+            (ChannelKind::Matrix, 65_536),
+            (ChannelKind::Webhook, 1 << 20),
+        ] {
+            let parts = render(kind, "c", &all, &cx());
+            every_story_once(&parts, 40);
+            for p in &parts {
+                let v: serde_json::Value = serde_json::from_slice(&p.message).unwrap_or_default();
+                let size = match kind {
+                    ChannelKind::Telegram => v["text"].as_str().unwrap_or_default().chars().count(),
+                    _ => p.message.len(),
+                };
+                assert!(size <= limit, "{kind:?}: {size}");
+            }
+        }
+        let parts = render(ChannelKind::Ntfy, "c", &all, &cx());
+        every_story_once(&parts, 40);
+    }
+}
