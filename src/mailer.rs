@@ -1,6 +1,7 @@
 //! Mail transports: SMTP (STARTTLS, implicit TLS or plain; AUTH), the sendmail binary, Maildir
 //! folders and `.eml` files (written to a temporary name, then renamed). Sends the stored message bytes
-//! unchanged, so a resend carries the same Message-ID. Called by `digest`.
+//! unchanged, so a resend carries the same Message-ID. Mail is one channel kind: held by
+//! [`crate::channel::Channels`], called by the digest outbox.
 
 use crate::config::{MailConfig, Tls, Transport};
 use crate::store::digests::PendingDigest;

@@ -414,3 +414,40 @@ fn digest_send_means_now_after_an_smtp_outage() {
     assert!(ok);
     assert_eq!(smtp.messages().len(), 1, "exactly one message");
 }
+
+#[test]
+fn full_why_only_with_explain_and_always_in_preview() {
+    let server = FeedServer::start();
+    server.set_feed("/w.rss", rss(2), "application/rss+xml");
+    let env = Env::new();
+    let write = |explain: bool| {
+        let c = config(&server.url("/w.rss"), "", "", "")
+            .replace("channels = []", "to = [\"analyst@test.example\"]")
+            .replace(
+                "schedule = \"daily at 08:00\"",
+                &format!("schedule = \"daily at 08:00\"\nexplain = {explain}"),
+            );
+        env.write("c.toml", &c);
+    };
+    write(false);
+    env.once("c.toml", &[]);
+    let (ok, preview) = run(&env, &["digest", "preview", "--text"]);
+    assert!(ok && preview.contains("(rule el; terms: "), "{preview}");
+    env.once("c.toml", &["--digest-now"]);
+    let mail = decoded(&env.emls("chipwatch-state/outbox")[0]);
+    assert!(mail.contains("Why: Entity List"), "{mail}");
+    assert!(
+        !mail.contains("rule el") && !mail.contains("score"),
+        "{mail}"
+    );
+    assert!(mail.contains("== Entity List ==") && mail.contains("24 Nov, 08:00 UTC"));
+    // With explain = true the mailed digest carries the detail too.
+    server.set_feed("/w.rss", rss(3), "application/rss+xml");
+    write(true);
+    env.once("c.toml", &["--digest-now"]);
+    let mail = decoded(&env.emls("chipwatch-state/outbox")[1]);
+    assert!(
+        mail.contains("(rule el; terms: ") && mail.contains("score"),
+        "{mail}"
+    );
+}

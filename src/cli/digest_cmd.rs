@@ -66,41 +66,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             profile,
             html,
             text,
-        } => {
-            let store = Store::open(&config.store_path)?;
-            for p in profiles(&config, profile)? {
-                let items = store.digest_candidates(&digest::filter_for(p))?;
-                let now = clock.now();
-                let problems = store.feed_problems(now.timestamp(), config.silent_after_secs())?;
-                let mut cx = digest::render_context(p, digest::settings(&config), now, problems);
-                // The preview always explains (rules, fields, score).
-                cx.explain = true;
-                let parts = render::render(&items, &cx);
-                eprintln!(
-                    "profile {}: {} stories in {} message(s)",
-                    p.name,
-                    items.len(),
-                    parts.len()
-                );
-                for (k, part) in parts.iter().enumerate() {
-                    let (t, h) = crate::digest::mime::split_parts(&part.message);
-                    if let Some(file) = html {
-                        let f = if parts.len() > 1 {
-                            numbered(file, k + 1)
-                        } else {
-                            file.clone()
-                        };
-                        std::fs::write(&f, h)
-                            .with_context(|| format!("writing {}", f.display()))?;
-                        eprintln!("HTML written to {}", f.display());
-                    }
-                    if *text || html.is_none() {
-                        println!("Subject: {}\n\n{t}", part.subject);
-                    }
-                }
-            }
-            Ok(0)
-        }
+        } => preview(&config, profile, html.as_deref(), *text, clock.as_ref()),
         DigestCmd::Send { profile } => {
             let chosen: Vec<DigestProfile> =
                 profiles(&config, profile)?.into_iter().cloned().collect();
@@ -167,6 +133,48 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             Ok(0)
         }
     }
+}
+
+/// `digest preview`: renders what would be sent now (with the full "why"), claims nothing.
+fn preview(
+    config: &Config,
+    profile: &Option<String>,
+    html: Option<&std::path::Path>,
+    text: bool,
+    clock: &dyn Clock,
+) -> anyhow::Result<i32> {
+    let store = Store::open(&config.store_path)?;
+    for p in profiles(config, profile)? {
+        let items = store.digest_candidates(&digest::filter_for(p))?;
+        let now = clock.now();
+        let problems = store.feed_problems(now.timestamp(), config.silent_after_secs())?;
+        let mut cx = digest::render_context(p, digest::settings(config), now, problems);
+        // The preview always explains (rules, fields, score).
+        cx.explain = true;
+        let parts = render::render(&items, &cx);
+        eprintln!(
+            "profile {}: {} stories in {} message(s)",
+            p.name,
+            items.len(),
+            parts.len()
+        );
+        for (k, part) in parts.iter().enumerate() {
+            let (t, h) = crate::digest::mime::split_parts(&part.message);
+            if let Some(file) = html {
+                let f = if parts.len() > 1 {
+                    numbered(file, k + 1)
+                } else {
+                    file.to_path_buf()
+                };
+                std::fs::write(&f, h).with_context(|| format!("writing {}", f.display()))?;
+                eprintln!("HTML written to {}", f.display());
+            }
+            if text || html.is_none() {
+                println!("Subject: {}\n\n{t}", part.subject);
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn numbered(file: &std::path::Path, k: usize) -> PathBuf {

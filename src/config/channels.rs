@@ -211,3 +211,24 @@ pub(super) fn resolve_channels(
     }
     Ok(out)
 }
+
+/// Every channel a `[[digest]]` names must be defined.
+pub(super) fn check_profile_channels(
+    cx: &Ctx,
+    profile: &str,
+    named: &[Spanned<String>],
+    channels: &[ChannelConfig],
+) -> Result<(), ConfigError> {
+    for c in named {
+        if !channels.iter().any(|k| k.name == *c.get_ref()) {
+            return Err(cx.err(
+                c,
+                format!(
+                    "digest `{profile}` names unknown channel `{}` (define it in a [[channel]] table)",
+                    c.get_ref()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

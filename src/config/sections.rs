@@ -291,38 +291,9 @@ pub(super) fn resolve_digests(
     let mut out = Vec::new();
     let known: Vec<&str> = rules.rules().iter().map(|r| r.name.as_str()).collect();
     for d in raw {
-        let addr = |v: &Vec<Spanned<String>>| -> Result<Vec<String>, ConfigError> {
-            v.iter()
-                .map(|a| {
-                    a.get_ref()
-                        .parse::<lettre::message::Mailbox>()
-                        .map(|_| a.get_ref().clone())
-                        .map_err(|e| {
-                            cx.err(
-                                a,
-                                format!(
-                                    "digest `{}`: bad address {:?}: {e}",
-                                    d.name.get_ref(),
-                                    a.get_ref()
-                                ),
-                            )
-                        })
-                })
-                .collect()
-        };
+        let addr = |v: &Vec<Spanned<String>>| addresses(cx, d.name.get_ref(), v);
         let (to, cc, bcc) = (addr(&d.to)?, addr(&d.cc)?, addr(&d.bcc)?);
-        for c in &d.channels {
-            if !channels.iter().any(|k| k.name == *c.get_ref()) {
-                return Err(cx.err(
-                    c,
-                    format!(
-                        "digest `{}` names unknown channel `{}` (define it in a [[channel]] table)",
-                        d.name.get_ref(),
-                        c.get_ref()
-                    ),
-                ));
-            }
-        }
+        channels::check_profile_channels(cx, d.name.get_ref(), &d.channels, channels)?;
         if to.is_empty() && cc.is_empty() && bcc.is_empty() && d.channels.is_empty() {
             return Err(cx.err(
                 &d.name,
@@ -415,34 +386,54 @@ pub(super) fn resolve_digests(
         });
     }
     if out.is_empty() {
-        // No profile configured: one daily digest to the sender address.
-        let to = mail.from.clone();
-        let schedule =
-            Schedule::parse("daily at 08:00", "UTC").map_err(|m| ConfigError::Invalid {
-                location: cx.path.clone(),
-                message: m,
-            })?;
-        out.push(DigestProfile {
-            name: "daily".into(),
-            to: vec![to],
-            cc: vec![],
-            bcc: vec![],
-            schedule,
-            rules: vec![],
-            tags: vec![],
-            min_score: 0.0,
-            max_stories: None,
-            send_empty: false,
-            subject: "chipwatch {profile}: {stories} stories ({date})".into(),
-            alerts: true,
-            alerts_per_hour: 12,
-            quiet_hours: None,
-            repeat_alerts: false,
-            channels: vec![],
-            explain: false,
-        });
+        out.push(default_profile(cx, mail)?);
     }
     Ok(out)
+}
+
+/// A profile's addresses, each checked.
+fn addresses(cx: &Ctx, profile: &str, v: &[Spanned<String>]) -> Result<Vec<String>, ConfigError> {
+    v.iter()
+        .map(|a| {
+            a.get_ref()
+                .parse::<lettre::message::Mailbox>()
+                .map(|_| a.get_ref().clone())
+                .map_err(|e| {
+                    cx.err(
+                        a,
+                        format!("digest `{profile}`: bad address {:?}: {e}", a.get_ref()),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// No profile configured: one daily digest to the sender address.
+fn default_profile(cx: &Ctx, mail: &MailConfig) -> Result<DigestProfile, ConfigError> {
+    let to = mail.from.clone();
+    let schedule = Schedule::parse("daily at 08:00", "UTC").map_err(|m| ConfigError::Invalid {
+        location: cx.path.clone(),
+        message: m,
+    })?;
+    Ok(DigestProfile {
+        name: "daily".into(),
+        to: vec![to],
+        cc: vec![],
+        bcc: vec![],
+        schedule,
+        rules: vec![],
+        tags: vec![],
+        min_score: 0.0,
+        max_stories: None,
+        send_empty: false,
+        subject: "chipwatch {profile}: {stories} stories ({date})".into(),
+        alerts: true,
+        alerts_per_hour: 12,
+        quiet_hours: None,
+        repeat_alerts: false,
+        channels: vec![],
+        explain: false,
+    })
 }
 
 /// The context term expressions: literal terms as given, `@set`s expanded to their members.

@@ -1,9 +1,11 @@
 //! Digests: deciding which profiles are due (schedules from `config`), claiming their stories
-//! into rendered messages ([`render`], `page`, [`excerpt`], shared helpers in [`text`]) and
-//! immediate alerts ([`alerts`], MIME helpers in [`mime`]) through the store's outbox, and sending what is
-//! pending through the [`crate::mailer`], marking each sent only after the transport accepted
-//! it. Failures stay pending with exponential backoff; permanent rejections become dead
-//! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
+//! and immediate alerts ([`alerts`]) through the store's outbox — candidates read on the store
+//! thread, laid out by topic ([`layout`], [`excerpt`], helpers in [`text`]) and rendered off it
+//! for every way out of the profile (mail: [`render`], `page`, MIME helpers in [`mime`]; chat
+//! and webhooks: [`chat`]), then claimed with the parts in one transaction — and sending what
+//! is pending (`outbox`) through [`crate::channel`], marking each part sent only after the
+//! service accepted it. Failures stay pending with exponential backoff; permanent rejections
+//! become dead letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
 pub mod alerts;
 pub mod chat;
@@ -217,13 +219,16 @@ pub(crate) async fn claim(
         cx.subject_template = s.to_string();
     }
     cx.alert = filter.kind == "alert";
+    let stories: Vec<i64> = items.iter().map(|i| i.story_id).collect();
     let parts = if !items.is_empty() || send_empty {
-        render_all(&items, &cx, p, &ctx.channel_configs)
+        // Rendering is CPU work: off the runtime's workers as well as off the store thread.
+        let (profile, channels) = (p.clone(), ctx.channel_configs.clone());
+        tokio::task::spawn_blocking(move || render_all(&items, &cx, &profile, &channels))
+            .await
+            .map_err(|_| StoreError::Render)?
     } else {
         Vec::new()
     };
-    let stories: Vec<i64> = items.iter().map(|i| i.story_id).collect();
-    drop(items);
     ctx.store
         .call(move |s| s.commit_claim(&filter, now.timestamp(), next_due, &stories, &parts))
         .await

@@ -135,10 +135,16 @@ pub(super) fn candidates(
     if let Some(last) = by_story.last_mut() {
         last.trim_around_hits(2048);
     }
+    also_reported(conn, &mut by_story)?;
+    Ok(by_story)
+}
+
+/// Fills each story's "also reported by" from its other entries.
+fn also_reported(conn: &rusqlite::Connection, stories: &mut [DigestItem]) -> Result<()> {
     let mut also = conn.prepare_cached(
         "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link) FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
-    for item in &mut by_story {
+    for item in stories {
         let rows = also.query_map([item.story_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
         })?;
@@ -158,7 +164,7 @@ pub(super) fn candidates(
             );
         }
     }
-    Ok(by_story)
+    Ok(())
 }
 
 /// Adds another outlet's entry to a story's "also reported by" list so that every outlet and

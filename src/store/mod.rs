@@ -58,6 +58,8 @@ pub enum StoreError {
         "stories of this digest were claimed meanwhile (another chipwatch process?); nothing was stored"
     )]
     Claimed,
+    #[error("rendering the digest failed (a bug; nothing was claimed)")]
+    Render,
     #[error("the store thread has stopped")]
     Gone,
 }
