@@ -62,6 +62,18 @@ fn alerts_go_out_at_once_and_are_not_repeated_in_the_digest() {
     // The digest carries the rest, not the alerted story again.
     let s = env.once("c.toml", &["--digest-now"]);
     assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    // `digest history` tells alerts from digests.
+    let out = env.run("c.toml", &["digest", "history", "--json"]);
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history");
+    let kinds: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["digest", "alert"], "{h}");
+    let out = env.run("c.toml", &["digest", "history"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" alert "));
     let digest = decoded(&String::from_utf8_lossy(&smtp.messages()[1].data));
     assert!(
         digest.contains("Japan widens export controls") && !digest.contains("Entity List"),

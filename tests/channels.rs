@@ -451,3 +451,55 @@ fn full_why_only_with_explain_and_always_in_preview() {
         "{mail}"
     );
 }
+
+#[test]
+fn channel_mistakes_name_line_and_problem_and_hide_the_url() {
+    let env = Env::new();
+    let profile = "[[digest]]\nname = \"d\"\nchannels = [\"desk\"]\n";
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"irc\"\n",
+            &["c.toml:3", "kind = \"irc\"", "\"slack\""],
+        ),
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"slack\"\n",
+            &["c.toml:3", "channel `desk`", "needs url"],
+        ),
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"slack\"\nurl_env = \"CW_TEST_UNSET_HOOK\"\n",
+            &["c.toml:4", "CW_TEST_UNSET_HOOK", "not set"],
+        ),
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"webhook\"\nurl = \"ftp://hooks.example/SECRETPATH\"\n",
+            &["c.toml:4", "not an http(s) URL"],
+        ),
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"matrix\"\nhomeserver = \"https://m.example\"\n",
+            &["channel `desk`", "homeserver and room"],
+        ),
+        (
+            "[[channel]]\nname = \"desk\"\nkind = \"telegram\"\ntoken_file = \"missing-token\"\nchat_id = \"1\"\n",
+            &["missing-token"],
+        ),
+        (
+            "[[channel]]\nname = \"other\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example/t\"\n",
+            &["c.toml:7", "unknown channel `desk`"],
+        ),
+    ];
+    for (text, expect) in cases {
+        env.write("c.toml", &format!("{text}{profile}"));
+        let (ok, msg) = run(&env, &["check-config"]);
+        assert!(!ok, "expected failure for {text}: {msg}");
+        assert!(!msg.contains("SECRETPATH"), "the URL is never shown: {msg}");
+        for e in *expect {
+            assert!(msg.contains(e), "{text}: message lacks {e:?}: {msg}");
+        }
+    }
+    env.write(
+        "c.toml",
+        &format!("[[channel]]\nname = \"desk\"\nkind = \"slack\"\nurl = \"https://hooks.example/SECRETPATH\"\n{profile}"),
+    );
+    let (ok, msg) = run(&env, &["check-config"]);
+    assert!(ok && msg.contains("1 channel (slack desk)"), "{msg}");
+    assert!(!msg.contains("SECRETPATH"), "{msg}");
+}

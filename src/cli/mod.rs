@@ -163,7 +163,7 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
                 eprintln!("{w}");
             }
             println!(
-                "{}: OK — {} feeds, {} rules ({} terms), {} digest profiles, mail via {}; database {}",
+                "{}: OK — {} feeds, {} rules ({} terms), {} digest profiles, mail via {}{}; database {}",
                 source.describe(),
                 c.feeds.len(),
                 c.rules.rules().len(),
@@ -175,6 +175,18 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
                         format!("maildir {}", dir.display()),
                     crate::config::Transport::Smtp(s) => format!("SMTP {}:{}", s.host, s.port),
                     crate::config::Transport::Sendmail { .. } => "sendmail".into(),
+                },
+                match c.channels.len() {
+                    0 => String::new(),
+                    n => format!(
+                        ", {n} channel{} ({})",
+                        if n == 1 { "" } else { "s" },
+                        c.channels
+                            .iter()
+                            .map(|k| format!("{} {}", k.kind.as_str(), k.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 },
                 c.store_path.display()
             );
