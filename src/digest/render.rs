@@ -332,6 +332,15 @@ mod tests {
             "美国商务部工业与安全局宣布将多家中国企业列入实体清单"
         );
         assert_eq!(one_line("a\r\nBcc: x@y", 100), "a Bcc: x@y");
+        // A highlight is never split across lines of the text part.
+        let lines: Vec<String> = wrap(&hold_highlights("aaaa bbbb «export controls» cc"), 20)
+            .into_iter()
+            .map(|l| l.replace(HOLD, " "))
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.contains("«export controls»")),
+            "{lines:?}"
+        );
         assert_eq!(one_line(&"x".repeat(500), 10).chars().count(), 11);
         assert_eq!(esc("<b>\"&'"), "&lt;b&gt;&quot;&amp;&#39;");
     }
