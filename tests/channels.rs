@@ -482,6 +482,10 @@ fn channel_mistakes_name_line_and_problem_and_hide_the_url() {
             &["missing-token"],
         ),
         (
+            "[[channel]]\nname = \"desk!\"\nkind = \"slack\"\nurl = \"https://h.example/\"\n",
+            &["c.toml:2", "letters, digits"],
+        ),
+        (
             "[[channel]]\nname = \"other\"\nkind = \"ntfy\"\nurl = \"https://ntfy.example/t\"\n",
             &["c.toml:7", "unknown channel `desk`"],
         ),

@@ -171,6 +171,14 @@ pub(super) fn resolve_channels(
     let mut out: Vec<ChannelConfig> = Vec::new();
     for c in raw {
         let name = c.name.get_ref().clone();
+        // The name goes into idempotency keys and Matrix transaction ids.
+        let ok = |ch: char| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_';
+        if name.is_empty() || !name.chars().all(ok) {
+            return Err(cx.err(
+                &c.name,
+                format!("channel name {name:?}: use letters, digits, '-' and '_'"),
+            ));
+        }
         if out.iter().any(|o| o.name == name) {
             return Err(cx.err(&c.name, format!("channel `{name}` is defined twice")));
         }

@@ -293,7 +293,8 @@ pub(super) fn part_key(
     channel: Option<&str>,
 ) -> String {
     let first = claimed.first().copied().unwrap_or(0);
-    let p = slug(&cx.profile);
+    // An alert and a digest of the same story created in the same second differ too.
+    let p = slug(&cx.profile) + if cx.alert { ".alert" } else { "" };
     let t = cx.now.timestamp();
     match channel {
         None => format!("<chipwatch.{p}.{t}.{first}.{}of{n}@{}>", k + 1, cx.host),
