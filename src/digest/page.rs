@@ -103,10 +103,13 @@ pub(super) fn page_html(cx: &RenderContext, page: &Page) -> String {
             current = &b.rule;
             let _ = write!(
                 h,
-                "<h2 id=\"t-{}\" style=\"margin:22px 0 0;font-size:16px;font-weight:700;color:#0b57d0\">{}</h2>",
+                "<h2 id=\"t-{}\" style=\"margin:24px 0 0;padding-bottom:6px;border-bottom:2px solid #d2e3fc;font-size:16px;font-weight:700;color:#0b57d0\">{}</h2>",
                 slug(current),
                 esc(current)
             );
+        } else {
+            // Stories of one topic are separated by a thin rule.
+            h.push_str("<div style=\"border-top:1px solid #e3e6ea\"></div>");
         }
         h.push_str(&b.html);
     }

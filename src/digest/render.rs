@@ -30,7 +30,7 @@ fn story_html(v: &StoryView) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<div id=\"s{}\" style=\"padding:14px 0;border-top:1px solid #e3e6ea\">",
+        "<div id=\"s{}\" style=\"padding:14px 0\">",
         v.item.story_id
     );
     let title_style = "font-size:17px;line-height:1.35;font-weight:600";
