@@ -235,6 +235,7 @@ fn load_pack(path: &Path) -> (Vec<RuleDef>, TermSets) {
             },
             feeds: list("feeds"),
             tags: list("tags"),
+            topic: None,
             origin: Origin {
                 path: path.display().to_string(),
                 line: 0,
@@ -294,6 +295,7 @@ fn generate(n: usize, start: usize, sets: &TermSets) -> Vec<RuleDef> {
                 priority: Priority::Digest,
                 feeds: Vec::new(),
                 tags: Vec::new(),
+                topic: None,
                 origin: Origin::default(),
             }
         })

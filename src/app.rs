@@ -2,6 +2,7 @@
 //! mailer, limits, metrics), runs poll cycles under the concurrency limits and digests when
 //! due. `run --once` lives here; the long-running loop is in [`crate::daemon`].
 
+use crate::channel::Channels;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{self, DigestContext};
@@ -39,6 +40,8 @@ pub struct RunSummary {
     pub matches_new: usize,
     pub digests_created: usize,
     pub digests_sent: usize,
+    /// Alert messages sent (counted apart from `digests_sent`).
+    pub alerts_sent: usize,
     pub digests_failed: usize,
     pub digests_pending: i64,
     pub elapsed_ms: u128,
@@ -65,7 +68,7 @@ impl RunSummary {
 
     pub fn line(&self) -> String {
         format!(
-            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending ({} ms)",
+            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
             self.feeds,
             self.polled,
             self.http_200,
@@ -77,6 +80,7 @@ impl RunSummary {
             self.digests_sent,
             self.digests_failed,
             self.digests_pending,
+            self.alerts_sent,
             self.elapsed_ms
         )
     }
@@ -123,6 +127,8 @@ pub enum ServiceError {
     Fetch(#[from] crate::fetch::FetchError),
     #[error(transparent)]
     Mail(#[from] crate::mailer::MailError),
+    #[error(transparent)]
+    Channel(#[from] crate::channel::ChannelError),
 }
 
 /// Takes the database's run lock: one `chipwatch run` per database.
@@ -155,7 +161,7 @@ impl Service {
         let store = Store::open(&config.store_path)?;
         let (handle, join) = StoreHandle::spawn(store);
         let fetcher = Fetcher::new(&config.http)?;
-        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let channels = Arc::new(Channels::new(Mailer::new(&config.mail)?, &config.channels)?);
         let metrics = Arc::new(Metrics::new());
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -169,7 +175,7 @@ impl Service {
             cpu,
             metrics.clone(),
         );
-        let digests = DigestContext::new(&config, handle.clone(), mailer, clock, metrics.clone());
+        let digests = DigestContext::new(&config, handle.clone(), channels, clock, metrics.clone());
         let limits = poll.limits.clone();
         Ok(Service {
             config,
@@ -189,7 +195,7 @@ impl Service {
             return Err(ServiceError::StorePathChanged);
         }
         let fetcher = Fetcher::new(&config.http)?;
-        let mailer = Arc::new(Mailer::new(&config.mail)?);
+        let channels = Arc::new(Channels::new(Mailer::new(&config.mail)?, &config.channels)?);
         let p = &self.poll;
         self.poll = PollContext::new(
             &config,
@@ -203,7 +209,7 @@ impl Service {
         self.digests = DigestContext::new(
             &config,
             d.store.clone(),
-            mailer,
+            channels,
             d.clock.clone(),
             d.metrics.clone(),
         );
@@ -349,7 +355,8 @@ pub async fn run_once(
         tracing::warn!(error = %e, "digest problem");
     }
     summary.digests_created = d.created;
-    summary.digests_sent = d.sent;
+    summary.digests_sent = d.sent - d.alerts_sent;
+    summary.alerts_sent = d.alerts_sent;
     summary.digests_failed = d.failed;
     summary.digests_pending = d.pending;
     svc.prune().await;

@@ -20,16 +20,23 @@
 //! - [`store`]: the only SQL: one [`store::Store`] type owning the SQLite connection.
 //! - [`poller`]: one feed refresh: fetch → parse → match → store.
 //! - [`scheduler`]: concurrency limits, intervals and backoff.
-//! - [`digest`]: claiming matches into digests and alerts, rendering HTML + text, sending.
+//! - [`digest`]: claiming matches into digests and alerts, laying them out by topic, rendering
+//!   them for mail (HTML + text) and chat (Slack, Matrix, Telegram, ntfy, webhook JSON), and the
+//!   outbox that sends every kind with the same retries, idempotency keys and dead letters.
+//! - [`channel`]: the ways out — mail (via [`mailer`]) and the `[[channel]]` HTTP requests
+//!   (idempotency keys, webhook signatures, tokens), classifying each answer.
 //! - [`mailer`]: transports (SMTP, sendmail, Maildir, .eml files).
+//! - [`crypto`]: leaf helpers: the FNV-1a identity hash, the rustls provider, HMAC-SHA256.
 //! - [`metrics`] / [`server`]: Prometheus counters and the optional /healthz + /metrics endpoint.
 //! - [`app`]: wires everything for `run`; [`daemon`] is the long-running loop; [`cli`] holds the
 //!   subcommands (including `init` and `mail test`); [`telemetry`] logging (journald priorities).
 
 pub mod app;
+pub mod channel;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod daemon;
 pub mod digest;
 pub mod fetch;

@@ -1,6 +1,7 @@
 //! Mail transports: SMTP (STARTTLS, implicit TLS or plain; AUTH), the sendmail binary, Maildir
 //! folders and `.eml` files (written to a temporary name, then renamed). Sends the stored message bytes
-//! unchanged, so a resend carries the same Message-ID. Called by `digest`.
+//! unchanged, so a resend carries the same Message-ID. Mail is one channel kind: held by
+//! [`crate::channel::Channels`], called by the digest outbox.
 
 use crate::config::{MailConfig, Tls, Transport};
 use crate::store::digests::PendingDigest;
@@ -11,14 +12,35 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    /// Worth retrying later (connection, timeout, 4xx).
-    #[error("{0}")]
-    Transient(String),
-    /// The server refused for good (5xx).
-    #[error("{0}")]
-    Permanent(String),
+    /// Refused for good when [`lettre::transport::smtp::Error::is_permanent`] (5xx); else
+    /// worth retrying (connection, timeout, 4xx).
+    #[error("SMTP: {0}")]
+    Smtp(#[source] lettre::transport::smtp::Error),
+    /// Worth retrying.
+    #[error("sendmail: {0}")]
+    Sendmail(#[source] lettre::transport::sendmail::Error),
+    /// Writing a file or Maildir message failed; worth retrying.
+    #[error("writing to {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("bad address {0:?}")]
     Address(String),
+    #[error("envelope: {0}")]
+    Envelope(#[source] lettre::error::Error),
+}
+
+impl MailError {
+    /// Retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Smtp(e) => !e.is_permanent(),
+            MailError::Sendmail(_) | MailError::Io { .. } => true,
+            MailError::Address(_) | MailError::Envelope(_) => false,
+        }
+    }
 }
 
 pub enum Mailer {
@@ -30,7 +52,7 @@ pub enum Mailer {
 
 impl Mailer {
     pub fn new(cfg: &MailConfig) -> Result<Mailer, MailError> {
-        crate::fetch::install_crypto_provider();
+        crate::crypto::install_crypto_provider();
         Ok(match &cfg.transport {
             Transport::File { dir } => Mailer::File(dir.clone()),
             Transport::Maildir { dir } => Mailer::Maildir(dir.clone()),
@@ -41,9 +63,9 @@ impl Mailer {
             Transport::Smtp(s) => {
                 let mut b = match s.tls {
                     Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
-                        .map_err(|e| MailError::Transient(e.to_string()))?,
+                        .map_err(MailError::Smtp)?,
                     Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                        .map_err(|e| MailError::Transient(e.to_string()))?,
+                        .map_err(MailError::Smtp)?,
                     Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
                 };
                 b = b.port(s.port).timeout(Some(s.timeout));
@@ -84,20 +106,17 @@ impl Mailer {
                     .email,
             );
         }
-        let env =
-            Envelope::new(Some(sender), rcpt).map_err(|e| MailError::Permanent(e.to_string()))?;
+        let env = Envelope::new(Some(sender), rcpt).map_err(MailError::Envelope)?;
         match self {
-            Mailer::Smtp(t) => t.send_raw(&env, &d.message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    MailError::Permanent(format!("SMTP: {e}"))
-                } else {
-                    MailError::Transient(format!("SMTP: {e}"))
-                }
-            }),
+            Mailer::Smtp(t) => t
+                .send_raw(&env, &d.message)
+                .await
+                .map(|_| ())
+                .map_err(MailError::Smtp),
             Mailer::Sendmail(t) => t
                 .send_raw(&env, &d.message)
                 .await
-                .map_err(|e| MailError::Transient(format!("sendmail: {e}"))),
+                .map_err(MailError::Sendmail),
             Mailer::File(dir) => write_eml(dir, d).await,
             Mailer::Maildir(dir) => write_maildir(dir, d).await,
         }
@@ -121,7 +140,10 @@ pub fn eml_name(d: &PendingDigest) -> String {
 }
 
 async fn write_eml(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailError> {
-    let io = |e: std::io::Error| MailError::Transient(format!("writing to {}: {e}", dir.display()));
+    let io = |e: std::io::Error| MailError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    };
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
     let name = eml_name(d);
     let tmp = dir.join(format!(".{name}.tmp"));
@@ -136,8 +158,9 @@ async fn write_eml(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailE
 /// Maildir delivery: written under `tmp/`, then renamed into `new/`. The name is fixed per
 /// digest, so a resend after a crash replaces the file instead of adding a second copy.
 async fn write_maildir(dir: &std::path::Path, d: &PendingDigest) -> Result<(), MailError> {
-    let io = |e: std::io::Error| {
-        MailError::Transient(format!("writing to maildir {}: {e}", dir.display()))
+    let io = |e: std::io::Error| MailError::Io {
+        path: dir.to_path_buf(),
+        source: e,
     };
     for sub in ["tmp", "new", "cur"] {
         tokio::fs::create_dir_all(dir.join(sub)).await.map_err(io)?;
@@ -146,7 +169,7 @@ async fn write_maildir(dir: &std::path::Path, d: &PendingDigest) -> Result<(), M
     let name = format!(
         "chipwatch.{}.{}.{host}",
         d.id,
-        crate::parse::link::fnv64(&[&d.message_id])
+        crate::crypto::fnv64(&[&d.message_id])
     );
     let tmp = dir.join("tmp").join(&name);
     tokio::fs::write(&tmp, &d.message).await.map_err(io)?;

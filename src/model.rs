@@ -210,8 +210,10 @@ pub struct RenderedPart {
     pub subject: String,
     pub message_id: String,
     pub recipients: Recipients,
-    /// The complete RFC 5322 message.
+    /// Mail: the complete RFC 5322 message. A channel: the request body it is sent as.
     pub message: Vec<u8>,
+    /// None: mail to `recipients`; Some: the `[[channel]]` this part is for.
+    pub channel: Option<String>,
 }
 
 /// A feed the digest footer lists, and since when it has had the problem.

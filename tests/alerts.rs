@@ -38,11 +38,16 @@ fn alerts_go_out_at_once_and_are_not_repeated_in_the_digest() {
     );
     let env = Env::new();
     env.write("c.toml", &config(&server, smtp.port(), ""));
-    // A normal cycle (the digest is not due): the alert story goes out at once.
+    // A normal cycle (the digest is not due): the alert story goes out at once, counted as an
+    // alert (issue 14: alerts are a kind of their own in the counters).
     let s = env.once("c.toml", &[]);
     assert_eq!(
-        (n(&s, "digests_created"), n(&s, "digests_sent")),
-        (1, 1),
+        (
+            n(&s, "digests_created"),
+            n(&s, "digests_sent"),
+            n(&s, "alerts_sent")
+        ),
+        (1, 0, 1),
         "{s}"
     );
     let msgs = smtp.messages();
@@ -57,6 +62,18 @@ fn alerts_go_out_at_once_and_are_not_repeated_in_the_digest() {
     // The digest carries the rest, not the alerted story again.
     let s = env.once("c.toml", &["--digest-now"]);
     assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    // `digest history` tells alerts from digests.
+    let out = env.run("c.toml", &["digest", "history", "--json"]);
+    let h: serde_json::Value = serde_json::from_slice(&out.stdout).expect("history");
+    let kinds: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["digest", "alert"], "{h}");
+    let out = env.run("c.toml", &["digest", "history"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" alert "));
     let digest = decoded(&String::from_utf8_lossy(&smtp.messages()[1].data));
     assert!(
         digest.contains("Japan widens export controls") && !digest.contains("Entity List"),
@@ -80,14 +97,14 @@ fn quiet_hours_and_the_rate_cap_hold_alerts_without_dropping_them() {
         &config(&server, smtp.port(), "quiet_hours = \"00:00-23:59\"\n"),
     );
     let s = env.once("c.toml", &[]);
-    assert_eq!(n(&s, "digests_sent"), 0, "{s}");
+    assert_eq!(n(&s, "digests_sent") + n(&s, "alerts_sent"), 0, "{s}");
     // Rate cap of one alert an hour: the first goes, the second is held.
     env.write(
         "c.toml",
         &config(&server, smtp.port(), "alerts_per_hour = 1\n"),
     );
     let s = env.once("c.toml", &[]);
-    assert_eq!(n(&s, "digests_sent"), 1, "{s}");
+    assert_eq!(n(&s, "alerts_sent"), 1, "{s}");
     server.set_feed(
         "/w.rss",
         feed(&[
@@ -98,8 +115,12 @@ fn quiet_hours_and_the_rate_cap_hold_alerts_without_dropping_them() {
     );
     let s = env.once("c.toml", &[]);
     assert_eq!(
-        (n(&s, "entries_new"), n(&s, "digests_sent")),
-        (1, 0),
+        (
+            n(&s, "entries_new"),
+            n(&s, "digests_sent"),
+            n(&s, "alerts_sent")
+        ),
+        (1, 0, 0),
         "held by the cap: {s}"
     );
     // Held, not dropped: the next digest carries it.

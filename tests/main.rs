@@ -9,6 +9,7 @@
 )] // test code: failing loudly is the point
 
 mod alerts;
+mod channels;
 mod cluster_eval;
 mod common;
 mod config_checks;

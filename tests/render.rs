@@ -50,7 +50,25 @@ fn cx() -> RenderContext {
         host: "example.org".into(),
         max_stories: None,
         unsubscribe: Some("mailto:chipwatch-admin@example.org?subject=unsubscribe".into()),
+        explain: false,
+        topics: topics(),
+        alert: false,
     }
+}
+
+/// The fixture's topics: the Entity List (an alert rule) first, then China's countermeasures;
+/// "China" only supports a match (a context term).
+fn topics() -> chipwatch::rules::Topics {
+    let r = |n: &str, t: &str, alert| (n.to_string(), Some(t.to_string()), alert);
+    chipwatch::rules::Topics::new(
+        &[
+            r("china-countermeasures", "China's countermeasures", false),
+            r("entity-list", "Entity List", true),
+            r("us-export-controls", "Export control rules", false),
+        ],
+        &[],
+        ["China".to_string()],
+    )
 }
 
 fn hit(term: &str, field: &str, text: &str) -> StoredHit {
@@ -254,7 +272,7 @@ fn fixed_digest_snapshot_and_checks() {
         "{text}"
     );
     assert!(
-        html.contains("Chip &lt;Daily&gt; &amp; Co (https://chips.example/feed?a=1&amp;b=2) — silent since 2026-11-21 02:40 UTC+08:00 (usually posts every ~6 h)"),
+        html.contains("Chip &lt;Daily&gt; &amp; Co (https://chips.example/feed?a=1&amp;b=2) — silent since 21 Nov, 02:40 CST (usually posts every ~6 h)"),
         "a silent feed is listed, escaped"
     );
     snapshot("digest.txt", &text.replace("\r\n", "\n"));

@@ -70,46 +70,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             profile,
             html,
             text,
-        } => {
-            let store = Store::open(&config.store_path)?;
-            for p in profiles(&config, profile)? {
-                let items = store.digest_candidates(&digest::filter_for(p))?;
-                let mut cx = digest::render_context(
-                    p,
-                    &config.mail.from,
-                    config.rule_pack_version.clone(),
-                    &config.source.describe(),
-                    clock.now(),
-                );
-                cx.unsubscribe = config.mail.unsubscribe.clone();
-                cx.feed_problems =
-                    store.feed_problems(cx.now.timestamp(), config.silent_after_secs())?;
-                let parts = render::render(&items, &cx);
-                eprintln!(
-                    "profile {}: {} stories in {} message(s)",
-                    p.name,
-                    items.len(),
-                    parts.len()
-                );
-                for (k, part) in parts.iter().enumerate() {
-                    let (t, h) = crate::digest::mime::split_parts(&part.message);
-                    if let Some(file) = html {
-                        let f = if parts.len() > 1 {
-                            numbered(file, k + 1)
-                        } else {
-                            file.clone()
-                        };
-                        std::fs::write(&f, h)
-                            .with_context(|| format!("writing {}", f.display()))?;
-                        eprintln!("HTML written to {}", f.display());
-                    }
-                    if *text || html.is_none() {
-                        println!("Subject: {}\n\n{t}", part.subject);
-                    }
-                }
-            }
-            Ok(0)
-        }
+        } => preview(&config, profile, html.as_deref(), *text, clock.as_ref()),
         DigestCmd::Send { profile } => {
             let chosen: Vec<DigestProfile> =
                 profiles(&config, profile)?.into_iter().cloned().collect();
@@ -117,13 +78,18 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             cfg.digests = chosen;
             let rt = runtime()?;
             rt.block_on(async move {
-                let svc = crate::app::Service::start(cfg, clock)?;
+                let mut svc = crate::app::Service::start(cfg, clock)?;
+                // Run by hand: every pending delivery goes now, whatever its backoff.
+                svc.digests.send_now = true;
                 let d = digest::run_due(&svc.digests, true, false).await;
                 svc.shutdown();
                 println!(
                     "digests: {} created, {} sent, {} failed, {} still pending",
                     d.created, d.sent, d.failed, d.pending
                 );
+                if d.alerts_sent > 0 {
+                    println!("(of the sent: {} alerts)", d.alerts_sent);
+                }
                 for e in &d.errors {
                     eprintln!("error: {e}");
                 }
@@ -146,9 +112,14 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
                         .unwrap_or("-".into())
                 };
+                let to = match &r.channel {
+                    Some(c) => format!("channel {c}"),
+                    None => r.recipients.to.join(", "),
+                };
                 println!(
-                    "#{:<5} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
+                    "#{:<5} {:<6} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
                     r.id,
+                    r.kind,
                     r.status,
                     r.profile,
                     r.part,
@@ -157,7 +128,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     when(Some(r.created_at)),
                     when(r.sent_at),
                     r.attempts,
-                    r.recipients.to.join(", "),
+                    to,
                     r.last_error
                         .map(|e| format!("  last error: {e}"))
                         .unwrap_or_default()
@@ -166,6 +137,48 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
             Ok(0)
         }
     }
+}
+
+/// `digest preview`: renders what would be sent now (with the full "why"), claims nothing.
+fn preview(
+    config: &Config,
+    profile: &Option<String>,
+    html: Option<&std::path::Path>,
+    text: bool,
+    clock: &dyn Clock,
+) -> anyhow::Result<i32> {
+    let store = Store::open(&config.store_path)?;
+    for p in profiles(config, profile)? {
+        let items = store.digest_candidates(&digest::filter_for(p))?;
+        let now = clock.now();
+        let problems = store.feed_problems(now.timestamp(), config.silent_after_secs())?;
+        let mut cx = digest::render_context(p, digest::settings(config), now, problems);
+        // The preview always explains (rules, fields, score).
+        cx.explain = true;
+        let parts = render::render(&items, &cx);
+        eprintln!(
+            "profile {}: {} stories in {} message(s)",
+            p.name,
+            items.len(),
+            parts.len()
+        );
+        for (k, part) in parts.iter().enumerate() {
+            let (t, h) = crate::digest::mime::split_parts(&part.message);
+            if let Some(file) = html {
+                let f = if parts.len() > 1 {
+                    numbered(file, k + 1)
+                } else {
+                    file.to_path_buf()
+                };
+                std::fs::write(&f, h).with_context(|| format!("writing {}", f.display()))?;
+                eprintln!("HTML written to {}", f.display());
+            }
+            if text || html.is_none() {
+                println!("Subject: {}\n\n{t}", part.subject);
+            }
+        }
+    }
+    Ok(0)
 }
 
 fn numbered(file: &std::path::Path, k: usize) -> PathBuf {

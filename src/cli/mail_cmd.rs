@@ -42,6 +42,9 @@ pub fn run(cli: &Cli, cmd: &MailCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i3
         attempts: 0,
         story_count: 0,
         done: Vec::new(),
+        kind: "test".into(),
+        channel: None,
+        subject: "chipwatch test message".into(),
     };
     let via = describe_transport(&config);
     // The SMTP pool needs the runtime from its creation on.

@@ -1,7 +1,8 @@
 //! The command line: clap definitions and dispatch. Each group of subcommands lives in its own
-//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`]); `main.rs` only parses, sets up logging
+//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`], [`channel_cmd`]); `main.rs` only parses, sets up logging
 //! and maps errors to exit codes. Machine-readable output goes to stdout, logs to stderr.
 
+mod channel_cmd;
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Check the mail setup: send a test message.
     #[command(subcommand)]
     Mail(mail_cmd::MailCmd),
+    /// Chat and webhook channels: send a test message.
+    #[command(subcommand)]
+    Channel(channel_cmd::ChannelCmd),
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
@@ -170,6 +174,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules(c) => rules_cmd::run(&cli, c, clock),
         Command::Digest(c) => digest_cmd::run(&cli, c, clock),
         Command::Feeds(c) => feeds_cmd::run(&cli, c, clock),
+        Command::Channel(c) => channel_cmd::run(&cli, c, clock),
         Command::Db(c) => {
             let config = load_config(&cli)?;
             let store = crate::store::Store::open(&config.store_path)?;
@@ -230,12 +235,24 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
                 n => format!("{n} digest profiles"),
             };
             println!(
-                "{}: OK — {} feeds, {} rules ({} terms), {profiles}, mail via {}; database {}",
+                "{}: OK — {} feeds, {} rules ({} terms), {profiles}, mail via {}{}; database {}",
                 source.describe(),
                 c.feeds.len(),
                 c.rules.rules().len(),
                 c.rules.term_count(),
                 describe_transport(&c),
+                match c.channels.len() {
+                    0 => String::new(),
+                    n => format!(
+                        ", {n} channel{} ({})",
+                        if n == 1 { "" } else { "s" },
+                        c.channels
+                            .iter()
+                            .map(|k| format!("{} {}", k.kind.as_str(), k.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
                 c.store_path.display()
             );
             let warnings = c.rule_warnings.len() + c.warnings.len();

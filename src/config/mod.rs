@@ -2,6 +2,7 @@
 //! reads it with its rule packs and OPML, validates everything and returns a [`Config`].
 //! Every error names the file, line and column. Called by `cli` and `app` (also on SIGHUP).
 
+pub mod channels;
 pub mod diag;
 mod feeds;
 mod files;
@@ -186,6 +187,10 @@ pub struct DigestProfile {
     pub alerts_per_hour: u32,
     pub quiet_hours: Option<crate::config::schedule::QuietHours>,
     pub repeat_alerts: bool,
+    /// `[[channel]]` names this profile also (or only) delivers to.
+    pub channels: Vec<String>,
+    /// Full "why" detail (rules, fields, score) under every story.
+    pub explain: bool,
 }
 
 /// The validated configuration.
@@ -209,6 +214,8 @@ pub struct Config {
     pub rule_warnings: Vec<String>,
     pub rule_pack_version: Option<String>,
     pub digests: Vec<DigestProfile>,
+    /// `[[channel]]` destinations.
+    pub channels: Vec<channels::ChannelConfig>,
     /// `[server]`: the /healthz and /metrics endpoint, if enabled.
     pub server: Option<ServerSettings>,
     /// Settings that contradict each other, as `file:line:col: what — fix` (shown as

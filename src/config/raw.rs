@@ -24,6 +24,8 @@ pub struct RawConfig {
     pub rule: Vec<RawRule>,
     #[serde(default)]
     pub digest: Vec<RawDigest>,
+    #[serde(default)]
+    pub channel: Vec<super::channels::RawChannel>,
     pub server: Option<RawServer>,
 }
 
@@ -138,6 +140,8 @@ pub struct RawRule {
     pub description: Option<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The digest section (a human title); several rules, in any language, may share one.
+    pub topic: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -169,6 +173,12 @@ pub struct RawDigest {
     /// Repeat alerted stories in the next scheduled digest (default false).
     #[serde(default)]
     pub repeat_alerts: bool,
+    /// `[[channel]]` names to deliver to.
+    #[serde(default)]
+    pub channels: Vec<Spanned<String>>,
+    /// Full "why" detail (rules, fields, score) under every story.
+    #[serde(default)]
+    pub explain: bool,
 }
 
 /// A rule pack file (`[rules] include`): version, term sets and rules.
@@ -182,4 +192,11 @@ pub struct RawPack {
     pub terms: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub rule: Vec<RawRule>,
+    /// The order of the digest's topic sections (topics not listed follow, in rule order).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Terms (`"Commerce"`) and term sets (`"@china"`) that only support a match (places,
+    /// actors, generic verbs): never highlighted nor named in the short "why".
+    #[serde(default)]
+    pub context_terms: Vec<String>,
 }

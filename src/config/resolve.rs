@@ -82,7 +82,15 @@ fn build(
     let delivers = mail
         .as_ref()
         .is_some_and(|m| matches!(m.transport, Transport::Smtp(_) | Transport::Sendmail { .. }));
-    let digests = resolve_digests(cx, raw.digest, rules.as_ref().map(|r| &r.0), from, delivers);
+    let channels = super::channels::resolve_channels(cx, raw.channel, &files);
+    let digests = resolve_digests(
+        cx,
+        raw.digest,
+        rules.as_ref().map(|r| &r.0),
+        from,
+        delivers,
+        channels.as_deref(),
+    );
     let (backfill, silent_after, poll) = polling?;
     let (rules, rule_warnings, rule_pack_version) = rules?;
     Some(Config {
@@ -104,6 +112,7 @@ fn build(
         rule_warnings,
         rule_pack_version,
         digests: digests?,
+        channels: channels?,
         server: server?,
         warnings: Vec::new(),
     })

@@ -51,6 +51,7 @@ fn rule_def(cx: &Ctx, r: &RawRule) -> Option<RuleDef> {
         priority: priority?,
         feeds: r.feeds.clone(),
         tags: r.tags.clone(),
+        topic: r.topic.clone(),
         origin: Origin {
             path: cx.path.clone(),
             line,
@@ -107,6 +108,8 @@ pub(super) fn resolve_rules(
 ) -> Option<RulesOut> {
     let mut g = Gathered::default();
     let mut version = None;
+    // The digest's topic order and the terms that only support a match, from the packs.
+    let (mut topic_order, mut context): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let errors_before = cx.report.error_count();
     for i in &inc.include {
         let read = files.read(i.get_ref()).map_err(|e| match e {
@@ -127,6 +130,8 @@ pub(super) fn resolve_rules(
             continue;
         };
         version = version.or(pack.version.clone());
+        topic_order.extend(pack.topics.iter().cloned());
+        context.extend(pack.context_terms.iter().cloned());
         g.terms(&pcx, pack.terms);
         g.rules(&pcx, &pack.rule);
     }
@@ -136,7 +141,9 @@ pub(super) fn resolve_rules(
         // Some rule is missing: compiling the rest would only mislead the later checks.
         return None;
     }
-    let (set, warnings) = cx.ok(RuleSet::compile(&g.defs, &g.sets).map_err(ConfigError::Rules))?;
+    let (mut set, warnings) =
+        cx.ok(RuleSet::compile(&g.defs, &g.sets).map_err(ConfigError::Rules))?;
+    set.set_topics(&topic_order, context_members(&context, &g.sets));
     Some((
         set,
         warnings.iter().map(|w| w.to_string()).collect(),
@@ -152,6 +159,7 @@ pub(super) fn resolve_digests(
     rules: Option<&RuleSet>,
     mail_from: &str,
     delivers: bool,
+    channels: Option<&[channels::ChannelConfig]>,
 ) -> Option<Vec<DigestProfile>> {
     let known: Option<Vec<&str>> =
         rules.map(|r| r.rules().iter().map(|r| r.name.as_str()).collect());
@@ -171,7 +179,7 @@ pub(super) fn resolve_digests(
         if delivers {
             placeholders(cx, &d);
         }
-        match profile(cx, d, known.as_deref()) {
+        match profile(cx, d, known.as_deref(), channels) {
             Some(p) => out.push(p),
             None => failed = true,
         }
@@ -194,6 +202,8 @@ pub(super) fn resolve_digests(
             alerts_per_hour: 12,
             quiet_hours: None,
             repeat_alerts: false,
+            channels: vec![],
+            explain: false,
         });
     }
     (!failed).then_some(out)
@@ -296,15 +306,27 @@ fn unknown_rules(cx: &Ctx, name: &str, rules: &[Spanned<String>], known: Option<
 }
 
 /// One `[[digest]]`; None after reporting everything wrong with it.
-fn profile(cx: &Ctx, d: RawDigest, known: Option<&[&str]>) -> Option<DigestProfile> {
+/// `channels` is None when the `[[channel]]` tables had errors (then the names are not checked,
+/// so one mistake is not reported twice).
+fn profile(
+    cx: &Ctx,
+    d: RawDigest,
+    known: Option<&[&str]>,
+    channels: Option<&[channels::ChannelConfig]>,
+) -> Option<DigestProfile> {
     let name = d.name.get_ref().clone();
     let lists = [&d.to, &d.cc, &d.bcc].map(|l| addresses(cx, &name, l));
-    if d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty() {
+    let no_mail = d.to.is_empty() && d.cc.is_empty() && d.bcc.is_empty();
+    if no_mail && d.channels.is_empty() {
         cx.report(
             &d.name,
-            format!("digest `{name}` has no recipients — add to = [\"you@example.org\"]"),
+            format!(
+                "digest `{name}` has no recipients — add to = [\"you@example.org\"] or channels = [\"…\"]"
+            ),
         );
     }
+    let channels_ok =
+        channels.is_none_or(|c| channels::check_profile_channels(cx, &name, &d.channels, c));
     let schedule = schedule(cx, &d);
     let rules_ok = unknown_rules(cx, &name, &d.rules, known);
     let quiet_hours = match &d.quiet_hours {
@@ -325,7 +347,7 @@ fn profile(cx: &Ctx, d: RawDigest, known: Option<&[&str]>) -> Option<DigestProfi
     let per_hour = cx.ok(cx.int_in(&d.alerts_per_hour, 12, (0, 3600), &what("alerts_per_hour")));
     let [to, cc, bcc] = lists;
     let (to, cc, bcc) = (to?, cc?, bcc?);
-    if (to.is_empty() && cc.is_empty() && bcc.is_empty()) || !rules_ok {
+    if (no_mail && d.channels.is_empty()) || !rules_ok || !channels_ok {
         return None;
     }
     Some(DigestProfile {
@@ -344,5 +366,32 @@ fn profile(cx: &Ctx, d: RawDigest, known: Option<&[&str]>) -> Option<DigestProfi
         alerts_per_hour: per_hour? as u32,
         quiet_hours: quiet_hours?,
         repeat_alerts: d.repeat_alerts,
+        channels: d.channels.iter().map(|c| c.get_ref().clone()).collect(),
+        explain: d.explain,
     })
+}
+
+/// The context term expressions: literal terms as given, `@set`s expanded to their members.
+fn context_members(names: &[String], sets: &TermSets) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo: Vec<String> = Vec::new();
+    for n in names {
+        match n.strip_prefix('@') {
+            Some(set) => todo.push(set.to_string()),
+            None => out.push(n.clone()),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = todo.pop() {
+        if !seen.insert(n.clone()) {
+            continue;
+        }
+        for m in sets.get(&n).into_iter().flatten() {
+            match m.strip_prefix('@') {
+                Some(inner) => todo.push(inner.to_string()),
+                None => out.push(m.clone()),
+            }
+        }
+    }
+    out
 }

@@ -40,7 +40,7 @@ pub async fn run(
     let mut d = Daemon::new(svc, clock, source);
     let stop_server = d.start_server().await?;
     d.svc.register_feeds().await?;
-    tracing::info!(feeds = d.svc.config.feeds.len(), rules = d.svc.config.rules.rules().len(), db = %d.svc.config.store_path.display(), mail = %d.svc.digests.mailer.describe(), "chipwatch started");
+    tracing::info!(feeds = d.svc.config.feeds.len(), rules = d.svc.config.rules.rules().len(), db = %d.svc.config.store_path.display(), mail = %d.svc.digests.channels.mail.describe(), "chipwatch started");
     notify(&[NotifyState::Ready]);
     loop {
         d.beat();

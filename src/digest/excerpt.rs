@@ -1,10 +1,12 @@
-//! Excerpts and explanations for digests: a window of the entry's text around its first hit,
-//! with every hit inside it highlighted (escaped HTML with `<mark>`, or «» in plain text), and
-//! the one-line "why" (rule, terms and their fields, score). Pure; spans are validated, so a
-//! stale or odd span can never panic.
+//! Excerpts and explanations for digests: a window of the entry's text around its first
+//! distinctive hit, with every distinctive hit inside it highlighted as whole words (escaped
+//! HTML with `<mark>`, or «» in plain text; context terms such as places are not), the short
+//! "why" (the deciding terms: `Entity List · BIS · chips`) and the full one (rules, terms and
+//! their fields, score). Pure; spans are validated, so a stale or odd span can never panic.
 
 use super::text::{esc, one_line};
 use crate::model::{DigestItem, StoredHit};
+use crate::rules::Topics;
 
 pub struct Excerpt {
     pub text: String,
@@ -24,8 +26,21 @@ fn word_end(text: &str, mut end: usize) -> usize {
     end
 }
 
-/// The excerpt of `item` (at most about `max_chars` characters).
-pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
+/// Moves a span's start back to the start of its Latin word.
+fn word_start(text: &str, mut start: usize) -> usize {
+    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
+    if !text[start..].chars().next().is_some_and(latin) {
+        return start;
+    }
+    while let Some(c) = text[..start].chars().next_back().filter(|c| latin(*c)) {
+        start -= c.len_utf8();
+    }
+    start
+}
+
+/// The excerpt of `item` (at most about `max_chars` characters), highlighting the hits of
+/// distinctive terms (not `topics`' context terms).
+pub fn excerpt(item: &DigestItem, max_chars: usize, topics: &Topics) -> Excerpt {
     let (field, text) = [("summary", &item.summary), ("content", &item.content)]
         .into_iter()
         .find(|(f, t)| !t.is_empty() && item.hits.iter().any(|h| h.field == *f))
@@ -40,6 +55,7 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
         .iter()
         .filter(|h| {
             h.field == field
+                && !topics.is_context(&h.term)
                 && h.start < h.end
                 && h.end <= text.len()
                 && text.is_char_boundary(h.start)
@@ -50,10 +66,10 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
     // A prefix term (`licen*`) hits part of a word; highlight the whole word.
     let spans: Vec<(usize, usize)> = hits
         .iter()
-        .map(|h| (h.start, word_end(text, h.end)))
+        .map(|h| (word_start(text, h.start), word_end(text, h.end)))
         .collect();
     // Window: start ~80 characters before the first hit, at a word boundary when possible.
-    let first = hits.first().map(|h| h.start).unwrap_or(0);
+    let first = spans.first().map(|h| h.0).unwrap_or(0);
     let back: usize = text[..first]
         .chars()
         .rev()
@@ -104,6 +120,66 @@ pub fn excerpt(item: &DigestItem, max_chars: usize) -> Excerpt {
         h.push('…');
     }
     Excerpt { text: t, html: h }
+}
+
+/// A term as a reader says it: `=BIS` → `BIS`, `licen*` → `licen…`, `"a b"` → `a b`.
+fn spoken(term: &str) -> String {
+    let t = term.trim().trim_start_matches('=').trim_matches('"');
+    match t.strip_suffix('*') {
+        Some(p) => format!("{p}…"),
+        None => t.to_string(),
+    }
+}
+
+/// The deciding terms, distinctive ones only, title hits first: "Entity List · BIS · chips".
+/// Prefix terms show the word they hit ("licences"), not the prefix.
+pub fn short_why(item: &DigestItem, topics: &Topics) -> String {
+    let mut hits: Vec<&StoredHit> = item
+        .hits
+        .iter()
+        .filter(|h| !topics.is_context(&h.term))
+        .collect();
+    // Title hits first, in reading order.
+    hits.sort_by_key(|h| (h.field != "title", h.field.clone(), h.start));
+    let (mut shown, mut terms): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for h in hits {
+        let term = h.term.to_lowercase();
+        if terms.contains(&term) {
+            continue;
+        }
+        terms.push(term);
+        let text = match h.field.as_str() {
+            "title" => &item.title,
+            "summary" => &item.summary,
+            "content" => &item.content,
+            _ => "",
+        };
+        let valid = h.start < h.end
+            && h.end <= text.len()
+            && text.is_char_boundary(h.start)
+            && text.is_char_boundary(h.end);
+        let word = if valid {
+            text[word_start(text, h.start)..word_end(text, h.end)].to_string()
+        } else {
+            spoken(&h.term)
+        };
+        let word = one_line(&word, 40);
+        let lower = word.to_lowercase();
+        let overlaps = |s: &String| {
+            let s = s.to_lowercase();
+            s.contains(&lower) || lower.contains(&s)
+        };
+        if !shown.iter().any(overlaps) {
+            shown.push(word);
+        }
+        if shown.len() == 4 {
+            break;
+        }
+    }
+    if shown.is_empty() {
+        return topics.of(&item.rule);
+    }
+    shown.join(" · ")
 }
 
 /// "rule X; terms: "export controls" (title, summary), H20 (summary); score 6".
@@ -194,6 +270,10 @@ mod tests {
         assert!(item.summary.len() <= 1003 && item.content.len() <= 1000);
         let h = &item.hits[0];
         assert_eq!(&item.summary[h.start..h.end], "export controls");
-        assert!(excerpt(&item, 100).text.contains("«export controls»"));
+        assert!(
+            excerpt(&item, 100, &Topics::default())
+                .text
+                .contains("«export controls»")
+        );
     }
 }

@@ -1,21 +1,29 @@
 //! Digests: deciding which profiles are due (schedules from `config`), claiming their stories
-//! into rendered messages ([`render`], `page`, [`excerpt`], shared helpers in [`text`]) and
-//! immediate alerts ([`alerts`], MIME helpers in [`mime`]) through the store's outbox, and sending what is
-//! pending through the [`crate::mailer`], marking each sent only after the transport accepted
-//! it. Failures stay pending with exponential backoff; permanent rejections become dead
-//! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
+//! and immediate alerts ([`alerts`]) through the store's outbox — candidates read on the store
+//! thread, laid out by topic ([`layout`], [`excerpt`], helpers in [`text`]) and rendered off it
+//! for every way out of the profile (mail: [`render`], `page`, MIME helpers in [`mime`]; chat
+//! and webhooks: [`chat`]), then claimed with the parts in one transaction — and sending what
+//! is pending (`outbox`) through [`crate::channel`], marking each part sent only after the
+//! service accepted it. Failures stay pending with exponential backoff; permanent rejections
+//! become dead letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
 pub mod alerts;
+pub mod chat;
 pub mod excerpt;
+pub mod layout;
 pub mod mime;
+mod outbox;
 mod page;
 pub mod render;
 pub mod text;
 
+pub use outbox::send_pending;
+
+use crate::channel::Channels;
 use crate::clock::Clock;
 use crate::config::DigestProfile;
-use crate::mailer::{MailError, Mailer};
-use crate::model::Recipients;
+use crate::config::channels::ChannelConfig;
+use crate::model::{DigestItem, Recipients, RenderedPart};
 use crate::store::StoreError;
 use crate::store::actor::StoreHandle;
 use crate::store::digests::ProfileFilter;
@@ -27,7 +35,8 @@ use text::RenderContext;
 #[derive(Clone)]
 pub struct DigestContext {
     pub store: StoreHandle,
-    pub mailer: Arc<Mailer>,
+    /// Mail and the `[[channel]]`s.
+    pub channels: Arc<Channels>,
     pub clock: Arc<dyn Clock>,
     pub profiles: Vec<DigestProfile>,
     pub from: String,
@@ -43,6 +52,12 @@ pub struct DigestContext {
     /// When set, no new message is started once sending has taken this long; the rest stay
     /// pending for the next run (the daemon's loop turn).
     pub send_budget: Option<std::time::Duration>,
+    /// Send every pending delivery now, ignoring the backoff schedule (`digest send`).
+    pub send_now: bool,
+    /// The `[[channel]]` settings profiles render for (kinds and names).
+    pub channel_configs: Vec<ChannelConfig>,
+    /// Topic titles and order from the rule pack.
+    pub topics: crate::rules::Topics,
 }
 
 impl DigestContext {
@@ -50,13 +65,13 @@ impl DigestContext {
     pub fn new(
         config: &crate::config::Config,
         store: StoreHandle,
-        mailer: Arc<Mailer>,
+        channels: Arc<Channels>,
         clock: Arc<dyn Clock>,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> DigestContext {
         DigestContext {
             store,
-            mailer,
+            channels,
             clock,
             profiles: config.digests.clone(),
             from: config.mail.from.clone(),
@@ -73,6 +88,9 @@ impl DigestContext {
             unsubscribe: config.mail.unsubscribe.clone(),
             silent_after_secs: config.silent_after_secs(),
             send_budget: None,
+            send_now: false,
+            channel_configs: config.channels.clone(),
+            topics: config.rules.topics(),
         }
     }
 }
@@ -81,6 +99,8 @@ impl DigestContext {
 pub struct DigestRun {
     pub created: usize,
     pub sent: usize,
+    /// Of `sent`, alerts.
+    pub alerts_sent: usize,
     pub failed: usize,
     pub pending: i64,
     pub errors: Vec<String>,
@@ -98,20 +118,30 @@ pub fn filter_for(p: &DigestProfile) -> ProfileFilter {
     }
 }
 
+/// Everything a digest of profile `p` shows besides its stories — built in one place for the
+/// scheduled digests, alerts and `digest preview` alike.
+pub struct RenderSettings {
+    pub from: String,
+    pub rule_pack_version: Option<String>,
+    pub config_path: String,
+    pub unsubscribe: Option<String>,
+    pub topics: crate::rules::Topics,
+}
+
 pub fn render_context(
     p: &DigestProfile,
-    from: &str,
-    version: Option<String>,
-    config_path: &str,
+    s: RenderSettings,
     now: chrono::DateTime<chrono::Utc>,
+    feed_problems: Vec<crate::model::FeedProblem>,
 ) -> RenderContext {
-    let host = from
+    let host = s
+        .from
         .parse::<lettre::message::Mailbox>()
         .map(|m| m.email.domain().to_string())
         .unwrap_or_else(|_| "localhost".into());
     RenderContext {
         profile: p.name.clone(),
-        from: from.to_string(),
+        from: s.from,
         recipients: Recipients {
             to: p.to.clone(),
             cc: p.cc.clone(),
@@ -120,13 +150,36 @@ pub fn render_context(
         subject_template: p.subject.clone(),
         tz: p.schedule.tz,
         now,
-        feed_problems: Vec::new(),
-        rule_pack_version: version,
-        config_path: config_path.to_string(),
+        feed_problems,
+        rule_pack_version: s.rule_pack_version,
+        config_path: s.config_path,
         host,
         max_stories: p.max_stories,
-        unsubscribe: None,
+        unsubscribe: s.unsubscribe,
+        explain: p.explain,
+        topics: s.topics,
+        alert: false,
     }
+}
+
+/// Renders `items` for every way out of profile `p`: mail to its recipients (if any) and each
+/// of its channels. Every medium's parts together carry every story once.
+pub fn render_all(
+    items: &[DigestItem],
+    cx: &RenderContext,
+    p: &DigestProfile,
+    channels: &[ChannelConfig],
+) -> Vec<RenderedPart> {
+    let mut parts = Vec::new();
+    if !(p.to.is_empty() && p.cc.is_empty() && p.bcc.is_empty()) {
+        parts.extend(render::render(items, cx));
+    }
+    for name in &p.channels {
+        if let Some(c) = channels.iter().find(|c| c.name == *name) {
+            parts.extend(chat::render(c.kind, &c.name, items, cx));
+        }
+    }
+    parts
 }
 
 /// Claims and renders a digest for `p` now. Returns the new digest ids (none when there is
@@ -139,7 +192,9 @@ pub async fn create(ctx: &DigestContext, p: &DigestProfile) -> Result<Vec<i64>, 
     claim(ctx, p, filter_for(p), None, next_due, p.send_empty).await
 }
 
-/// Claims the stories `filter` selects for `p` into rendered messages (one transaction).
+/// Claims the stories `filter` selects for `p` into rendered parts: the candidates are read
+/// on the store thread, rendered here (a large digest never stalls the polls' commits), then
+/// exactly the stories rendered are claimed together with the parts in one transaction.
 /// `subject` overrides the profile's template; `next_due` moves the digest schedule.
 pub(crate) async fn claim(
     ctx: &DigestContext,
@@ -150,28 +205,56 @@ pub(crate) async fn claim(
     send_empty: bool,
 ) -> Result<Vec<i64>, StoreError> {
     let now = ctx.clock.now();
-    let mut cx = render_context(
-        p,
-        &ctx.from,
-        ctx.rule_pack_version.clone(),
-        &ctx.config_path,
-        now,
-    );
-    cx.unsubscribe = ctx.unsubscribe.clone();
+    let silent = ctx.silent_after_secs;
+    let f = filter.clone();
+    let (items, problems) = ctx
+        .store
+        .call(move |s| {
+            let problems = s.feed_problems(now.timestamp(), silent)?;
+            Ok((s.digest_candidates(&f)?, problems))
+        })
+        .await?;
+    let mut cx = render_context(p, ctx.settings(), now, problems);
     if let Some(s) = subject {
         cx.subject_template = s.to_string();
     }
-    let silent = ctx.silent_after_secs;
+    cx.alert = filter.kind == "alert";
+    let stories: Vec<i64> = items.iter().map(|i| i.story_id).collect();
+    let parts = if !items.is_empty() || send_empty {
+        // Rendering is CPU work: off the runtime's workers as well as off the store thread.
+        let (profile, channels) = (p.clone(), ctx.channel_configs.clone());
+        tokio::task::spawn_blocking(move || render_all(&items, &cx, &profile, &channels))
+            .await
+            .map_err(|_| StoreError::Render)?
+    } else {
+        Vec::new()
+    };
     ctx.store
-        .call(move |s| {
-            cx.feed_problems = s.feed_problems(now.timestamp(), silent)?;
-            s.claim_digest(&filter, now.timestamp(), next_due, |items, sink| {
-                if !items.is_empty() || send_empty {
-                    render::render_each(items, &cx, sink);
-                }
-            })
-        })
+        .call(move |s| s.commit_claim(&filter, now.timestamp(), next_due, &stories, &parts))
         .await
+}
+
+/// The render settings a configuration gives (for `digest preview`).
+pub fn settings(config: &crate::config::Config) -> RenderSettings {
+    RenderSettings {
+        from: config.mail.from.clone(),
+        rule_pack_version: config.rule_pack_version.clone(),
+        config_path: config.source.describe(),
+        unsubscribe: config.mail.unsubscribe.clone(),
+        topics: config.rules.topics(),
+    }
+}
+
+impl DigestContext {
+    fn settings(&self) -> RenderSettings {
+        RenderSettings {
+            from: self.from.clone(),
+            rule_pack_version: self.rule_pack_version.clone(),
+            config_path: self.config_path.clone(),
+            unsubscribe: self.unsubscribe.clone(),
+            topics: self.topics.clone(),
+        }
+    }
 }
 
 /// Creates digests for the profiles that are due (all of them when `force`), then sends
@@ -233,134 +316,11 @@ pub async fn run_due(ctx: &DigestContext, force: bool, check_alerts: bool) -> Di
             }
         }
     }
-    let (sent, failed, errors) = send_pending(ctx).await;
-    run.sent = sent;
-    run.failed = failed;
-    run.errors.extend(errors);
+    let report = outbox::send_pending(ctx).await;
+    run.sent = report.sent;
+    run.alerts_sent = report.alerts_sent;
+    run.failed = report.failed;
+    run.errors.extend(report.errors);
     run.pending = ctx.store.call(|s| s.pending_count()).await.unwrap_or(-1);
     run
-}
-
-/// Retry delay after `attempts` failed sends: 1 min × 2^attempts, at most 6 h, ±20 %.
-fn retry_delay(attempts: i64) -> i64 {
-    let base = 60i64
-        .saturating_mul(1i64 << attempts.clamp(0, 9))
-        .min(6 * 3600);
-    crate::scheduler::jitter(std::time::Duration::from_secs(base as u64), 0.2).as_secs() as i64
-}
-
-/// What happened to one pending digest.
-enum Sent {
-    /// Every remaining recipient has it (or refused it for good; some got it).
-    Done,
-    /// Nobody could be reached for good: a dead letter.
-    Dead(String),
-    /// Worth retrying later (recipients already served are not sent to again).
-    Retry(String),
-}
-
-/// Sends one digest to its remaining recipients. When the server refuses one recipient for
-/// good, the others are tried one by one, so a bad address never blocks the rest.
-async fn deliver(ctx: &DigestContext, d: &crate::store::digests::PendingDigest) -> Sent {
-    let remaining = d.remaining();
-    if remaining.is_empty() {
-        return Sent::Done;
-    }
-    let first = match ctx.mailer.send(&ctx.from, d, &remaining).await {
-        Ok(()) => return Sent::Done,
-        Err(MailError::Permanent(m)) if remaining.len() > 1 => m,
-        Err(MailError::Transient(m)) => return Sent::Retry(m),
-        Err(e) => return Sent::Dead(e.to_string()),
-    };
-    tracing::warn!(digest = d.id, error = %first, "a recipient was refused; delivering to each recipient separately");
-    let (mut delivered, mut rejected, mut transient) = (0, Vec::new(), None);
-    for r in remaining {
-        let outcome = ctx
-            .mailer
-            .send(&ctx.from, d, std::slice::from_ref(&r))
-            .await;
-        let (id, who) = (d.id, r.clone());
-        let record = match &outcome {
-            Ok(()) => {
-                delivered += 1;
-                Some(None)
-            }
-            Err(MailError::Transient(m)) => {
-                transient = Some(m.clone());
-                None
-            }
-            Err(e) => {
-                rejected.push(format!("{r}: {e}"));
-                Some(Some(e.to_string()))
-            }
-        };
-        if let Some(err) = record
-            && let Err(e) = ctx
-                .store
-                .call(move |s| s.record_recipient(id, &who, err.as_deref()))
-                .await
-        {
-            tracing::error!(digest = id, error = %e, "cannot record a recipient's delivery");
-        }
-    }
-    match (transient, delivered) {
-        (Some(m), _) => Sent::Retry(m),
-        (None, 0) if d.done.is_empty() => Sent::Dead(rejected.join("; ")),
-        _ => {
-            if !rejected.is_empty() {
-                tracing::warn!(digest = d.id, rejected = %rejected.join("; "), "digest delivered except to refused recipients (see `digest history`)");
-            }
-            Sent::Done
-        }
-    }
-}
-
-/// Sends every pending digest that is due; returns (sent, failed, errors).
-pub async fn send_pending(ctx: &DigestContext) -> (usize, usize, Vec<String>) {
-    let now = ctx.clock.now().timestamp();
-    let pending = match ctx.store.call(move |s| s.pending_digests(now)).await {
-        Ok(p) => p,
-        Err(e) => return (0, 0, vec![e.to_string()]),
-    };
-    let (mut sent, mut failed, mut errors) = (0, 0, Vec::new());
-    let started = tokio::time::Instant::now();
-    for d in pending {
-        if ctx.send_budget.is_some_and(|b| started.elapsed() >= b) {
-            tracing::info!(
-                digest = d.id,
-                "sending took long (slow mail server?); the remaining digests go out next turn"
-            );
-            break;
-        }
-        let at = ctx.clock.now().timestamp();
-        let (id, attempts) = (d.id, d.attempts);
-        let (dead, msg) = match deliver(ctx, &d).await {
-            Sent::Done => {
-                if let Err(e) = ctx.store.call(move |s| s.mark_sent(id, at)).await {
-                    // Sent but not recorded: the next run resends it with the same Message-ID.
-                    tracing::error!(digest = id, error = %e, "digest sent but not marked; it may be sent again (same Message-ID)");
-                    errors.push(e.to_string());
-                }
-                ctx.metrics.record_digest(true, at);
-                tracing::info!(digest = id, profile = %d.profile, stories = d.story_count, message_id = %d.message_id, "digest sent");
-                sent += 1;
-                continue;
-            }
-            Sent::Dead(m) => (true, m),
-            Sent::Retry(m) => (false, m),
-        };
-        failed += 1;
-        ctx.metrics.record_digest(false, at);
-        let next = at + retry_delay(attempts);
-        tracing::warn!(digest = id, profile = %d.profile, error = %msg, dead, "digest not sent; {}", if dead { "permanent failure, not retried" } else { "will retry" });
-        errors.push(format!("digest {id} ({}): {msg}", d.profile));
-        if let Err(e) = ctx
-            .store
-            .call(move |s| s.mark_failed(id, &msg, next, dead))
-            .await
-        {
-            errors.push(e.to_string());
-        }
-    }
-    (sent, failed, errors)
 }

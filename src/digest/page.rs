@@ -1,4 +1,4 @@
-//! A digest message's page: header, table of contents, rule groups, footer (feed health:
+//! A digest message's page: header, table of contents (topics with counts), topic sections, footer (feed health:
 //! failing, gone and silent feeds; rule-pack version, how to change the subscription) in HTML
 //! with inline styles and in plain text, and the multipart/alternative message with its headers
 //! (Message-ID, List-Id, Auto-Submitted). Pure; called by [`super::render`].
@@ -11,30 +11,32 @@ use lettre::message::{Mailbox, MultiPart};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// What one message of a digest shows: its story blocks, the counts for its header, its part
-/// label ("" or " (2/3)") and, in the last part only, the stories `max_stories` left out, by rule.
+/// What one message of a digest shows: its story blocks, its topics with their counts (the
+/// table of contents), the counts for its header, its part label ("" or " (2/3)") and, in the
+/// last part only, the stories `max_stories` left out, by topic.
 pub(super) struct Page<'a> {
     pub blocks: &'a [Block],
+    pub toc: Vec<(String, usize)>,
     pub total: usize,
-    pub rules: usize,
+    pub topics: usize,
     pub part: &'a str,
     pub more: &'a BTreeMap<String, usize>,
 }
 
 impl Page<'_> {
-    /// "3 stories in 1 rule".
+    /// "3 stories in 1 topic".
     fn counts(&self) -> String {
         format!(
             "{} {} in {} {}",
             self.total,
             if self.total == 1 { "story" } else { "stories" },
-            self.rules,
-            if self.rules == 1 { "rule" } else { "rules" }
+            self.topics,
+            if self.topics == 1 { "topic" } else { "topics" }
         )
     }
 
-    /// "…and 12 more (7 entity-list, 5 chip-curbs) not shown because of max_stories." with
-    /// each rule name passed through `name` (HTML escaping, or none); None when none were.
+    /// "…and 12 more (7 Entity List, 5 Chip curbs) not shown because of max_stories." with
+    /// each topic passed through `name` (HTML escaping, or none); None when none were.
     fn more_line(&self, name: impl Fn(&str) -> String) -> Option<String> {
         if self.more.is_empty() {
             return None;
@@ -59,7 +61,9 @@ fn header_html(cx: &RenderContext, page: &Page) -> String {
         .format("%A, %e %B %Y")
         .to_string();
     format!(
-        "<div style=\"padding:20px 24px 12px;border-bottom:3px solid #0b57d0\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch &middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
+        "<div style=\"padding:20px 24px 12px;border-bottom:3px solid {}\"><div style=\"font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#5f6368\">chipwatch {}&middot; {}</div><div style=\"font-size:22px;font-weight:700;margin-top:4px\">{}{}</div><div style=\"font-size:13px;color:#5f6368;margin-top:2px\">{}</div></div>",
+        if cx.alert { "#b3261e" } else { "#0b57d0" },
+        if cx.alert { "alert " } else { "" },
         esc(&cx.profile),
         page.counts(),
         esc(page.part),
@@ -74,23 +78,38 @@ pub(super) fn page_html(cx: &RenderContext, page: &Page) -> String {
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:680px;background:#ffffff;color:#202124;border-radius:8px;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,'PingFang SC','Microsoft YaHei',sans-serif\"><tr><td>");
     h.push_str(&header_html(cx, page));
     h.push_str("<div style=\"padding:4px 24px 8px\">");
-    let blocks = page.blocks;
-    if blocks.len() > 10 {
-        h.push_str("<div style=\"padding:12px 0\"><div style=\"font-size:13px;font-weight:600;color:#5f6368\">In this digest</div><ol style=\"font-size:13px;margin:6px 0 0;padding-left:20px\">");
-        for b in blocks {
-            h.push_str(&b.toc);
-        }
-        h.push_str("</ol></div>");
+    if page.toc.len() > 1 {
+        let items: Vec<String> = page
+            .toc
+            .iter()
+            .map(|(t, n)| {
+                format!(
+                    "<a href=\"#t-{}\" style=\"color:#0b57d0;text-decoration:none\">{}</a>&nbsp;({n})",
+                    slug(t),
+                    esc(t)
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<div style=\"padding:12px 0 4px;font-size:13px;line-height:1.6;color:#5f6368\"><span style=\"font-weight:600\">In this {}:</span> {}</div>",
+            if cx.alert { "alert" } else { "digest" },
+            items.join(" &middot; ")
+        );
     }
     let mut current = "";
-    for b in blocks {
+    for b in page.blocks {
         if b.rule != current {
             current = &b.rule;
             let _ = write!(
                 h,
-                "<div style=\"margin-top:18px;font-size:13px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#0b57d0\">{}</div>",
+                "<h2 id=\"t-{}\" style=\"margin:24px 0 0;padding-bottom:6px;border-bottom:2px solid #d2e3fc;font-size:16px;font-weight:700;color:#0b57d0\">{}</h2>",
+                slug(current),
                 esc(current)
             );
+        } else {
+            // Stories of one topic are separated by a thin rule.
+            h.push_str("<div style=\"border-top:1px solid #e3e6ea\"></div>");
         }
         h.push_str(&b.html);
     }
@@ -180,9 +199,20 @@ pub(super) fn footer_html(cx: &RenderContext) -> String {
 
 pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
     let mut t = String::new();
-    let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M UTC%:z");
-    let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, page.part);
+    let date = super::text::zoned(cx.now, &cx.tz);
+    let kind = if cx.alert {
+        "chipwatch alert"
+    } else {
+        "chipwatch"
+    };
+    let _ = writeln!(t, "{kind} · {} · {}{}", cx.profile, date, page.part);
     let _ = writeln!(t, "{}\n", page.counts());
+    if page.toc.len() > 1 {
+        for (topic, n) in &page.toc {
+            let _ = writeln!(t, "  {topic} ({n})");
+        }
+        t.push('\n');
+    }
     let mut current = "";
     for b in page.blocks {
         if b.rule != current {
@@ -312,7 +342,7 @@ mod tests {
                 }),
                 &tz
             ),
-            "HTTP 503 since 2026-11-18 11:06 UTC+00:00"
+            "HTTP 503 since 18 Nov, 11:06 UTC"
         );
         assert_eq!(
             problem_text(
@@ -321,7 +351,7 @@ mod tests {
                 }),
                 &tz
             ),
-            "gone (410): HTTP 410 since 2026-11-18 11:06 UTC+00:00"
+            "gone (410): HTTP 410 since 18 Nov, 11:06 UTC"
         );
         assert_eq!(
             problem_text(
@@ -330,11 +360,11 @@ mod tests {
                 }),
                 &tz
             ),
-            "silent since 2026-11-18 11:06 UTC+00:00 (usually posts every ~6 h)"
+            "silent since 18 Nov, 11:06 UTC (usually posts every ~6 h)"
         );
         assert_eq!(
             problem_text(&p(FeedProblemKind::Silent { usual_secs: None }), &tz),
-            "silent since 2026-11-18 11:06 UTC+00:00 (usual posting rate unknown)"
+            "silent since 18 Nov, 11:06 UTC (usual posting rate unknown)"
         );
     }
 }

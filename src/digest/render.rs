@@ -1,170 +1,153 @@
-//! Rendering a digest: stories grouped by rule, sorted by score, each with linked title,
-//! source, date, an excerpt with the hits highlighted, a one-line "why" and "also reported
-//! by" links; HTML (inline styles only) + plain text as multipart/alternative. Feed text is
-//! always escaped. Large digests are split into parts that stay under Gmail's clipping size.
-//! Pure: same inputs, same bytes (snapshot-tested).
+//! Rendering a digest as mail: topic sections (the rule pack's titles and order) with a table
+//! of contents and counts, each story with linked title, outlet · local time · language, an
+//! excerpt with its distinctive terms highlighted, a short "why" (full detail with `explain`)
+//! and "also reported by" (every outlet and link once); HTML (inline styles only) + plain text
+//! as multipart/alternative. Feed text is always escaped. Large digests are split into parts
+//! that stay under Gmail's clipping size. Pure: same inputs, same bytes (snapshot-tested).
 
-use super::excerpt::{excerpt, why_line};
+use super::layout::{StoryView, ordered, story_view, topic_counts};
 use super::page::{Page, build_message, page_html, page_text};
 pub use super::text::RenderContext;
-use super::text::{Block, PART_BUDGET, esc, fmt_time, one_line, safe_href, slug};
+use super::text::{Block, PART_BUDGET, esc, one_line, slug};
 use crate::model::{DigestItem, RenderedPart};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// Titles longer than this are cut (a 10 KB title must not break the layout).
-const MAX_TITLE: usize = 300;
+const LINK: &str = "color:#0b57d0;text-decoration:none";
+const META: &str = "font-size:12px;color:#5f6368";
 
-/// Groups stories by rule, best score first inside each group; groups by their best story.
-fn grouped(items: &[DigestItem]) -> Vec<(String, Vec<&DigestItem>)> {
-    let mut g: BTreeMap<&str, Vec<&DigestItem>> = BTreeMap::new();
-    for i in items {
-        g.entry(i.rule.as_str()).or_default().push(i);
+/// "Outlet · 16 Nov, 09:00 CST · Chinese".
+fn meta(v: &StoryView) -> String {
+    let mut m = format!("{} · {}", v.outlet, v.when);
+    if let Some(l) = v.lang {
+        m.push_str(" · ");
+        m.push_str(l);
     }
-    let mut v: Vec<(String, Vec<&DigestItem>)> = g
-        .into_iter()
-        .map(|(k, mut s)| {
-            s.sort_by(|a, b| {
-                b.score
-                    .total_cmp(&a.score)
-                    .then(b.published.cmp(&a.published))
-                    .then(a.story_id.cmp(&b.story_id))
-            });
-            (k.to_string(), s)
-        })
-        .collect();
-    v.sort_by(|a, b| {
-        let best = |x: &Vec<&DigestItem>| x.first().map(|i| i.score).unwrap_or(0.0);
-        best(&b.1).total_cmp(&best(&a.1)).then(a.0.cmp(&b.0))
-    });
-    v
+    m
 }
 
-fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
-    let title = one_line(
-        if i.title.trim().is_empty() {
-            "(untitled)"
-        } else {
-            &i.title
-        },
-        MAX_TITLE,
-    );
-    let href = safe_href(&i.link);
-    let when = fmt_time(i.published, &cx.tz);
-    let ex = excerpt(i, 300);
-    let why = why_line(i);
+fn story_html(v: &StoryView) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<div id=\"s{}\" style=\"padding:14px 0;border-top:1px solid #e3e6ea\">",
-        i.story_id
+        "<div id=\"s{}\" style=\"padding:14px 0\">",
+        v.item.story_id
     );
-    match &href {
+    let title_style = "font-size:17px;line-height:1.35;font-weight:600";
+    match &v.link {
         Some(u) => {
             let _ = write!(
                 h,
-                "<a href=\"{u}\" style=\"font-size:17px;line-height:1.35;font-weight:600;color:#0b57d0;text-decoration:none\">{}</a>",
-                esc(&title)
+                "<a href=\"{}\" style=\"{title_style};{LINK}\">{}</a>",
+                esc(u),
+                esc(&v.title)
             );
         }
         None => {
-            let _ = write!(
-                h,
-                "<span style=\"font-size:17px;line-height:1.35;font-weight:600\">{}</span>",
-                esc(&title)
-            );
+            let _ = write!(h, "<span style=\"{title_style}\">{}</span>", esc(&v.title));
         }
     }
     let _ = write!(
         h,
-        "<div style=\"font-size:12px;color:#5f6368;margin:4px 0 6px\">{} &middot; {} &middot; score {}</div>",
-        esc(&one_line(&i.feed_name, 80)),
-        esc(&when),
-        fmt_score(i.score)
+        "<div style=\"{META};margin:4px 0 6px\">{}</div>",
+        esc(&meta(v))
     );
-    if !ex.text.is_empty() {
+    if !v.excerpt.text.is_empty() {
         let _ = write!(
             h,
             "<div style=\"font-size:14px;line-height:1.5;color:#202124\">{}</div>",
-            ex.html
+            v.excerpt.html
         );
     }
     let _ = write!(
         h,
-        "<div style=\"font-size:12px;color:#5f6368;margin-top:6px\">Why: {}</div>",
-        esc(&why)
+        "<div style=\"{META};margin-top:6px\">Why: {}</div>",
+        esc(&v.why)
     );
-    if !i.also.is_empty() {
-        let links: Vec<String> = i
+    if let Some(d) = &v.detail {
+        let _ = write!(
+            h,
+            "<div style=\"font-size:11px;color:#80868b;margin-top:2px\">{}</div>",
+            esc(d)
+        );
+    }
+    if !v.also.is_empty() {
+        let links: Vec<String> = v
             .also
             .iter()
-            .map(|(n, l)| match safe_href(l) {
+            .map(|(n, l)| match l {
                 Some(u) => format!(
-                    "<a href=\"{u}\" style=\"color:#0b57d0\">{}</a>",
-                    esc(&one_line(n, 60))
+                    "<a href=\"{}\" style=\"color:#0b57d0\">{}</a>",
+                    esc(u),
+                    esc(n)
                 ),
-                None => esc(&one_line(n, 60)),
+                None => esc(n),
             })
             .collect();
         let _ = write!(
             h,
-            "<div style=\"font-size:12px;color:#5f6368;margin-top:4px\">Also reported by: {}</div>",
+            "<div style=\"{META};margin-top:4px\">Also reported by: {}</div>",
             links.join(" &middot; ")
         );
     }
     h.push_str("</div>");
+    h
+}
 
+/// A highlight is never split across lines: its spaces are held together while wrapping.
+const HOLD: char = '\u{E000}';
+
+fn hold_highlights(s: &str) -> String {
+    let mut inside = false;
+    s.chars()
+        .map(|c| {
+            match c {
+                '«' => inside = true,
+                '»' => inside = false,
+                ' ' if inside => return HOLD,
+                _ => {}
+            }
+            c
+        })
+        .collect()
+}
+
+fn story_text(v: &StoryView) -> String {
     let mut t = String::new();
-    let _ = writeln!(t, "* {title}");
-    let _ = writeln!(
-        t,
-        "  {} · {} · score {}",
-        one_line(&i.feed_name, 80),
-        when,
-        fmt_score(i.score)
-    );
-    if let Some(l) = &i.link {
+    let _ = writeln!(t, "* {}", v.title);
+    let _ = writeln!(t, "  {}", meta(v));
+    if let Some(l) = &v.link {
         let _ = writeln!(t, "  {}", one_line(l, 2000));
     }
-    if !ex.text.is_empty() {
-        for line in wrap(&ex.text, 74) {
-            let _ = writeln!(t, "  {line}");
+    if !v.excerpt.text.is_empty() {
+        for line in wrap(&hold_highlights(&v.excerpt.text), 74) {
+            let _ = writeln!(t, "  {}", line.replace(HOLD, " "));
         }
     }
-    let _ = writeln!(t, "  Why: {why}");
-    if !i.also.is_empty() {
+    let _ = writeln!(t, "  Why: {}", v.why);
+    if let Some(d) = &v.detail {
+        let _ = writeln!(t, "  ({d})");
+    }
+    if !v.also.is_empty() {
         let _ = writeln!(t, "  Also reported by:");
-        for (n, l) in &i.also {
-            let _ = writeln!(
-                t,
-                "    - {}{}",
-                one_line(n, 60),
-                l.as_ref()
-                    .map(|l| format!(" <{}>", one_line(l, 2000)))
-                    .unwrap_or_default()
-            );
+        for (n, l) in &v.also {
+            let link = l
+                .as_ref()
+                .map(|l| format!(" <{}>", one_line(l, 2000)))
+                .unwrap_or_default();
+            let _ = writeln!(t, "    - {n}{link}");
         }
     }
     t.push('\n');
-    let toc = format!(
-        "<li style=\"margin:2px 0\"><a href=\"#s{}\" style=\"color:#0b57d0;text-decoration:none\">{}</a></li>",
-        i.story_id,
-        esc(&one_line(&title, 120))
-    );
-    Block {
-        story_id: i.story_id,
-        rule: i.rule.clone(),
-        html: h,
-        text: t,
-        toc,
-    }
+    t
 }
 
-fn fmt_score(s: f64) -> String {
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s:.1}")
+fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
+    let v = story_view(i, cx);
+    Block {
+        rule: v.topic.clone(),
+        html: story_html(&v),
+        text: story_text(&v),
     }
 }
 
@@ -215,76 +198,46 @@ pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
     out
 }
 
-/// Renders the digest part by part, handing each finished message to `sink`, so a digest of
-/// tens of thousands of stories never sits in memory at once: a first pass measures each
-/// story's HTML to plan the parts, a second renders one part at a time.
+/// Renders the digest part by part, handing each finished message to `sink`: a first pass
+/// measures each story's HTML to plan the parts, a second renders one part at a time.
 pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMut(RenderedPart)) {
-    let groups = grouped(items);
-    let ordered: Vec<&DigestItem> = groups
-        .iter()
-        .flat_map(|(_, stories)| stories.iter().copied())
-        .collect();
+    let ordered = ordered(items, cx);
     let total = ordered.len();
     let shown = cx.max_stories.unwrap_or(usize::MAX).min(total);
+    let topics = topic_counts(&ordered, cx).len();
     let mut more: BTreeMap<String, usize> = BTreeMap::new();
     for i in &ordered[shown..] {
-        *more.entry(i.rule.clone()).or_default() += 1;
+        *more.entry(super::layout::topic(i, cx)).or_default() += 1;
     }
-    // Plan: split into parts by HTML size.
-    let mut bounds: Vec<std::ops::Range<usize>> = Vec::new();
-    let (mut start, mut size) = (0, 0);
-    for (k, i) in ordered[..shown].iter().enumerate() {
-        let len = story_block(i, cx).html.len();
-        if size + len > PART_BUDGET && k > start {
-            bounds.push(start..k);
-            start = k;
-            size = 0;
-        }
-        size += len;
-    }
-    bounds.push(start..shown);
+    let bounds = split(
+        &ordered[..shown],
+        |i| story_block(i, cx).html.len(),
+        PART_BUDGET,
+        usize::MAX,
+    );
     let n = bounds.len();
-    let rules_count = groups.len();
     let none = BTreeMap::new();
     for (k, range) in bounds.into_iter().enumerate() {
         let last = k + 1 == n;
-        let blocks: Vec<Block> = ordered[range].iter().map(|i| story_block(i, cx)).collect();
-        // The last part also claims the stories left out by max_stories.
-        let tail = if last {
-            &ordered[shown..]
-        } else {
-            &ordered[..0]
-        };
-        let claimed: Vec<i64> = blocks
-            .iter()
-            .map(|b| b.story_id)
-            .chain(tail.iter().map(|i| i.story_id))
-            .collect();
+        let stories = &ordered[range];
+        let blocks: Vec<Block> = stories.iter().map(|i| story_block(i, cx)).collect();
+        let claimed = claimed(stories, &ordered[shown..], last);
         let part_label = if n > 1 {
             format!(" ({}/{n})", k + 1)
         } else {
             String::new()
         };
-        let subject = one_line(&subject(cx, total, rules_count), 200) + &part_label;
-        let more = if last { &more } else { &none };
+        let subject = subject(cx, total, topics) + &part_label;
         let page = Page {
             blocks: &blocks,
+            toc: topic_counts(stories, cx),
             total,
-            rules: rules_count,
+            topics,
             part: &part_label,
-            more,
+            more: if last { &more } else { &none },
         };
         let (html, text) = (page_html(cx, &page), page_text(cx, &page));
-        let first = claimed.first().copied().unwrap_or(0);
-        let message_id = format!(
-            "<chipwatch.{}.{}.{}.{}of{}@{}>",
-            slug(&cx.profile),
-            cx.now.timestamp(),
-            first,
-            k + 1,
-            n,
-            cx.host
-        );
+        let message_id = part_key(cx, &claimed, k, n, None);
         let message = build_message(cx, &subject, &message_id, text, html);
         sink(RenderedPart {
             story_ids: claimed,
@@ -292,17 +245,74 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
             message_id,
             recipients: cx.recipients.clone(),
             message,
+            channel: None,
         });
     }
 }
 
-fn subject(cx: &RenderContext, stories: usize, rules: usize) -> String {
+/// The stories a part claims: its own, and in the last part those `max_stories` left out.
+pub(super) fn claimed(stories: &[&DigestItem], left_out: &[&DigestItem], last: bool) -> Vec<i64> {
+    let tail = if last { left_out } else { &[] };
+    stories
+        .iter()
+        .chain(tail.iter())
+        .map(|i| i.story_id)
+        .collect()
+}
+
+/// Splits stories into parts of at most `budget` (by `measure`) and `max` stories each; a
+/// story larger than the budget gets a part of its own. Always at least one (maybe empty) part.
+pub(super) fn split(
+    stories: &[&DigestItem],
+    measure: impl Fn(&DigestItem) -> usize,
+    budget: usize,
+    max: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut bounds = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (k, i) in stories.iter().enumerate() {
+        let len = measure(i);
+        if (size + len > budget || k - start >= max) && k > start {
+            bounds.push(start..k);
+            start = k;
+            size = 0;
+        }
+        size += len;
+    }
+    bounds.push(start..stories.len());
+    bounds
+}
+
+/// A part's stable id: the mail Message-ID, or (with a channel) the idempotency key that
+/// every retry of the part reuses.
+pub(super) fn part_key(
+    cx: &RenderContext,
+    claimed: &[i64],
+    k: usize,
+    n: usize,
+    channel: Option<&str>,
+) -> String {
+    let first = claimed.first().copied().unwrap_or(0);
+    // An alert and a digest of the same story created in the same second differ too.
+    let p = slug(&cx.profile) + if cx.alert { ".alert" } else { "" };
+    let t = cx.now.timestamp();
+    match channel {
+        None => format!("<chipwatch.{p}.{t}.{first}.{}of{n}@{}>", k + 1, cx.host),
+        Some(c) => format!("chipwatch.{p}.{}.{t}.{first}.{}of{n}", slug(c), k + 1),
+    }
+}
+
+/// The subject (or chat heading) from the profile's template.
+pub(super) fn subject(cx: &RenderContext, stories: usize, topics: usize) -> String {
     let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d").to_string();
-    cx.subject_template
+    let s = cx
+        .subject_template
         .replace("{profile}", &cx.profile)
         .replace("{stories}", &stories.to_string())
-        .replace("{rules}", &rules.to_string())
-        .replace("{date}", &date)
+        .replace("{rules}", &topics.to_string())
+        .replace("{topics}", &topics.to_string())
+        .replace("{date}", &date);
+    one_line(&s, 200)
 }
 
 #[cfg(test)]
@@ -323,6 +333,15 @@ mod tests {
             "美国商务部工业与安全局宣布将多家中国企业列入实体清单"
         );
         assert_eq!(one_line("a\r\nBcc: x@y", 100), "a Bcc: x@y");
+        // A highlight is never split across lines of the text part.
+        let lines: Vec<String> = wrap(&hold_highlights("aaaa bbbb «export controls» cc"), 20)
+            .into_iter()
+            .map(|l| l.replace(HOLD, " "))
+            .collect();
+        assert!(
+            lines.iter().any(|l| l.contains("«export controls»")),
+            "{lines:?}"
+        );
         assert_eq!(one_line(&"x".repeat(500), 10).chars().count(), 11);
         assert_eq!(esc("<b>\"&'"), "&lt;b&gt;&quot;&amp;&#39;");
     }

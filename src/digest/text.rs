@@ -26,6 +26,12 @@ pub struct RenderContext {
     pub max_stories: Option<usize>,
     /// `List-Unsubscribe` target (`[mail] unsubscribe`, a mailto: or https: URL), if configured.
     pub unsubscribe: Option<String>,
+    /// Full "why" detail (rules, fields, score) under every story (`explain = true`, preview).
+    pub explain: bool,
+    /// Topic titles and order, context terms (from the rule pack).
+    pub topics: crate::rules::Topics,
+    /// An alert, not a scheduled digest.
+    pub alert: bool,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -60,30 +66,24 @@ pub fn one_line(s: &str, max: usize) -> String {
     }
 }
 
-/// Only http(s) links are ever put in an href.
-pub(super) fn safe_href(link: &Option<String>) -> Option<String> {
-    link.as_ref()
-        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
-        .map(|l| esc(l))
-}
-
+/// "16 Nov, 09:00 CST": the profile's zone, in a human form.
 pub(super) fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
     match ts.and_then(|t| Utc.timestamp_opt(t, 0).single()) {
-        Some(d) => d
-            .with_timezone(tz)
-            .format("%Y-%m-%d %H:%M UTC%:z")
-            .to_string(),
+        Some(d) => zoned(d, tz),
         None => "undated".into(),
     }
 }
 
-/// One story, rendered for both parts, with its anchor in the table of contents.
+/// "16 Nov, 09:00 CST" (zones without an abbreviation show their offset: "+04").
+pub(super) fn zoned(d: DateTime<Utc>, tz: &Tz) -> String {
+    d.with_timezone(tz).format("%-d %b, %H:%M %Z").to_string()
+}
+
+/// One story, rendered for both parts; `rule` is the topic it is filed under.
 pub(super) struct Block {
-    pub(super) story_id: i64,
     pub(super) rule: String,
     pub(super) html: String,
     pub(super) text: String,
-    pub(super) toc: String,
 }
 
 pub(super) fn slug(s: &str) -> String {

@@ -100,11 +100,7 @@ pub struct Fetcher {
     allow_private: bool,
 }
 
-/// Installs the one rustls crypto provider (ring) used by reqwest and lettre.
-pub fn install_crypto_provider() {
-    // Fails only when a provider is already installed, which is what we want anyway.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use crate::crypto::install_crypto_provider;
 
 fn outcome_err(error: FetchError) -> FetchOutcome {
     FetchOutcome::Failed {

@@ -57,6 +57,8 @@ pub struct Metrics {
     matches: Mutex<BTreeMap<String, u64>>,
     digests_sent: AtomicU64,
     digests_failed: AtomicU64,
+    alerts_sent: AtomicU64,
+    alerts_failed: AtomicU64,
     queue_depth: AtomicU64,
     feeds_total: AtomicU64,
     feeds_failing: AtomicU64,
@@ -92,6 +94,8 @@ impl Metrics {
             matches: Mutex::new(BTreeMap::new()),
             digests_sent: AtomicU64::new(0),
             digests_failed: AtomicU64::new(0),
+            alerts_sent: AtomicU64::new(0),
+            alerts_failed: AtomicU64::new(0),
             queue_depth: AtomicU64::new(0),
             feeds_total: AtomicU64::new(0),
             feeds_failing: AtomicU64::new(0),
@@ -145,13 +149,22 @@ impl Metrics {
         *lock(&self.matches).entry(rule.to_string()).or_insert(0) += n;
     }
 
-    /// One digest delivery attempt finished.
-    pub fn record_digest(&self, sent: bool, now_unix: i64) {
-        if sent {
-            self.digests_sent.fetch_add(1, Ordering::Relaxed);
-            self.last_digest.fetch_max(now_unix, Ordering::Relaxed);
-        } else {
-            self.digests_failed.fetch_add(1, Ordering::Relaxed);
+    /// One delivery attempt of a digest (or, `alert`, of an alert) finished.
+    pub fn record_digest(&self, sent: bool, alert: bool, now_unix: i64) {
+        match (sent, alert) {
+            (true, false) => {
+                self.digests_sent.fetch_add(1, Ordering::Relaxed);
+                self.last_digest.fetch_max(now_unix, Ordering::Relaxed);
+            }
+            (false, false) => {
+                self.digests_failed.fetch_add(1, Ordering::Relaxed);
+            }
+            (true, true) => {
+                self.alerts_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            (false, true) => {
+                self.alerts_failed.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
@@ -213,6 +226,17 @@ impl Metrics {
         let name = "chipwatch_digests_failed_total";
         let help = "Digest delivery attempts that failed.";
         scalar(o, name, c, help, get(&self.digests_failed));
+        let name = "chipwatch_alerts_sent_total";
+        scalar(
+            o,
+            name,
+            c,
+            "Alert messages delivered.",
+            get(&self.alerts_sent),
+        );
+        let name = "chipwatch_alerts_failed_total";
+        let help = "Alert delivery attempts that failed.";
+        scalar(o, name, c, help, get(&self.alerts_failed));
         let name = "chipwatch_digest_queue_depth";
         scalar(
             o,

@@ -120,8 +120,9 @@ fn records_show_up_in_render() {
     m.record_match("bis-entity-list", 3);
     m.record_match("bis-entity-list", 1);
     m.record_match("eu", 2);
-    m.record_digest(true, 1_700_000_500);
-    m.record_digest(false, 1_700_000_600);
+    m.record_digest(true, false, 1_700_000_500);
+    m.record_digest(false, false, 1_700_000_600);
+    m.record_digest(true, true, 1_700_000_700);
     m.set_queue_depth(4);
     m.set_feeds(40, 3, 1);
     let s = parse_all(&m.render());
@@ -148,6 +149,8 @@ fn records_show_up_in_render() {
     assert_eq!(value(&s, "chipwatch_matches_total", &[("rule", "eu")]), 2.0);
     assert_eq!(value(&s, "chipwatch_digests_sent_total", &[]), 1.0);
     assert_eq!(value(&s, "chipwatch_digests_failed_total", &[]), 1.0);
+    assert_eq!(value(&s, "chipwatch_alerts_sent_total", &[]), 1.0);
+    assert_eq!(value(&s, "chipwatch_alerts_failed_total", &[]), 0.0);
     assert_eq!(value(&s, "chipwatch_digest_queue_depth", &[]), 4.0);
     assert_eq!(value(&s, "chipwatch_feeds", &[("state", "total")]), 40.0);
     assert_eq!(value(&s, "chipwatch_feeds", &[("state", "failing")]), 3.0);

@@ -74,19 +74,7 @@ pub fn canonical_link(link: &str, base: Option<&url::Url>) -> Option<String> {
     Some(u.to_string())
 }
 
-/// 64-bit FNV-1a: a stable (across runs and versions) hash for identity keys.
-pub fn fnv64(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in p.as_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+pub use crate::crypto::fnv64;
 
 #[cfg(test)]
 mod tests {

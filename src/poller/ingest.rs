@@ -152,6 +152,7 @@ mod tests {
             priority: Priority::Digest,
             feeds: vec![],
             tags: vec![],
+            topic: None,
             origin: Origin::default(),
         };
         let (rules, _) = RuleSet::compile(&[def], &TermSets::new()).unwrap();

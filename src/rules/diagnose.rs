@@ -166,6 +166,7 @@ mod tests {
                 priority: Priority::Digest,
                 feeds: vec![],
                 tags: vec![],
+                topic: None,
                 origin: Origin::default(),
             })
             .collect();

@@ -115,6 +115,7 @@ pub(crate) fn build(
             min_score: def.min_score,
             feeds: def.feeds.clone(),
             tags: def.tags.clone(),
+            topic: def.topic.clone(),
         });
     }
     let fields = atoms.iter().fold(0, |m, a| m | a.fields);
@@ -122,6 +123,7 @@ pub(crate) fn build(
         fold: scanner(&terms, false)?,
         exact: scanner(&terms, true)?,
         infos,
+        topics: Default::default(),
         rules,
         atom_bits: atom_bitsets(&atoms, terms.len()),
         atoms,

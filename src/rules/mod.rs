@@ -20,6 +20,8 @@ mod script;
 pub use script::display_width;
 pub(crate) use script::{fold_han, is_cjk_letter};
 mod t2s;
+mod topics;
+pub use topics::Topics;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -107,6 +109,8 @@ pub struct RuleDef {
     pub feeds: Vec<String>,
     /// Feed tags the rule is restricted to (case-insensitive); empty = any.
     pub tags: Vec<String>,
+    /// The digest section the rule's stories go to (`topic = "Entity List"`); None: the rule's name.
+    pub topic: Option<String>,
     pub origin: Origin,
 }
 
@@ -157,6 +161,7 @@ pub struct RuleInfo {
     pub min_score: f64,
     pub feeds: Vec<String>,
     pub tags: Vec<String>,
+    pub topic: Option<String>,
 }
 
 /// A compiled, immutable rule set (`Send + Sync`; share it via `Arc`).
@@ -178,6 +183,8 @@ pub struct RuleSet {
     always: Vec<u32>,
     /// Union of the field masks of all atoms.
     fields: u8,
+    /// Digest topics and context terms (set by the configuration after compiling).
+    topics: Topics,
 }
 
 impl RuleSet {
@@ -228,6 +235,28 @@ impl RuleSet {
     /// The compiled rules, indexed by [`Match::rule`].
     pub fn rules(&self) -> &[RuleInfo] {
         &self.infos
+    }
+
+    /// Digest topics: their order (`declared` first, alert topics before all) and the context
+    /// terms that only support a match.
+    pub fn set_topics(&mut self, declared: &[String], context: Vec<String>) {
+        let rules: Vec<(String, Option<String>, bool)> = self
+            .infos
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    r.topic.clone(),
+                    r.priority == Priority::Alert,
+                )
+            })
+            .collect();
+        self.topics = Topics::new(&rules, declared, context);
+    }
+
+    /// The digest topics (see [`RuleSet::set_topics`]).
+    pub fn topics(&self) -> Topics {
+        self.topics.clone()
     }
 
     /// All rules matching `doc`, in no particular order.

@@ -51,6 +51,7 @@ pub(super) fn def(name: &str, query: &str) -> RuleDef {
         priority: Priority::Digest,
         feeds: Vec::new(),
         tags: Vec::new(),
+        topic: None,
         origin: Origin {
             path: "rules.toml".into(),
             line: 3,

@@ -1,25 +1,13 @@
-//! The outbox: claiming matched stories into digests (claim, recipients and rendered message
-//! in one transaction), listing what is pending, and marking sends done or failed. A story is
+//! The outbox: claiming matched stories into digests (claim and rendered parts for mail and
+//! channels in one transaction), listing what is pending, and marking sends done or failed. A story is
 //! delivered once per profile: the `deliveries` row is the claim. Part of [`Store`].
 
 use super::{Result, Store};
-use crate::model::{DigestItem, Recipients, RenderedPart, StoredHit};
+use crate::model::{DigestItem, Recipients, RenderedPart};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
-use std::collections::HashMap;
 
-/// Which matches a profile takes.
-#[derive(Debug, Clone)]
-pub struct ProfileFilter {
-    pub profile: String,
-    /// Rule names (empty = all).
-    pub rules: Vec<String>,
-    /// Feed tags (empty = all feeds).
-    pub tags: Vec<String>,
-    pub min_score: f64,
-    /// "digest" (scheduled) or "alert" (immediate; does not move the digest schedule).
-    pub kind: &'static str,
-}
+pub use super::candidates::ProfileFilter;
 
 /// A digest waiting to be sent.
 #[derive(Debug, Clone)]
@@ -33,6 +21,11 @@ pub struct PendingDigest {
     pub story_count: i64,
     /// Recipients already done with (delivered, or rejected for good): never sent again.
     pub done: Vec<String>,
+    /// "digest" or "alert".
+    pub kind: String,
+    /// None: mail; Some: the `[[channel]]` it goes to (`message` is the request body).
+    pub channel: Option<String>,
+    pub subject: String,
 }
 
 impl PendingDigest {
@@ -66,48 +59,67 @@ pub struct DigestRecord {
     pub rejected: Vec<(String, String)>,
     pub subject: String,
     pub story_count: i64,
+    /// "digest" or "alert".
+    pub kind: String,
+    /// None: mail; Some: the channel name.
+    pub channel: Option<String>,
 }
 
 impl Store {
     /// Stories with a qualifying match not yet delivered to the profile (no claim made).
     pub fn digest_candidates(&self, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
-        candidates(&self.conn, f)
+        super::candidates::candidates(&self.conn, f)
     }
 
-    /// Claims the profile's pending stories, renders them with `render` and stores the
-    /// resulting messages as pending digests — one transaction. Returns the new digest ids.
-    pub fn claim_digest<F>(
+    /// Claims `stories` for the profile and stores `parts` (already rendered from them, off
+    /// the store thread) as pending deliveries — one transaction. Stories matched since the
+    /// candidates were read are not in `stories` and wait for the next digest; a story claimed
+    /// meanwhile by another process makes the whole claim fail ([`super::StoreError::Claimed`]).
+    /// Each story's claim points at the first part that carries it. Returns the new row ids.
+    pub fn commit_claim(
         &mut self,
         f: &ProfileFilter,
         now: i64,
         next_due: Option<i64>,
-        render: F,
-    ) -> Result<Vec<i64>>
-    where
-        F: FnOnce(&[DigestItem], &mut dyn FnMut(RenderedPart)),
-    {
+        stories: &[i64],
+        parts: &[RenderedPart],
+    ) -> Result<Vec<i64>> {
         let tx = self.conn.transaction()?;
-        let items = candidates(&tx, f)?;
-        let mut ids = Vec::new();
-        let mut failure: Option<super::StoreError> = None;
-        render(&items, &mut |p| {
-            if failure.is_none() {
-                match insert_part(&tx, f, now, &p) {
-                    Ok(id) => ids.push(id),
-                    Err(e) => failure = Some(e),
+        {
+            let mut taken =
+                tx.prepare_cached("SELECT 1 FROM deliveries WHERE profile = ?1 AND story_id = ?2")?;
+            for s in stories {
+                if taken.exists(params![f.profile, s])? {
+                    return Err(super::StoreError::Claimed);
                 }
             }
-        });
-        drop(items);
-        if let Some(e) = failure {
-            return Err(e);
         }
-        if let Some(first) = ids.first() {
-            tx.prepare_cached(
-                "UPDATE digests SET parts = ?1 WHERE id >= ?2 AND profile = ?3 AND created_at = ?4",
-            )?
-            .execute(params![ids.len() as i64, first, f.profile, now])?;
+        let mut ids = Vec::new();
+        for p in parts {
+            ids.push(insert_part(&tx, f, now, p)?);
         }
+        {
+            let mut claim = tx.prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for (p, id) in parts.iter().zip(&ids) {
+                for s in p.story_ids.iter().filter(|s| stories.contains(s)) {
+                    claim.execute(params![f.profile, s, id])?;
+                }
+            }
+            // A story no part carries (none should be) is still claimed, by the first part.
+            if let Some(first) = ids.first() {
+                for s in stories {
+                    claim.execute(params![f.profile, s, first])?;
+                }
+            }
+        }
+        let mut parts_of = tx.prepare_cached("UPDATE digests SET parts = ?1 WHERE id = ?2")?;
+        for (p, id) in parts.iter().zip(&ids) {
+            let n = parts.iter().filter(|q| q.channel == p.channel).count();
+            parts_of.execute(params![n as i64, id])?;
+        }
+        drop(parts_of);
         if f.kind == "digest" {
             set_due(&tx, &f.profile, Some(now), next_due)?;
         }
@@ -115,13 +127,14 @@ impl Store {
         Ok(ids)
     }
 
-    /// Digests to send now, oldest first.
-    pub fn pending_digests(&self, now: i64) -> Result<Vec<PendingDigest>> {
+    /// Deliveries (mail and channels) due by `due_by` (`i64::MAX`: every pending one, whatever
+    /// its backoff) whose service did not ask us to wait past `now`, oldest first.
+    pub fn pending_digests(&self, due_by: i64, now: i64) -> Result<Vec<PendingDigest>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected FROM digests
-             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id",
+            "SELECT id, profile, message_id, recipients, message, attempts, story_count, delivered_to, rejected, kind, channel, subject FROM digests
+             WHERE status = 'pending' AND next_attempt_at <= ?1 AND COALESCE(retry_after_until, 0) <= ?2 ORDER BY id",
         )?;
-        let mut rows = st.query([now])?;
+        let mut rows = st.query([due_by, now])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let (rcpt, delivered, rejected): (String, String, String) =
@@ -138,6 +151,9 @@ impl Store {
                 attempts: r.get(5)?,
                 story_count: r.get(6)?,
                 done,
+                kind: r.get(9)?,
+                channel: r.get(10)?,
+                subject: r.get(11)?,
             });
         }
         Ok(out)
@@ -189,25 +205,27 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed attempt; `dead` = permanent failure, not retried.
+    /// Records a failed attempt; `dead` = permanent failure, not retried; `retry_after`: the
+    /// service asked us not to come back before then.
     pub fn mark_failed(
         &mut self,
         id: i64,
         error: &str,
         next_attempt_at: i64,
         dead: bool,
+        retry_after: Option<i64>,
     ) -> Result<()> {
         self.conn.execute(
             "UPDATE digests SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3,
-             status = CASE WHEN ?4 THEN 'dead' ELSE status END WHERE id = ?1",
-            params![id, error, next_attempt_at, dead],
+             status = CASE WHEN ?4 THEN 'dead' ELSE status END, retry_after_until = ?5 WHERE id = ?1",
+            params![id, error, next_attempt_at, dead, retry_after],
         )?;
         Ok(())
     }
 
     pub fn digest_history(&self, limit: i64) -> Result<Vec<DigestRecord>> {
         let mut st = self.conn.prepare(
-            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count, rejected
+            "SELECT id, profile, part, parts, message_id, status, created_at, sent_at, attempts, last_error, recipients, subject, story_count, rejected, kind, channel
              FROM digests ORDER BY id DESC LIMIT ?1",
         )?;
         let rows = st.query_map([limit], |r| {
@@ -226,6 +244,8 @@ impl Store {
                 subject: r.get(11)?,
                 story_count: r.get(12)?,
                 rejected: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+                kind: r.get(14)?,
+                channel: r.get(15)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -252,14 +272,16 @@ impl Store {
     }
 }
 
-/// Stores one rendered part as a pending digest and claims its stories for the profile.
+/// Stores one rendered part as a pending delivery (its claims are made by the caller).
 fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) -> Result<i64> {
     let part: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2")?
-        .query_row(params![f.profile, now], |r| r.get(0))?;
+        .prepare_cached(
+            "SELECT COUNT(*) FROM digests WHERE profile = ?1 AND created_at = ?2 AND channel IS ?3",
+        )?
+        .query_row(params![f.profile, now, p.channel], |r| r.get(0))?;
     tx.prepare_cached(
-        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message, kind)
-         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO digests (profile, part, parts, message_id, status, created_at, recipients, subject, story_count, message, kind, channel)
+         VALUES (?1, ?2, ?2, ?3, 'pending', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         f.profile,
@@ -270,16 +292,10 @@ fn insert_part(tx: &Transaction, f: &ProfileFilter, now: i64, p: &RenderedPart) 
         p.subject,
         p.story_ids.len() as i64,
         p.message,
-        f.kind
+        f.kind,
+        p.channel
     ])?;
-    let id = tx.last_insert_rowid();
-    let mut claim = tx.prepare_cached(
-        "INSERT INTO deliveries (profile, story_id, digest_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for s in &p.story_ids {
-        claim.execute(params![f.profile, s, id])?;
-    }
-    Ok(id)
+    Ok(tx.last_insert_rowid())
 }
 
 fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>) -> Result<()> {
@@ -289,225 +305,4 @@ fn set_due(tx: &Transaction, profile: &str, last: Option<i64>, next: Option<i64>
     )?
     .execute(params![profile, last, next])?;
     Ok(())
-}
-
-type Row = (
-    i64,
-    String,
-    f64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-);
-
-fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<DigestItem>> {
-    let mut st = conn.prepare_cached(
-        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, e.link, COALESCE(e.outlet, f.name), f.tags, e.published_at, e.summary, e.content
-         FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
-         WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
-         ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
-    )?;
-    let rows = st.query_map(params![f.profile, f.min_score], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-            r.get(10)?,
-        ))
-    })?;
-    let mut by_story: Vec<DigestItem> = Vec::new();
-    let mut index: HashMap<i64, usize> = HashMap::new();
-    for row in rows {
-        let (
-            story_id,
-            rule,
-            score,
-            hits,
-            title,
-            link,
-            feed_name,
-            tags,
-            published,
-            summary,
-            content,
-        ): Row = row?;
-        if !f.rules.is_empty() && !f.rules.contains(&rule) {
-            continue;
-        }
-        let feed_tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
-        if !f.tags.is_empty() && !feed_tags.iter().any(|t| f.tags.contains(t)) {
-            continue;
-        }
-        match index.get(&story_id) {
-            Some(&i) => {
-                if let Some(item) = by_story.get_mut(i)
-                    && !item.rules.contains(&rule)
-                {
-                    item.rules.push(rule);
-                }
-            }
-            None => {
-                index.insert(story_id, by_story.len());
-                let hits: Vec<StoredHit> = serde_json::from_str(&hits)?;
-                let mut item = DigestItem {
-                    story_id,
-                    rule: rule.clone(),
-                    rules: vec![rule],
-                    score,
-                    hits,
-                    title,
-                    link,
-                    feed_name,
-                    feed_tags,
-                    published,
-                    summary,
-                    content,
-                    also: Vec::new(),
-                };
-                item.trim_around_hits(2048);
-                by_story.push(item);
-            }
-        }
-    }
-    let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
-    )?;
-    for item in &mut by_story {
-        let rows = also.query_map([item.story_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })?;
-        let mut first_skipped = false;
-        for row in rows {
-            let (name, link) = row?;
-            if !first_skipped && name == item.feed_name && link == item.link {
-                first_skipped = true;
-                continue;
-            }
-            add_also(
-                &mut item.also,
-                &item.feed_name,
-                item.link.as_deref(),
-                name,
-                link,
-            );
-        }
-    }
-    Ok(by_story)
-}
-
-/// Adds another outlet's entry to a story's "also reported by" list so that every link is
-/// shown once: outlets carrying the same link share one item ("Beta, Gamma"), and outlets
-/// carrying the story's own link are named without repeating it.
-fn add_also(
-    also: &mut Vec<(String, Option<String>)>,
-    main_feed: &str,
-    main_link: Option<&str>,
-    name: String,
-    link: Option<String>,
-) {
-    let link = link.filter(|l| Some(l.as_str()) != main_link);
-    if link.is_none() && name == main_feed {
-        return;
-    }
-    match also.iter_mut().find(|(_, l)| link.is_some() && *l == link) {
-        Some((names, _)) => {
-            if !names.split(", ").any(|n| n == name) {
-                names.push_str(", ");
-                names.push_str(&name);
-            }
-        }
-        None => {
-            if !also.iter().any(|(n, l)| *n == name && *l == link) {
-                also.push((name, link));
-            }
-        }
-    }
-}
-
-/// An entry with the rules it matched when stored (for `rules backtest`).
-#[derive(Debug, Clone)]
-pub struct BacktestRow {
-    pub title: String,
-    pub summary: String,
-    pub content: String,
-    pub link: Option<String>,
-    pub feed_name: String,
-    pub feed_tags: Vec<String>,
-    pub rules: Vec<String>,
-}
-
-impl Store {
-    /// Calls `f` for each entry first seen since `since` (not backfilled), with the rules it
-    /// matched when stored; rows are streamed, so a large database is not loaded at once.
-    pub fn for_each_entry_since(
-        &self,
-        since: i64,
-        mut f: impl FnMut(BacktestRow),
-    ) -> Result<usize> {
-        let mut st = self.conn.prepare(
-            "SELECT e.title, e.summary, e.content, COALESCE(e.canonical_link, e.link), f.name, f.tags,
-                    (SELECT json_group_array(rule) FROM matches m WHERE m.entry_id = e.id)
-             FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.seen_at >= ?1 AND e.backfilled = 0 ORDER BY e.id",
-        )?;
-        let mut rows = st.query([since])?;
-        let mut n = 0;
-        while let Some(r) = rows.next()? {
-            let tags: String = r.get(5)?;
-            let rules: String = r.get(6)?;
-            f(BacktestRow {
-                title: r.get(0)?,
-                summary: r.get(1)?,
-                content: r.get(2)?,
-                link: r.get(3)?,
-                feed_name: r.get(4)?,
-                feed_tags: serde_json::from_str(&tags)?,
-                rules: serde_json::from_str(&rules)?,
-            });
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::add_also;
-
-    #[test]
-    fn every_link_is_listed_once() {
-        let main = Some("https://wire.example/a");
-        let mut also = Vec::new();
-        let mut add = |n: &str, l: Option<&str>| {
-            add_also(&mut also, "Alpha", main, n.into(), l.map(Into::into))
-        };
-        add("Beta", Some("https://wire.example/a?utm_source=b"));
-        add("Gamma", Some("https://wire.example/a?utm_source=b"));
-        add("Gamma", Some("https://wire.example/a?utm_source=b"));
-        add("Delta", Some("https://wire.example/a"));
-        add("Alpha", Some("https://wire.example/a"));
-        add("Epsilon", None);
-        assert_eq!(
-            also,
-            vec![
-                (
-                    "Beta, Gamma".to_string(),
-                    Some("https://wire.example/a?utm_source=b".to_string())
-                ),
-                ("Delta".to_string(), None),
-                ("Epsilon".to_string(), None),
-            ]
-        );
-    }
 }

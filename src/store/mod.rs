@@ -2,9 +2,12 @@
 //! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
 //! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
 //! `clusters` (which story a new matched entry joins when its title is a near-duplicate),
-//! [`digests`] (the outbox) and [`actor`] (a thread that owns a Store for the async daemon).
+//! [`digests`] (the outbox; `candidates` reads what a digest would carry), [`backtest`] and
+//! [`actor`] (a thread that owns a Store for the async daemon).
 
 pub mod actor;
+pub mod backtest;
+mod candidates;
 mod clusters;
 pub mod digests;
 pub mod entries;
@@ -22,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_clusters.sql"),
     include_str!("migrations/007_silent.sql"),
     include_str!("migrations/008_parse_problems.sql"),
+    include_str!("migrations/009_channels.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,12 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("database: bad stored JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "stories of this digest were claimed meanwhile (another chipwatch process?); nothing was stored"
+    )]
+    Claimed,
+    #[error("rendering the digest failed (a bug; nothing was claimed)")]
+    Render,
     #[error("the store thread has stopped")]
     Gone,
 }
