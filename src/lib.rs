@@ -41,6 +41,7 @@ pub mod redact;
 pub mod rules;
 pub mod scheduler;
 pub mod server;
+pub mod source;
 pub mod store;
 pub mod story;
 pub mod telemetry;

@@ -45,6 +45,7 @@ pub(super) fn resolve_feeds(
                 default_offset: None,
                 headers: Vec::new(),
                 user_written: false,
+                kind: Default::default(),
             });
         }
     }
@@ -106,6 +107,7 @@ pub(super) fn resolve_feeds(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             user_written: true,
+            kind: Default::default(),
         };
         // An unnamed feed is shown by its address, without the secrets in it.
         spec.name = f

@@ -140,6 +140,7 @@ mod tests {
             content: String::new(),
             link_shared: false,
             outlet: None,
+            meta: None,
         }
     }
 
@@ -163,6 +164,7 @@ mod tests {
             default_offset: None,
             headers: vec![],
             user_written: true,
+            kind: Default::default(),
         };
         (rules, spec)
     }

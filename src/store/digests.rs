@@ -375,6 +375,7 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
                     summary,
                     content,
                     also: Vec::new(),
+                    meta: Vec::new(),
                 };
                 item.trim_around_hits(2048);
                 by_story.push(item);
