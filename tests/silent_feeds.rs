@@ -87,6 +87,7 @@ impl Db {
             repairs: vec![],
             title: None,
             problem: None,
+            snapshot: None,
         };
         self.record(feed_id, at, outcome);
     }

@@ -47,8 +47,21 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             let config = load_config(cli)?;
             let store = Store::open(&config.store_path)?;
             let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
+            // Each source's kind (feed, federal_register, screening_list), from the config.
+            let kinds: std::collections::HashMap<String, &'static str> = config
+                .feeds
+                .iter()
+                .map(|f| (f.id_url(), f.kind.name()))
+                .collect();
+            let kind_of = |url: &str| kinds.get(url).copied().unwrap_or("feed");
             if *json {
-                println!("{}", serde_json::to_string(&rows)?);
+                let mut out = Vec::new();
+                for r in &rows {
+                    let mut v = serde_json::to_value(r)?;
+                    v["kind"] = kind_of(&r.url).into();
+                    out.push(v);
+                }
+                println!("{}", serde_json::to_string(&out)?);
                 return Ok(0);
             }
             for r in rows {
@@ -71,7 +84,15 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
                 } else {
                     "ok".into()
                 };
-                println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
+                let kind = match kind_of(&r.url) {
+                    "feed" => String::new(),
+                    k => format!(" {k}"),
+                };
+                println!(
+                    "{state:<8} {}  [{}]{kind}",
+                    crate::redact::url(&r.url),
+                    r.name
+                );
                 if let Some(rd) = &r.redirect_url {
                     let rd = crate::redact::url(rd);
                     println!("         moved permanently to {rd} (update the config)");
@@ -109,6 +130,7 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             let outlines: Vec<crate::opml::Outline> = config
                 .feeds
                 .iter()
+                .filter(|f| f.kind == crate::model::SourceKind::Feed)
                 .map(|f| crate::opml::Outline {
                     title: f.name.clone(),
                     xml_url: f.id_url(),

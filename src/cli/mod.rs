@@ -1,7 +1,8 @@
 //! The command line: clap definitions and dispatch. Each group of subcommands lives in its own
-//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`]); `main.rs` only parses, sets up logging
+//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`], [`deadlines_cmd`]); `main.rs` only parses, sets up logging
 //! and maps errors to exit codes. Machine-readable output goes to stdout, logs to stderr.
 
+mod deadlines_cmd;
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
@@ -51,6 +52,8 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
+    /// Effective dates and comment deadlines of the stored Federal Register documents.
+    Deadlines(deadlines_cmd::DeadlinesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +122,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Rules(c) => rules_cmd::run(&cli, c, clock),
         Command::Digest(c) => digest_cmd::run(&cli, c, clock),
         Command::Feeds(c) => feeds_cmd::run(&cli, c, clock),
+        Command::Deadlines(a) => deadlines_cmd::run(&cli, a, clock),
         Command::Db(c) => {
             let config = load_config(&cli)?;
             let store = crate::store::Store::open(&config.store_path)?;

@@ -5,6 +5,7 @@
 mod feeds;
 mod files;
 mod raw;
+pub mod regulatory;
 mod resolve;
 pub mod schedule;
 mod sections;

@@ -29,7 +29,16 @@ pub fn load_from_str(
     let store_path = state_dir.join(store.path.as_deref().unwrap_or("chipwatch.db"));
 
     let rf = raw.feeds.unwrap_or_default();
-    let feeds = super::feeds::resolve_feeds(&cx, &files, &rf, &raw.feed)?;
+    let mut feeds = super::feeds::resolve_feeds(&cx, &files, &rf, &raw.feed)?;
+    feeds.extend(super::regulatory::resolve_federal_register(
+        &cx,
+        &raw.federal_register,
+    )?);
+    feeds.extend(super::regulatory::resolve_screening_lists(
+        &cx,
+        &files,
+        &raw.screening_list,
+    )?);
     let (backfill, silent_after, poll) = resolve_polling(&cx, &rf)?;
     let http = resolve_http(&cx, raw.http.unwrap_or_default())?;
     let mail = resolve_mail(

@@ -1,14 +1,17 @@
 //! Digests: deciding which profiles are due (schedules from `config`), claiming their stories
 //! into rendered messages ([`render`], `page`, [`excerpt`], shared helpers in [`text`]) and
-//! immediate alerts ([`alerts`], MIME helpers in [`mime`]) through the store's outbox, and sending what is
+//! immediate alerts ([`alerts`], MIME helpers in [`mime`]), the primary-source sections
+//! ([`regulatory`]) and their deadlines as iCalendar ([`calendar`]) through the store's outbox, and sending what is
 //! pending through the [`crate::mailer`], marking each sent only after the transport accepted
 //! it. Failures stay pending with exponential backoff; permanent rejections become dead
 //! letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
 pub mod alerts;
+pub mod calendar;
 pub mod excerpt;
 pub mod mime;
 mod page;
+pub mod regulatory;
 pub mod render;
 pub mod text;
 

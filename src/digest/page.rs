@@ -19,6 +19,8 @@ pub(super) struct Page<'a> {
     pub rules: usize,
     pub part: &'a str,
     pub more: &'a BTreeMap<String, usize>,
+    /// The primary-source sections (first part only), see [`super::regulatory`].
+    pub lead: Option<&'a super::regulatory::Lead>,
 }
 
 impl Page<'_> {
@@ -74,6 +76,9 @@ pub(super) fn page_html(cx: &RenderContext, page: &Page) -> String {
     h.push_str("<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:680px;background:#ffffff;color:#202124;border-radius:8px;font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,'PingFang SC','Microsoft YaHei',sans-serif\"><tr><td>");
     h.push_str(&header_html(cx, page));
     h.push_str("<div style=\"padding:4px 24px 8px\">");
+    if let Some(l) = page.lead {
+        h.push_str(&l.html);
+    }
     let blocks = page.blocks;
     if blocks.len() > 10 {
         h.push_str("<div style=\"padding:12px 0\"><div style=\"font-size:13px;font-weight:600;color:#5f6368\">In this digest</div><ol style=\"font-size:13px;margin:6px 0 0;padding-left:20px\">");
@@ -183,6 +188,9 @@ pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
     let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d %H:%M UTC%:z");
     let _ = writeln!(t, "chipwatch · {} · {}{}", cx.profile, date, page.part);
     let _ = writeln!(t, "{}\n", page.counts());
+    if let Some(l) = page.lead {
+        t.push_str(&l.text);
+    }
     let mut current = "";
     for b in page.blocks {
         if b.rule != current {
@@ -241,6 +249,7 @@ pub(super) fn build_message(
     message_id: &str,
     text: String,
     html: String,
+    calendar: Option<String>,
 ) -> Vec<u8> {
     let profile = slug(&cx.profile);
     let mut b = lettre::Message::builder()
@@ -272,7 +281,21 @@ pub(super) fn build_message(
             b = b.bcc(a);
         }
     }
-    match b.multipart(MultiPart::alternative_plain_html(text, html)) {
+    let body = MultiPart::alternative_plain_html(text, html);
+    // Deadlines ride along as a text/calendar attachment (issue 13).
+    let built = match calendar {
+        Some(ics) => {
+            let kind = lettre::message::header::ContentType::parse(
+                "text/calendar; charset=utf-8; method=PUBLISH",
+            )
+            .unwrap_or(lettre::message::header::ContentType::TEXT_PLAIN);
+            b.multipart(MultiPart::mixed().multipart(body).singlepart(
+                lettre::message::Attachment::new("chipwatch-deadlines.ics".into()).body(ics, kind),
+            ))
+        }
+        None => b.multipart(body),
+    };
+    match built {
         Ok(m) => m.formatted(),
         Err(e) => {
             // Addresses were validated with the config; this only reports a programming error.

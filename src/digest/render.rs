@@ -219,13 +219,20 @@ pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
 /// tens of thousands of stories never sits in memory at once: a first pass measures each
 /// story's HTML to plan the parts, a second renders one part at a time.
 pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMut(RenderedPart)) {
+    // Hook (issue 13): primary-source stories (Federal Register documents, screening-list
+    // changes) open the first message in their own sections, with the calendar attachment;
+    // only the other stories go into the rule groups.
+    let (lead, news) = super::regulatory::lead(items, cx);
+    let news: Vec<DigestItem> = news.into_iter().cloned().collect();
+    let all = items.len();
+    let items = news.as_slice();
     let groups = grouped(items);
     let ordered: Vec<&DigestItem> = groups
         .iter()
         .flat_map(|(_, stories)| stories.iter().copied())
         .collect();
-    let total = ordered.len();
-    let shown = cx.max_stories.unwrap_or(usize::MAX).min(total);
+    let shown = cx.max_stories.unwrap_or(usize::MAX).min(ordered.len());
+    let total = all;
     let mut more: BTreeMap<String, usize> = BTreeMap::new();
     for i in &ordered[shown..] {
         *more.entry(i.rule.clone()).or_default() += 1;
@@ -255,9 +262,11 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
         } else {
             &ordered[..0]
         };
-        let claimed: Vec<i64> = blocks
+        let lead_here = lead.as_ref().filter(|_| k == 0);
+        let claimed: Vec<i64> = lead_here
             .iter()
-            .map(|b| b.story_id)
+            .flat_map(|l| l.story_ids.iter().copied())
+            .chain(blocks.iter().map(|b| b.story_id))
             .chain(tail.iter().map(|i| i.story_id))
             .collect();
         let part_label = if n > 1 {
@@ -273,6 +282,7 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
             rules: rules_count,
             part: &part_label,
             more,
+            lead: lead_here,
         };
         let (html, text) = (page_html(cx, &page), page_text(cx, &page));
         let first = claimed.first().copied().unwrap_or(0);
@@ -285,7 +295,10 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
             n,
             cx.host
         );
-        let message = build_message(cx, &subject, &message_id, text, html);
+        let calendar = lead_here
+            .filter(|l| !l.deadlines.is_empty())
+            .map(|l| super::calendar::calendar(&l.deadlines, cx.now));
+        let message = build_message(cx, &subject, &message_id, text, html, calendar);
         sink(RenderedPart {
             story_ids: claimed,
             subject,

@@ -132,6 +132,25 @@ pub struct ParsedFeed {
     pub problem: Option<String>,
 }
 
+impl ParsedFeed {
+    /// What a non-feed source kind read: its entries, under a format name and title.
+    pub fn of_source(format: &str, title: Option<String>, entries: Vec<Entry>) -> ParsedFeed {
+        ParsedFeed {
+            format: format.into(),
+            encoding: "utf-8".into(),
+            title,
+            entries,
+            repairs: Vec::new(),
+            ttl: None,
+            link: None,
+            id: None,
+            published: None,
+            item_elements: 0,
+            problem: None,
+        }
+    }
+}
+
 /// A rule hit as stored with a match: which term, in which field, where (bytes of the
 /// entry's stored plain text for that field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

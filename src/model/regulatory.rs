@@ -14,6 +14,10 @@ pub enum SourceKind {
     /// An RSS, Atom, RDF or JSON Feed document (`[[feed]]`, OPML).
     #[default]
     Feed,
+    /// A `[[federal_register]]` query: the documents search, or the public-inspection desk.
+    FederalRegister(FrQuery),
+    /// A `[[screening_list]]`: Consolidated Screening List snapshots, diffed poll to poll.
+    ScreeningList(ListQuery),
 }
 
 impl SourceKind {
@@ -21,6 +25,11 @@ impl SourceKind {
     pub fn name(&self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
+            SourceKind::FederalRegister(q) if q.public_inspection => {
+                "federal_register (public inspection)"
+            }
+            SourceKind::FederalRegister(_) => "federal_register",
+            SourceKind::ScreeningList(_) => "screening_list",
         }
     }
 
@@ -28,6 +37,8 @@ impl SourceKind {
     pub fn report_all(&self) -> bool {
         match self {
             SourceKind::Feed => false,
+            SourceKind::FederalRegister(q) => q.report_all,
+            SourceKind::ScreeningList(q) => q.report_all,
         }
     }
 }

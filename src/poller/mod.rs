@@ -357,7 +357,7 @@ async fn modified(
     }
     summary.status = Some(f.status);
     log_redirect(shown, &f.permanent_redirect);
-    let prior = load_prior(ctx, state).await;
+    let prior = load_prior(ctx, spec, state).await;
     let (status, etag, last_modified, permanent_redirect, max_age) = (
         f.status,
         f.etag.clone(),
@@ -368,7 +368,7 @@ async fn modified(
     let parsed = parse_in_budget(ctx, spec, state, f, prior, now).await;
     match parsed {
         Ok(Ok((
-            Read { feed },
+            Read { feed, snapshot },
             ingest::Ingested {
                 entries,
                 still_listed,
@@ -419,6 +419,7 @@ async fn modified(
                     repairs: feed.repairs,
                     title: feed.title,
                     problem,
+                    snapshot,
                 },
             }
         }
@@ -450,17 +451,20 @@ async fn modified(
 type Parsed = Result<(Read, ingest::Ingested), SourceError>;
 
 /// What the store knows about the source before its body is read (nothing on a first poll).
-async fn load_prior(ctx: &PollContext, state: &FeedState) -> Prior {
+async fn load_prior(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> Prior {
     if !state.polled {
         return Prior::default();
     }
-    let id = state.id;
-    let known = ctx
-        .store
-        .call(move |s| s.known_keys(id))
+    let (id, snapshot) = (state.id, crate::source::needs_snapshot(&spec.kind));
+    ctx.store
+        .call(move |s| {
+            Ok(Prior {
+                known: s.known_keys(id)?,
+                snapshot: if snapshot { s.snapshot(id)? } else { None },
+            })
+        })
         .await
-        .unwrap_or_default();
-    Prior { known }
+        .unwrap_or_default()
 }
 
 /// Reads (as the source's kind says) and ingests on a core of its own (the CPU permit) within

@@ -383,15 +383,22 @@ fn candidates(conn: &rusqlite::Connection, f: &ProfileFilter) -> Result<Vec<Dige
         }
     }
     let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), e.link FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+        "SELECT COALESCE(e.outlet, f.name), e.link, e.meta FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in &mut by_story {
         let rows = also.query_map([item.story_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
         let mut first_skipped = false;
         for row in rows {
-            let (name, link) = row?;
+            let (name, link, meta) = row?;
+            if let Some(m) = meta {
+                item.meta.push(serde_json::from_str(&m)?);
+            }
             if !first_skipped && name == item.feed_name && link == item.link {
                 first_skipped = true;
                 continue;

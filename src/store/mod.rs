@@ -2,13 +2,14 @@
 //! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
 //! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
 //! `clusters` (which story a new matched entry joins when its title is a near-duplicate),
-//! [`digests`] (the outbox) and [`actor`] (a thread that owns a Store for the async daemon).
+//! [`digests`] (the outbox), [`regulatory`] (snapshots, documents for `deadlines`) and [`actor`] (a thread that owns a Store for the async daemon).
 
 pub mod actor;
 mod clusters;
 pub mod digests;
 pub mod entries;
 pub mod feeds;
+pub mod regulatory;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_clusters.sql"),
     include_str!("migrations/007_silent.sql"),
     include_str!("migrations/008_parse_problems.sql"),
+    include_str!("migrations/010_regulatory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
