@@ -1,11 +1,12 @@
 //! Benchmark of the screening-list source (`cargo bench --bench screening`, harness = false):
 //! parse and diff time and memory on the largest real Consolidated Screening List snapshot
 //! (`../shared/corpus/regulatory/screening-list/…4228-records…csv`, or `$CHIPWATCH_CSL`), and
-//! on a 3× copy of it (≈12,700 records, names suffixed so each copy is distinct) to stand for a
-//! full ~10^4-record download. The "next download" removes, adds and amends 50 records each and
-//! reverses the row order. Prints medians of 7 runs, the snapshot's JSON size (what the store
-//! keeps), and the process's peak and current RSS before and after 20 more polls' worth of
-//! parse + diff (memory must stay flat).
+//! on 3× and 6× copies of it (≈12,700 and ≈25,300 records, names suffixed so each copy is
+//! distinct): the full download had 25,830 records (~16.5 MB) when a third party measured it.
+//! The "next download" removes, adds and amends 50 records each and reverses the row order.
+//! One poll = the previous snapshot read back from JSON (as the store keeps it), the new file
+//! parsed, the diff, the new snapshot written as JSON. Prints medians of 7 polls, what one poll
+//! adds to the process's peak RSS, and RSS before and after 28 more polls (it must stay flat).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chipwatch::source::screening::parse;
@@ -35,6 +36,7 @@ fn variants(body: &[u8], copies: usize) -> (Vec<u8>, Vec<u8>) {
     let header = rd.headers().unwrap().clone();
     let name = header.iter().position(|h| h == "name").unwrap();
     let alt = header.iter().position(|h| h == "alt_names").unwrap();
+    let num = header.iter().position(|h| h == "entity_number").unwrap();
     let rows: Vec<csv::StringRecord> = rd
         .records()
         .filter_map(Result::ok)
@@ -47,7 +49,7 @@ fn variants(body: &[u8], copies: usize) -> (Vec<u8>, Vec<u8>) {
                 r.iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        if i == name && c > 0 {
+                        if (i == name || (i == num && !v.is_empty())) && c > 0 {
                             format!("{v} #{c}")
                         } else {
                             v.to_string()
@@ -73,12 +75,10 @@ fn variants(body: &[u8], copies: usize) -> (Vec<u8>, Vec<u8>) {
         after.push(
             t.iter()
                 .enumerate()
-                .map(|(i, v)| {
-                    if i == name {
-                        format!("Added Entity {k}")
-                    } else {
-                        v.to_string()
-                    }
+                .map(|(i, v)| match i {
+                    i if i == name => format!("Added Entity {k}"),
+                    i if i == num => String::new(),
+                    _ => v.to_string(),
                 })
                 .collect(),
         );
@@ -99,6 +99,23 @@ fn variants(body: &[u8], copies: usize) -> (Vec<u8>, Vec<u8>) {
     (before, write(&after))
 }
 
+/// One poll's work as the daemon does it: the previous snapshot read back from its JSON (as
+/// the store keeps it), the new download parsed, the diff, the new snapshot written as JSON.
+fn poll(old_json: &str, body: &[u8]) -> (usize, [Duration; 4]) {
+    let t = Instant::now();
+    let old: chipwatch::model::regulatory::Snapshot = serde_json::from_str(old_json).unwrap();
+    let load = t.elapsed();
+    let t = Instant::now();
+    let new = parse(body).unwrap();
+    let parse_t = t.elapsed();
+    let t = Instant::now();
+    let changes = diff(&old, &new, &[]).len();
+    let diff_t = t.elapsed();
+    let t = Instant::now();
+    std::hint::black_box(serde_json::to_string(&new).unwrap());
+    (changes, [load, parse_t, diff_t, t.elapsed()])
+}
+
 fn main() {
     let path = std::env::var("CHIPWATCH_CSL").unwrap_or_else(|_| {
         format!(
@@ -107,47 +124,39 @@ fn main() {
         )
     });
     let raw = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    println!("screening-list diff benchmark ({path})");
-    for copies in [1, 3] {
-        let (before, after) = if copies == 1 {
-            let (_, a) = variants(&raw, 1);
-            (raw.clone(), a)
-        } else {
-            variants(&raw, copies)
-        };
-        let mut parse_t = Vec::new();
-        let mut diff_t = Vec::new();
-        let mut changes = 0;
-        let mut records = 0;
-        let mut json = 0;
+    println!("screening-list poll benchmark ({path}); medians of 7");
+    for copies in [1, 3, 6] {
+        let (before, after) = variants(&raw, copies);
+        let old = parse(&before).unwrap();
+        let (records, old_json) = (old.records.len(), serde_json::to_string(&old).unwrap());
+        drop(old);
+        // Peak RSS from here on: what one poll adds (Linux: writing 5 resets VmHWM).
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let rss0 = rss_kib("VmRSS:");
+        let (changes, _) = poll(&old_json, &after);
+        let peak = rss_kib("VmHWM:").saturating_sub(rss0);
+        let mut times: [Vec<Duration>; 4] = Default::default();
         for _ in 0..7 {
-            let t = Instant::now();
-            let old = parse(&before).unwrap();
-            let new = parse(&after).unwrap();
-            parse_t.push(t.elapsed() / 2);
-            let t = Instant::now();
-            let d = diff(&old, &new, &[]);
-            diff_t.push(t.elapsed());
-            changes = d.len();
-            records = new.records.len();
-            json = serde_json::to_vec(&new).unwrap().len();
+            let (_, t) = poll(&old_json, &after);
+            for (v, d) in times.iter_mut().zip(t) {
+                v.push(d);
+            }
         }
-        let (hwm0, rss0) = (rss_kib("VmHWM:"), rss_kib("VmRSS:"));
         for _ in 0..20 {
-            let old = parse(&before).unwrap();
-            let new = parse(&after).unwrap();
-            std::hint::black_box(diff(&old, &new, &[]));
+            poll(&old_json, &after);
         }
-        let (hwm1, rss1) = (rss_kib("VmHWM:"), rss_kib("VmRSS:"));
+        let rss1 = rss_kib("VmRSS:");
+        let ms = |v: &Vec<Duration>| median(v.clone()).as_secs_f64() * 1e3;
         println!(
-            "  {records:>6} records ({:.1} MB CSV): parse {:.1} ms, diff {:.2} ms ({changes} changes), snapshot JSON {:.1} MB; \
-             peak RSS {:.1} → {:.1} MiB and RSS {:.1} → {:.1} MiB over 20 more polls",
+            "  {records:>6} records ({:.1} MB CSV, snapshot JSON {:.1} MB): load {:.0} ms, parse {:.0} ms, diff {:.1} ms ({changes} changes), save {:.0} ms; \
+             one poll adds {:.1} MiB at its peak; RSS {:.1} MiB before, {:.1} MiB after 28 more polls",
             after.len() as f64 / 1e6,
-            median(parse_t).as_secs_f64() * 1e3,
-            median(diff_t).as_secs_f64() * 1e3,
-            json as f64 / 1e6,
-            hwm0 as f64 / 1024.0,
-            hwm1 as f64 / 1024.0,
+            old_json.len() as f64 / 1e6,
+            ms(&times[0]),
+            ms(&times[1]),
+            ms(&times[2]),
+            ms(&times[3]),
+            peak as f64 / 1024.0,
             rss0 as f64 / 1024.0,
             rss1 as f64 / 1024.0,
         );

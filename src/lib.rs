@@ -6,7 +6,8 @@
 //!   [`config::Config`]; every number range-checked.
 //! - [`clock`]: the only place that reads the wall clock (clippy's `disallowed-methods` holds
 //!   the rest of the crate to it); tests pass a fixed clock.
-//! - [`model`]: plain data shared by the stages (feeds, entries, matches, stories).
+//! - [`model`]: plain data shared by the stages (sources and their kinds, entries with their
+//!   structured metadata, matches, stories, screening-list snapshots).
 //! - [`redact`]: secrets in addresses masked before they reach a log, status line or digest.
 //! - [`parse`]: pure: feed bytes → entries (encodings, old formats and repairs, identity keys,
 //!   canonical links, plain text, relayed outlets) and a verdict on items that were not read.
@@ -16,7 +17,9 @@
 //! - [`fetch`]: the only HTTP code: conditional GET with limits, redirects under our address
 //!   rules, a memory budget for bodies → [`fetch::FetchOutcome`].
 //! - [`store`]: the only SQL: one [`store::Store`] type owning the SQLite connection.
-//! - [`poller`]: one feed refresh: fetch → parse → match → store.
+//! - [`source`]: pure: source kinds turn a fetched body into entries — a feed (via [`parse`]), a
+//!   Federal Register API page, a screening-list snapshot diffed with the previous one.
+//! - [`poller`]: one refresh of a source: fetch → read (its kind) → match → store.
 //! - [`scheduler`]: concurrency limits, intervals and backoff.
 //! - [`digest`]: claiming matches into digests and alerts, rendering HTML + text, sending.
 //! - [`mailer`]: transports (SMTP, sendmail, Maildir, .eml files).

@@ -624,7 +624,26 @@ fn real_screening_list_snapshots_parse_with_their_quirks() {
     ) else {
         return;
     };
-    let big = parse(&std::fs::read(big).unwrap()).unwrap();
+    let raw = std::fs::read(big).unwrap();
+    let big = parse(&raw).unwrap();
+    // Rows in reverse order, every cell quoted: the same snapshot, no change.
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(raw.as_slice());
+    let header = rd.headers().unwrap().clone();
+    let mut rows: Vec<csv::StringRecord> = rd.records().filter_map(Result::ok).collect();
+    rows.reverse();
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(Vec::new());
+    w.write_record(&header).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    let reversed = parse(&w.into_inner().unwrap()).unwrap();
+    assert!(diff(&big, &reversed, &[]).is_empty());
+    assert_eq!(big, reversed);
     assert!(
         big.records.len() >= 4_200 && big.records.len() <= 4_228,
         "{}",
@@ -637,4 +656,113 @@ fn real_screening_list_snapshots_parse_with_their_quirks() {
         .filter(|r| r.list == "Entity List (EL)")
         .count();
     assert!(el >= 900, "{el}");
+}
+
+#[test]
+fn shipped_config_lists_its_primary_sources_and_its_rules_fit_their_entries() {
+    use chipwatch::config::{Config, ConfigSource};
+    use chipwatch::model::SourceKind;
+    // As a new user: a copy of config/, `feeds status` before the first poll.
+    let env = Env::new();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    for f in [
+        "chipwatch.toml",
+        "feeds.opml",
+        "rules/semiconductor-export.toml",
+    ] {
+        env.write(
+            &format!("config/{f}"),
+            &std::fs::read_to_string(shipped.join(f)).unwrap(),
+        );
+    }
+    let rows = env.feed_status("config/chipwatch.toml");
+    let kinds: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["kind"] != "feed")
+        .map(|r| (r["name"].as_str().unwrap(), r["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("BIS rules", "federal_register"),
+            ("BIS rules", "federal_register (public inspection)"),
+            ("BIS notices", "federal_register"),
+            ("Consolidated Screening List", "screening_list"),
+        ]
+    );
+    let text = String::from_utf8_lossy(
+        &env.run("config/chipwatch.toml", &["feeds", "status"])
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        text.contains("[Consolidated Screening List] screening_list"),
+        "{text}"
+    );
+
+    // The pack's primary-source rules match what those sources produce, and only there.
+    let config = Config::load(&ConfigSource::File(
+        env.path().join("config/chipwatch.toml"),
+    ))
+    .unwrap();
+    assert!(
+        config.rule_warnings.is_empty(),
+        "{:?}",
+        config.rule_warnings
+    );
+    let csl = config
+        .feeds
+        .iter()
+        .find(|f| matches!(f.kind, SourceKind::ScreeningList(_)))
+        .unwrap();
+    let rules_fr = config.feeds.iter().find(|f| f.name == "BIS rules").unwrap();
+    let old = chipwatch::source::screening::parse(&data("screening-list/csl-2025.csv")).unwrap();
+    let mut new = old.clone();
+    let mut added = new
+        .records
+        .values()
+        .find(|r| r.list == "Entity List (EL)")
+        .unwrap()
+        .clone();
+    added.name = "Hefei Qixin Semiconductor Co., Ltd.".into();
+    added.countries = vec!["CN".into()];
+    new.records.insert("EL|hefei".into(), added);
+    let changes = chipwatch::source::screening_diff::diff(&old, &new, &[]);
+    assert_eq!(changes.len(), 1);
+    let entry = chipwatch::source::screening_diff::entry(changes[0].clone());
+    let rules_of = |e: &chipwatch::model::Entry, spec| -> Vec<String> {
+        chipwatch::poller::ingest::match_entry(&config.rules, e, spec)
+            .into_iter()
+            .map(|m| m.rule)
+            .collect()
+    };
+    assert!(
+        rules_of(&entry, csl).contains(&"entity-list-change-china-chips".to_string()),
+        "{}",
+        entry.title
+    );
+    let s = spec(SourceKind::FederalRegister(Default::default()));
+    let doc = published(
+        "2026-24001",
+        "Rule",
+        "Revisions to the Export Administration Regulations: Advanced Computing and Semiconductor Manufacturing Items",
+        "91 FR 50001",
+        None,
+        None,
+    );
+    let f = chipwatch::source::federal_register::read(
+        &s,
+        &Default::default(),
+        search(vec![doc]).as_bytes(),
+    )
+    .unwrap();
+    let got = rules_of(&f.entries[0], rules_fr);
+    assert!(got.contains(&"ear-chip-rule".to_string()), "{got:?}");
+    // A news feed's item with the same words is not held to the primary-source rules.
+    let news_feed = config
+        .feeds
+        .iter()
+        .find(|f| f.kind == SourceKind::Feed)
+        .unwrap();
+    assert!(!rules_of(&f.entries[0], news_feed).contains(&"ear-chip-rule".to_string()));
 }

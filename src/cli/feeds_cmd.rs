@@ -46,7 +46,18 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
         FeedsCmd::Status { json } => {
             let config = load_config(cli)?;
             let store = Store::open(&config.store_path)?;
-            let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
+            let mut rows =
+                store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
+            // Configured sources not polled yet are listed too (state "new").
+            let known: std::collections::HashSet<String> =
+                rows.iter().map(|r| r.url.clone()).collect();
+            rows.extend(
+                config
+                    .feeds
+                    .iter()
+                    .filter(|f| !known.contains(&f.id_url()))
+                    .map(|f| crate::store::feeds::FeedStatus::never_polled(f.id_url(), &f.name)),
+            );
             // Each source's kind (feed, federal_register, screening_list), from the config.
             let kinds: std::collections::HashMap<String, &'static str> = config
                 .feeds

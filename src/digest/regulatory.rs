@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Screening-list records listed one by one; the counts always cover all of them.
-const MAX_RECORDS: usize = 300;
+const MAX_RECORDS: usize = 200;
 
 /// What the sections add to a digest's first message.
 #[derive(Debug, Clone, Default)]

@@ -239,7 +239,8 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
     }
     // Plan: split into parts by HTML size.
     let mut bounds: Vec<std::ops::Range<usize>> = Vec::new();
-    let (mut start, mut size) = (0, 0);
+    // The first part also holds the primary-source sections.
+    let (mut start, mut size) = (0, lead.as_ref().map_or(0, |l| l.html.len()));
     for (k, i) in ordered[..shown].iter().enumerate() {
         let len = story_block(i, cx).html.len();
         if size + len > PART_BUDGET && k > start {

@@ -146,7 +146,7 @@ impl FrDoc {
 }
 
 /// One record of a screening list, as compared between snapshots.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 pub struct ScreeningRecord {
     /// The list's short name ("Entity List"), and as the file names it.
     pub list: String,

@@ -1,8 +1,10 @@
-//! One refresh of one feed, start to finish: fetch (conditional GET) → parse → skip entries
-//! already stored → match the new ones → record everything in one store transaction, and
-//! decide when to poll next. The pure part (which entries are new, their matches and story
-//! signatures) is [`ingest`]. Errors are recorded on the feed and backed off; they never
-//! escape. Called by `app` for every due feed.
+//! One refresh of one source, start to finish: fetch (conditional GET) → read the body as the
+//! source's kind says ([`crate::source`]: a feed, a Federal Register page, a screening-list
+//! snapshot diffed with the one the store kept) → skip entries already stored → match the
+//! new ones → record everything in one store transaction, and decide when to poll next. The
+//! pure part (which entries are new, their matches and story signatures) is [`ingest`].
+//! Errors are recorded on the feed and backed off; they never escape. Called by `app` for
+//! every due feed.
 
 pub mod ingest;
 

@@ -38,44 +38,12 @@ pub fn parse(body: &[u8]) -> Result<Snapshot, String> {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(0);
-    let rows = if body.get(start) == Some(&b'{') || body.get(start) == Some(&b'[') {
-        json_rows(&body[start..])?
+    let parsed = if body.get(start) == Some(&b'{') || body.get(start) == Some(&b'[') {
+        json_records(&body[start..])?
     } else {
-        csv_rows(body)?
+        csv_records(body)?
     };
-    let parsed: Vec<(String, ScreeningRecord)> = rows
-        .iter()
-        .filter_map(|r| {
-            let rec = record(r)?;
-            let id = identity(
-                &rec,
-                r.get("entity_number").map(String::as_str).unwrap_or(""),
-            );
-            Some((id, rec))
-        })
-        .collect();
-    // Several records of one list with the same name and country (the Entity List has five
-    // "Gunther Migeotte", one per address) are told apart by address, then notice and date —
-    // for all of them, so the identity does not depend on the order of the rows.
-    let mut per_base: std::collections::HashMap<&str, usize> = Default::default();
-    for (id, _) in &parsed {
-        *per_base.entry(id.as_str()).or_default() += 1;
-    }
-    let mut records = BTreeMap::new();
-    for (base, rec) in &parsed {
-        let key = if per_base.get(base.as_str()).copied().unwrap_or(0) > 1 {
-            format!("{base}|{}", norm(&rec.addresses))
-        } else {
-            base.clone()
-        };
-        let key = if records.contains_key(&key) {
-            format!("{key}|{}|{}", rec.federal_register_notice, rec.start_date)
-        } else {
-            key
-        };
-        // Still the same: the rows are the same record listed twice; keep one.
-        records.entry(key).or_insert_with(|| rec.clone());
-    }
+    let records = by_identity(parsed);
     if records.is_empty() {
         return Err(
             "no screening-list records in the document (not a CSL CSV or JSON file?)".into(),
@@ -84,9 +52,51 @@ pub fn parse(body: &[u8]) -> Result<Snapshot, String> {
     Ok(Snapshot { records })
 }
 
-type Row = BTreeMap<String, String>;
+/// Gives every record a key no other record of the snapshot has, whatever the order of the
+/// rows: records of one list with the same name and country (the Entity List has five "Gunther
+/// Migeotte", one per address) are told apart by address, then by notice and date; rows still
+/// alike are one record listed twice (the greater one is kept, so the choice is stable).
+fn by_identity(parsed: Vec<(String, ScreeningRecord)>) -> BTreeMap<String, ScreeningRecord> {
+    let levels: [fn(&ScreeningRecord) -> String; 2] = [
+        |r| norm(&r.addresses),
+        |r| format!("{}|{}", r.federal_register_notice, r.start_date),
+    ];
+    let mut keyed = parsed;
+    for level in levels {
+        let mut count: std::collections::HashMap<String, usize> = Default::default();
+        for (k, _) in &keyed {
+            *count.entry(k.clone()).or_default() += 1;
+        }
+        keyed = keyed
+            .into_iter()
+            .map(|(k, r)| {
+                if count.get(&k).copied().unwrap_or(0) > 1 {
+                    (format!("{k}|{}", level(&r)), r)
+                } else {
+                    (k, r)
+                }
+            })
+            .collect();
+    }
+    let mut out: BTreeMap<String, ScreeningRecord> = BTreeMap::new();
+    for (k, r) in keyed {
+        match out.entry(k) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                if r > *o.get() {
+                    o.insert(r);
+                }
+            }
+        }
+    }
+    out
+}
 
-fn csv_rows(body: &[u8]) -> Result<Vec<Row>, String> {
+/// The records of a CSV download, read row by row into the fields compared (a 26,000-row file
+/// is never held as strings of every column).
+fn csv_records(body: &[u8]) -> Result<Vec<(String, ScreeningRecord)>, String> {
     let mut rd = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -105,28 +115,30 @@ fn csv_rows(body: &[u8]) -> Result<Vec<Row>, String> {
     if !header.iter().any(|h| h == "name") || !header.iter().any(|h| h == "source") {
         return Err("not a Consolidated Screening List CSV (no name and source columns)".into());
     }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let name_col = col("name");
     let mut out = Vec::new();
     for rec in rd.byte_records() {
         // A row the CSV reader cannot read, a short row and a repeated header row are skipped.
         let Ok(rec) = rec else { continue };
-        if rec.len() != header.len() {
+        if rec.len() != header.len() || name_col.and_then(|i| rec.get(i)) == Some(b"name") {
             continue;
         }
-        let row: Row = header
-            .iter()
-            .zip(rec.iter())
-            .map(|(h, v)| (h.clone(), String::from_utf8_lossy(v).into_owned()))
-            .collect();
-        if row.get("name").map(String::as_str) == Some("name") {
-            continue;
+        let get = |k: &str| {
+            col(k)
+                .and_then(|i| rec.get(i))
+                .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                .unwrap_or_default()
+        };
+        if let Some(r) = record(&get) {
+            out.push(r);
         }
-        out.push(row);
     }
     Ok(out)
 }
 
 /// The JSON form (`{"results": [...]}`, lists as arrays, addresses as objects).
-fn json_rows(body: &[u8]) -> Result<Vec<Row>, String> {
+fn json_records(body: &[u8]) -> Result<Vec<(String, ScreeningRecord)>, String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("screening list JSON: {e}"))?;
     let list = match &v {
@@ -139,7 +151,9 @@ fn json_rows(body: &[u8]) -> Result<Vec<Row>, String> {
     Ok(list
         .iter()
         .filter_map(|r| r.as_object())
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), flat(v))).collect())
+        .filter_map(|o| {
+            record(&|k: &str| o.get(k).map(flat).unwrap_or_default().trim().to_string())
+        })
         .collect())
 }
 
@@ -164,8 +178,8 @@ fn flat(v: &serde_json::Value) -> String {
     }
 }
 
-fn record(r: &Row) -> Option<ScreeningRecord> {
-    let get = |k: &str| r.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+/// One record from its cells (by column name), with its base identity.
+fn record(get: &dyn Fn(&str) -> String) -> Option<(String, ScreeningRecord)> {
     let (source, name) = (get("source"), get("name"));
     if source.is_empty() || name.is_empty() {
         return None;
@@ -192,7 +206,7 @@ fn record(r: &Row) -> Option<ScreeningRecord> {
     }
     countries.sort();
     countries.dedup();
-    Some(ScreeningRecord {
+    let rec = ScreeningRecord {
         list: short_list(&source),
         source,
         name,
@@ -207,7 +221,8 @@ fn record(r: &Row) -> Option<ScreeningRecord> {
         license_policy: get("license_policy"),
         programs: get("programs"),
         remarks: get("remarks"),
-    })
+    };
+    Some((identity(&rec, &rec.entity_number), rec))
 }
 
 /// "Entity List (EL) - Bureau of Industry and Security" → "Entity List (EL)".

@@ -27,6 +27,8 @@ pub fn diff(old: &Snapshot, new: &Snapshot, lists: &[String]) -> Vec<ScreeningCh
                 record: rec.clone(),
                 fields: Vec::new(),
             }),
+            // Most records are unchanged, byte for byte: no need to compare cell by cell.
+            Some(before) if before == rec => {}
             Some(before) => {
                 let fields = changed_fields(before, rec);
                 if !fields.is_empty() {
@@ -181,7 +183,8 @@ pub fn citation_link(rec: &ScreeningRecord) -> Option<String> {
     ))
 }
 
-pub(super) fn entry(c: ScreeningChange) -> Entry {
+/// The entry a change becomes.
+pub fn entry(c: ScreeningChange) -> Entry {
     let r = &c.record;
     let verb = match c.change {
         ChangeKind::Added => "added",

@@ -100,6 +100,33 @@ pub struct FeedStatus {
     pub parse_problem_since: Option<i64>,
 }
 
+impl FeedStatus {
+    /// The row of a configured feed the store has not seen yet.
+    pub fn never_polled(url: String, name: &str) -> FeedStatus {
+        FeedStatus {
+            url,
+            name: name.to_string(),
+            redirect_url: None,
+            last_status: None,
+            last_checked_at: None,
+            last_success_at: None,
+            error_count: 0,
+            first_error_at: None,
+            last_error: None,
+            next_check_at: 0,
+            gone: false,
+            entries_seen: 0,
+            format: None,
+            encoding: None,
+            repairs: None,
+            avg_post_interval_secs: None,
+            silent_since: None,
+            parse_problem: None,
+            parse_problem_since: None,
+        }
+    }
+}
+
 impl Store {
     /// Makes sure every configured feed has a row (keeping history of existing ones) and
     /// returns their poll states in the order given.
