@@ -340,6 +340,51 @@ fn news_before_the_document_joins_it_when_the_document_arrives() {
 }
 
 #[test]
+fn first_poll_honours_backfill() {
+    let server = FeedServer::start();
+    let mut old = published(
+        "2016-04324",
+        "Rule",
+        "Addition of Certain Persons to the Entity List",
+        "81 FR 10470",
+        None,
+        None,
+    );
+    old["publication_date"] = json!("2016-02-29");
+    let new = published(
+        "2026-24001",
+        "Rule",
+        "Additions to the Entity List",
+        "91 FR 50001",
+        Some("2026-12-10"),
+        None,
+    );
+    server.set_feed(
+        "/api/v1/documents.json",
+        search(vec![new, old]),
+        "application/json",
+    );
+    let env = Env::new();
+    env.write(
+        "c.toml",
+        &format!(
+            "[feeds]\nbackfill = \"14d\"\n[mail]\ntransport = \"file\"\n[[federal_register]]\nname = \"BIS rules\"\nreport = \"all\"\napi = \"{}\"\n",
+            server.url("/api/v1")
+        ),
+    );
+    let s = env.once("c.toml", &["--digest-now"]);
+    assert_eq!(s["entries_new"], 2, "{s}");
+    let msgs = env.emls("chipwatch-state/outbox");
+    assert_eq!(msgs.len(), 1);
+    let (text, _) = chipwatch::digest::mime::split_parts(msgs[0].as_bytes());
+    assert!(text.contains("FR Doc. 2026-24001"), "{text}");
+    assert!(
+        !text.contains("2016-04324"),
+        "older than the backfill window: stored, not reported\n{text}"
+    );
+}
+
+#[test]
 fn federal_register_api_answering_html_is_an_error_on_the_source() {
     let server = FeedServer::start();
     server.set_feed(

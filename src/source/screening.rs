@@ -7,7 +7,7 @@
 //! baseline and reports nothing. The diff and the entries it makes are [`super::screening_diff`].
 //! Pure; called by [`super::read`].
 
-use super::screening_diff::{diff, entry};
+use super::screening_diff::{diff, entry, identity, norm};
 use crate::model::regulatory::{ListQuery, ScreeningRecord, Snapshot};
 use crate::model::{FeedSpec, ParsedFeed};
 use std::collections::BTreeMap;
@@ -233,36 +233,4 @@ fn short_list(source: &str) -> String {
         .unwrap_or(source)
         .trim()
         .to_string()
-}
-
-/// A record's stable identity: the list's entity number where it has one (OFAC), else the
-/// normalised name, countries and list. Not the file's `_id`: it is a hash that changed for the
-/// same record between two real downloads (Academy of Aerospace Solid Propulsion Technology,
-/// MEU List: 32 hex digits in 2023, 56 in 2025).
-pub(super) fn identity(rec: &ScreeningRecord, entity_number: &str) -> String {
-    if !entity_number.is_empty() {
-        return format!("{}|#{}", rec.list, entity_number);
-    }
-    format!(
-        "{}|{}|{}",
-        rec.list,
-        norm(&rec.name),
-        rec.countries.join(",")
-    )
-}
-
-/// Case, spacing and punctuation folded, so a re-typed record keeps its identity.
-fn norm(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_lowercase().next().unwrap_or(c)
-            } else {
-                ' '
-            }
-        })
-        .collect::<String>()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }

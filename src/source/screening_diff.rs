@@ -2,7 +2,8 @@
 //! records whose aliases, addresses, licence terms, FR citations or dates changed — cells
 //! compared as sets, so reordering is no change), the entry each change becomes ("Entity List
 //! (EL): added Foo Co. (China) — 91 FR 50200, effective …"), country names and the link of a
-//! record's newest FR citation. Pure; used by [`super::screening`] and the digest's section.
+//! record's newest FR citation, and a record's stable identity. Pure; used by
+//! [`super::screening`] and the digest's section.
 
 use crate::model::regulatory::{ChangeKind, ScreeningChange, ScreeningRecord, Snapshot};
 use crate::model::{Entry, EntryMeta};
@@ -225,7 +226,7 @@ pub fn entry(c: ScreeningChange) -> Entry {
     // One key per change event: the same record added, removed and added again is three.
     let key = format!(
         "{verb}:{}:{:016x}",
-        super::screening::identity(r, &r.entity_number),
+        identity(r, &r.entity_number),
         fingerprint(r)
     );
     Entry {
@@ -262,4 +263,36 @@ fn fingerprint(r: &ScreeningRecord) -> u64 {
         }
     }
     h
+}
+
+/// A record's stable identity: the list's entity number where it has one (OFAC), else the
+/// normalised name, countries and list. Not the file's `_id`: it is a hash that changed for the
+/// same record between two real downloads (Academy of Aerospace Solid Propulsion Technology,
+/// MEU List: 32 hex digits in 2023, 56 in 2025).
+pub(super) fn identity(rec: &ScreeningRecord, entity_number: &str) -> String {
+    if !entity_number.is_empty() {
+        return format!("{}|#{}", rec.list, entity_number);
+    }
+    format!(
+        "{}|{}|{}",
+        rec.list,
+        norm(&rec.name),
+        rec.countries.join(",")
+    )
+}
+
+/// Case, spacing and punctuation folded, so a re-typed record keeps its identity.
+pub(super) fn norm(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_lowercase().next().unwrap_or(c)
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
