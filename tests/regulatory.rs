@@ -811,3 +811,38 @@ fn shipped_config_lists_its_primary_sources_and_its_rules_fit_their_entries() {
         .unwrap();
     assert!(!rules_of(&f.entries[0], news_feed).contains(&"ear-chip-rule".to_string()));
 }
+
+#[test]
+fn mistakes_in_the_primary_source_tables_name_file_line_and_key() {
+    let env = Env::new();
+    for (toml, want) in [
+        (
+            "[[federal_register]]\nname = \"x\"\ntypes = [\"RULES\"]\n",
+            "c.toml:3:10: [[federal_register]] types: \"RULES\" is not a document type",
+        ),
+        (
+            "[[federal_register]]\nreport = \"some\"\n",
+            "c.toml:2:10: report = \"some\": must be \"all\" or \"matching\"",
+        ),
+        (
+            "[[federal_register]]\napi = \"ftp://x/\"\n",
+            "[[federal_register]] api: must be an http or https address",
+        ),
+        (
+            "[[screening_list]]\nurl = \"ftp://x/y.csv\"\n",
+            "[[screening_list]] url \"ftp://x/y.csv\": scheme must be http, https or file",
+        ),
+        (
+            "[[screening_list]]\nurl = \"x.csv\"\nlist = [\"Entity List\"]\n",
+            "unknown field `list`",
+        ),
+    ] {
+        env.write("c.toml", toml);
+        let out = env.run("c.toml", &["check-config"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(want),
+            "{toml:?}: {err}"
+        );
+    }
+}
