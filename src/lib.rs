@@ -8,7 +8,8 @@
 //!   contradictory settings; new config tables push their errors into it through `Ctx`.
 //! - [`clock`]: the only place that reads the wall clock (clippy's `disallowed-methods` holds
 //!   the rest of the crate to it); tests pass a fixed clock.
-//! - [`model`]: plain data shared by the stages (feeds, entries, matches, stories).
+//! - [`model`]: plain data shared by the stages (sources and their kinds, entries with their
+//!   structured metadata, matches, stories, screening-list snapshots).
 //! - [`redact`]: secrets in addresses masked before they reach a log, status line or digest.
 //! - [`parse`]: pure: feed bytes → entries (encodings, old formats and repairs, identity keys,
 //!   canonical links, plain text, relayed outlets) and a verdict on items that were not read.
@@ -18,7 +19,9 @@
 //! - [`fetch`]: the only HTTP code: conditional GET with limits, redirects under our address
 //!   rules, a memory budget for bodies → [`fetch::FetchOutcome`].
 //! - [`store`]: the only SQL: one [`store::Store`] type owning the SQLite connection.
-//! - [`poller`]: one feed refresh: fetch → parse → match → store.
+//! - [`source`]: pure: source kinds turn a fetched body into entries — a feed (via [`parse`]), a
+//!   Federal Register API page, a screening-list snapshot diffed with the previous one.
+//! - [`poller`]: one refresh of a source: fetch → read (its kind) → match → store.
 //! - [`scheduler`]: concurrency limits, intervals and backoff.
 //! - [`digest`]: claiming matches into digests and alerts, laying them out by topic, rendering
 //!   them for mail (HTML + text) and chat (Slack, Matrix, Telegram, ntfy, webhook JSON), and the
@@ -50,6 +53,7 @@ pub mod redact;
 pub mod rules;
 pub mod scheduler;
 pub mod server;
+pub mod source;
 pub mod store;
 pub mod story;
 pub mod telemetry;

@@ -172,6 +172,7 @@ mod tests {
             default_offset: None,
             headers: vec![],
             user_written: true,
+            kind: Default::default(),
         }
     }
 

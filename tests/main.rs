@@ -27,6 +27,7 @@ mod google_news;
 mod hostile;
 mod opml_io;
 mod parse_problems;
+mod regulatory;
 mod render;
 mod retention;
 mod rule_pack;

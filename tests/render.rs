@@ -105,6 +105,7 @@ fn item(id: i64, rule: &str, score: f64, title: &str, summary: &str, terms: &[&s
         summary: summary.into(),
         content: String::new(),
         also: vec![],
+        meta: Vec::new(),
     }
 }
 

@@ -35,6 +35,7 @@ impl Db {
             default_offset: None,
             headers: vec![],
             user_written: true,
+            kind: Default::default(),
         };
         self.store.register_feeds(&[spec]).unwrap()[0].id
     }
@@ -71,6 +72,7 @@ impl Db {
                     content: String::new(),
                     link_shared: false,
                     outlet: None,
+                    meta: None,
                 },
                 backfilled: false,
                 matches: vec![],
@@ -85,6 +87,7 @@ impl Db {
             repairs: vec![],
             title: None,
             problem: None,
+            snapshot: None,
         };
         self.record(feed_id, at, outcome);
     }

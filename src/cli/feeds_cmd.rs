@@ -76,6 +76,7 @@ pub fn run(cli: &Cli, cmd: &FeedsCmd, clock: Arc<dyn Clock>) -> anyhow::Result<i
             let outlines: Vec<crate::opml::Outline> = config
                 .feeds
                 .iter()
+                .filter(|f| f.kind == crate::model::SourceKind::Feed)
                 .map(|f| crate::opml::Outline {
                     title: f.name.clone(),
                     xml_url: f.id_url(),
@@ -95,18 +96,32 @@ fn status(cli: &Cli, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
     let store = Store::open(&config.store_path)?;
     let rows = store.feed_statuses(clock.now().timestamp(), config.silent_after_secs())?;
     let rows = with_unpolled(&config, rows);
+    // Each source's kind (feed, federal_register, screening_list), from the config.
+    let kinds: std::collections::HashMap<String, &'static str> = config
+        .feeds
+        .iter()
+        .map(|f| (f.id_url(), f.kind.name()))
+        .collect();
+    let kind_of = |url: &str| kinds.get(url).copied().unwrap_or("feed");
     if json {
-        println!("{}", serde_json::to_string(&rows)?);
+        let mut out = Vec::new();
+        for r in &rows {
+            let mut v = serde_json::to_value(r)?;
+            v["kind"] = kind_of(&r.url).into();
+            out.push(v);
+        }
+        println!("{}", serde_json::to_string(&out)?);
         return Ok(0);
     }
     for r in &rows {
-        print_row(r);
+        print_row(r, kind_of(&r.url));
     }
     Ok(0)
 }
 
 /// One feed of `feeds status` in text: state, address and name, then its details.
-fn print_row(r: &FeedStatus) {
+/// One source's lines; `kind` is shown unless it is a plain feed.
+fn print_row(r: &FeedStatus, kind: &str) {
     let unparsed_error = r
         .last_error
         .as_deref()
@@ -126,7 +141,15 @@ fn print_row(r: &FeedStatus) {
     } else {
         "ok".into()
     };
-    println!("{state:<8} {}  [{}]", crate::redact::url(&r.url), r.name);
+    let kind = match kind {
+        "feed" => String::new(),
+        k => format!(" {k}"),
+    };
+    println!(
+        "{state:<8} {}  [{}]{kind}",
+        crate::redact::url(&r.url),
+        r.name
+    );
     if r.last_checked_at.is_none() && r.error_count == 0 {
         println!("         never polled (the next `chipwatch run` polls it)");
         return;

@@ -1,8 +1,10 @@
 //! The command line: clap definitions and dispatch. Each group of subcommands lives in its own
-//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`], [`channel_cmd`]); `main.rs` only parses, sets up logging
-//! and maps errors to exit codes. Machine-readable output goes to stdout, logs to stderr.
+//! file ([`rules_cmd`], [`digest_cmd`], [`feeds_cmd`], [`channel_cmd`], [`deadlines_cmd`]);
+//! `main.rs` only parses, sets up logging and maps errors to exit codes. Machine-readable
+//! output goes to stdout, logs to stderr.
 
 mod channel_cmd;
+mod deadlines_cmd;
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
@@ -81,6 +83,8 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCmd),
+    /// Effective dates and comment deadlines of the stored Federal Register documents.
+    Deadlines(deadlines_cmd::DeadlinesArgs),
 }
 
 const RUN_HELP: &str =
@@ -175,6 +179,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Digest(c) => digest_cmd::run(&cli, c, clock),
         Command::Feeds(c) => feeds_cmd::run(&cli, c, clock),
         Command::Channel(c) => channel_cmd::run(&cli, c, clock),
+        Command::Deadlines(a) => deadlines_cmd::run(&cli, a, clock),
         Command::Db(c) => {
             let config = load_config(&cli)?;
             let store = crate::store::Store::open(&config.store_path)?;

@@ -51,6 +51,7 @@ fn opml_feeds(cx: &Ctx, files: &Files, rf: &RawFeeds) -> Option<Vec<FeedSpec>> {
             default_offset: None,
             headers: Vec::new(),
             user_written: false,
+            kind: Default::default(),
         });
     }
     Some(feeds)
@@ -116,6 +117,7 @@ fn user_feed(cx: &Ctx, files: &Files, f: &RawFeed) -> Option<FeedSpec> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         user_written: true,
+        kind: Default::default(),
     };
     // An unnamed feed is shown by its address, without the secrets in it.
     spec.name = f

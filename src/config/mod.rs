@@ -8,6 +8,7 @@ mod feeds;
 mod files;
 mod mail;
 mod raw;
+pub mod regulatory;
 mod resolve;
 pub mod schedule;
 mod schema;

@@ -27,6 +27,10 @@ pub struct RawConfig {
     #[serde(default)]
     pub channel: Vec<super::channels::RawChannel>,
     pub server: Option<RawServer>,
+    #[serde(default)]
+    pub federal_register: Vec<super::regulatory::RawFederalRegister>,
+    #[serde(default)]
+    pub screening_list: Vec<super::regulatory::RawScreeningList>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -57,6 +57,8 @@ fn build(
     let store_path = state_dir.join(store.path.as_deref().unwrap_or("chipwatch.db"));
     let rf = raw.feeds.unwrap_or_default();
     let feeds = super::feeds::resolve_feeds(cx, &files, &rf, &raw.feed);
+    let federal = super::regulatory::resolve_federal_register(cx, &raw.federal_register);
+    let lists = super::regulatory::resolve_screening_lists(cx, &files, &raw.screening_list);
     let polling = resolve_polling(cx, &rf);
     let http = resolve_http(cx, raw.http.unwrap_or_default());
     let mail = super::mail::resolve_mail(
@@ -98,7 +100,8 @@ fn build(
         state_dir,
         store_path,
         keep: keep?,
-        feeds: feeds?,
+        // Feeds first, then the primary sources (the order `feeds status` lists them in).
+        feeds: [feeds?, federal?, lists?].concat(),
         opml_path: match (&rf.opml, path) {
             (Some(o), Some(_)) => Some(files.resolve(o.get_ref())),
             _ => None,

@@ -265,6 +265,7 @@ mod tests {
             summary,
             content: "中".repeat(2000),
             also: vec![],
+            meta: Vec::new(),
         };
         item.trim_around_hits(1000);
         assert!(item.summary.len() <= 1003 && item.content.len() <= 1000);

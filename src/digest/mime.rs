@@ -1,23 +1,60 @@
 //! Reading our own rendered messages back: the decoded text and HTML bodies of a
-//! multipart/alternative message (quoted-printable or base64). Used by `digest preview` and
+//! multipart/alternative message (quoted-printable or base64), and the other parts (the
+//! calendar attachment). Used by `digest preview` and
 //! the tests. Pure.
 
-/// Decoded (text, html) bodies of a rendered multipart/alternative message.
+/// Decoded (text, html) bodies of a rendered multipart/alternative message (also when it is
+/// nested in a multipart/mixed one that carries attachments).
 pub fn split_parts(message: &[u8]) -> (String, String) {
-    let s = String::from_utf8_lossy(message);
     let mut text = String::new();
     let mut html = String::new();
-    let boundary = s
+    for (kind, body) in parts(message) {
+        if kind.starts_with("text/plain") {
+            text = body;
+        } else if kind.starts_with("text/html") {
+            html = body;
+        }
+    }
+    (text, html)
+}
+
+/// Every leaf part of a rendered message: (content type, lower-cased, with its parameters;
+/// decoded body). Nested multiparts are walked through their boundaries.
+pub fn parts(message: &[u8]) -> Vec<(String, String)> {
+    let s = String::from_utf8_lossy(message);
+    let boundaries: Vec<String> = s
         .split("boundary=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
         .map(|b| format!("\r\n--{b}"))
-        .unwrap_or_else(|| "\r\n--".into());
-    for section in s.split(boundary.as_str()) {
+        .collect();
+    let mut sections: Vec<String> = vec![s.into_owned()];
+    for b in &boundaries {
+        sections = sections
+            .iter()
+            .flat_map(|sec| {
+                sec.split(b.as_str())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    let mut out = Vec::new();
+    for section in sections {
         let Some((head, body)) = section.split_once("\r\n\r\n") else {
             continue;
         };
         let lower = head.to_ascii_lowercase();
+        let Some(kind) = lower
+            .split("content-type: ")
+            .nth(1)
+            .map(|k| k.split("\r\n").next().unwrap_or("").trim().to_string())
+        else {
+            continue;
+        };
+        if kind.starts_with("multipart/") {
+            continue;
+        }
         let decoded = if lower.contains("content-transfer-encoding: quoted-printable") {
             decode_qp(body)
         } else if lower.contains("content-transfer-encoding: base64") {
@@ -25,13 +62,9 @@ pub fn split_parts(message: &[u8]) -> (String, String) {
         } else {
             body.to_string()
         };
-        if lower.contains("content-type: text/plain") {
-            text = decoded;
-        } else if lower.contains("content-type: text/html") {
-            html = decoded;
-        }
+        out.push((kind, decoded));
     }
-    (text, html)
+    out
 }
 
 fn decode_qp(s: &str) -> String {

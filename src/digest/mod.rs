@@ -5,15 +5,18 @@
 //! and webhooks: [`chat`]), then claimed with the parts in one transaction — and sending what
 //! is pending (`outbox`) through [`crate::channel`], marking each part sent only after the
 //! service accepted it. Failures stay pending with exponential backoff; permanent rejections
-//! become dead letters. Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
+//! become dead letters. Primary sources get sections of their own ([`regulatory`]) and their
+//! dates an iCalendar attachment ([`calendar`]). Called by `app` (scheduled and `--digest-now`) and the `digest` commands.
 
 pub mod alerts;
+pub mod calendar;
 pub mod chat;
 pub mod excerpt;
 pub mod layout;
 pub mod mime;
 mod outbox;
 mod page;
+pub mod regulatory;
 pub mod render;
 pub mod text;
 

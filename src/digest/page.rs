@@ -21,6 +21,8 @@ pub(super) struct Page<'a> {
     pub topics: usize,
     pub part: &'a str,
     pub more: &'a BTreeMap<String, usize>,
+    /// The primary-source sections (first part only), see [`super::regulatory`].
+    pub lead: Option<&'a super::regulatory::Lead>,
 }
 
 impl Page<'_> {
@@ -96,6 +98,10 @@ pub(super) fn page_html(cx: &RenderContext, page: &Page) -> String {
             if cx.alert { "alert" } else { "digest" },
             items.join(" &middot; ")
         );
+    }
+    // The primary-source sections (regulatory actions, screening-list changes) come first.
+    if let Some(l) = page.lead {
+        h.push_str(&l.html);
     }
     let mut current = "";
     for b in page.blocks {
@@ -213,6 +219,9 @@ pub(super) fn page_text(cx: &RenderContext, page: &Page) -> String {
         }
         t.push('\n');
     }
+    if let Some(l) = page.lead {
+        t.push_str(&l.text);
+    }
     let mut current = "";
     for b in page.blocks {
         if b.rule != current {
@@ -271,6 +280,7 @@ pub(super) fn build_message(
     message_id: &str,
     text: String,
     html: String,
+    calendar: Option<String>,
 ) -> Vec<u8> {
     let profile = slug(&cx.profile);
     let mut b = lettre::Message::builder()
@@ -302,7 +312,21 @@ pub(super) fn build_message(
             b = b.bcc(a);
         }
     }
-    match b.multipart(MultiPart::alternative_plain_html(text, html)) {
+    let body = MultiPart::alternative_plain_html(text, html);
+    // Deadlines ride along as a text/calendar attachment (issue 13).
+    let built = match calendar {
+        Some(ics) => {
+            let kind = lettre::message::header::ContentType::parse(
+                "text/calendar; charset=utf-8; method=PUBLISH",
+            )
+            .unwrap_or(lettre::message::header::ContentType::TEXT_PLAIN);
+            b.multipart(MultiPart::mixed().multipart(body).singlepart(
+                lettre::message::Attachment::new("chipwatch-deadlines.ics".into()).body(ics, kind),
+            ))
+        }
+        None => b.multipart(body),
+    };
+    match built {
         Ok(m) => m.formatted(),
         Err(e) => {
             // Addresses were validated with the config; this only reports a programming error.

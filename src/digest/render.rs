@@ -201,19 +201,26 @@ pub fn render(items: &[DigestItem], cx: &RenderContext) -> Vec<RenderedPart> {
 /// Renders the digest part by part, handing each finished message to `sink`: a first pass
 /// measures each story's HTML to plan the parts, a second renders one part at a time.
 pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMut(RenderedPart)) {
-    let ordered = ordered(items, cx);
-    let total = ordered.len();
-    let shown = cx.max_stories.unwrap_or(usize::MAX).min(total);
-    let topics = topic_counts(&ordered, cx).len();
+    // Primary-source stories (Federal Register documents, screening-list changes) open the
+    // first message in sections of their own, with the calendar attachment; the other
+    // stories go into the topics.
+    let (lead, news) = super::regulatory::lead(items, cx);
+    let news: Vec<DigestItem> = news.into_iter().cloned().collect();
+    let ordered = ordered(&news, cx);
+    let lead_sections = lead.as_ref().map_or(&[][..], |l| l.sections.as_slice());
+    let total = ordered.len() + lead.as_ref().map_or(0, |l| l.story_ids.len());
+    let shown = cx.max_stories.unwrap_or(usize::MAX).min(ordered.len());
+    let topics = topic_counts(&ordered, cx).len() + lead_sections.len();
     let mut more: BTreeMap<String, usize> = BTreeMap::new();
     for i in &ordered[shown..] {
         *more.entry(super::layout::topic(i, cx)).or_default() += 1;
     }
-    let bounds = split(
+    let bounds = split_after(
         &ordered[..shown],
         |i| story_block(i, cx).html.len(),
         PART_BUDGET,
         usize::MAX,
+        lead.as_ref().map_or(0, |l| l.html.len()),
     );
     let n = bounds.len();
     let none = BTreeMap::new();
@@ -221,7 +228,14 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
         let last = k + 1 == n;
         let stories = &ordered[range];
         let blocks: Vec<Block> = stories.iter().map(|i| story_block(i, cx)).collect();
-        let claimed = claimed(stories, &ordered[shown..], last);
+        let lead_here = lead.as_ref().filter(|_| k == 0);
+        let claimed: Vec<i64> = lead_here
+            .iter()
+            .flat_map(|l| l.story_ids.iter().copied())
+            .chain(claimed(stories, &ordered[shown..], last))
+            .collect();
+        let mut toc = lead_here.map_or_else(Vec::new, |l| l.sections.clone());
+        toc.extend(topic_counts(stories, cx));
         let part_label = if n > 1 {
             format!(" ({}/{n})", k + 1)
         } else {
@@ -230,15 +244,19 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
         let subject = subject(cx, total, topics) + &part_label;
         let page = Page {
             blocks: &blocks,
-            toc: topic_counts(stories, cx),
+            toc,
             total,
             topics,
             part: &part_label,
             more: if last { &more } else { &none },
+            lead: lead_here,
         };
         let (html, text) = (page_html(cx, &page), page_text(cx, &page));
         let message_id = part_key(cx, &claimed, k, n, None);
-        let message = build_message(cx, &subject, &message_id, text, html);
+        let calendar = lead_here
+            .filter(|l| !l.deadlines.is_empty())
+            .map(|l| super::calendar::calendar(&l.deadlines, cx.now));
+        let message = build_message(cx, &subject, &message_id, text, html, calendar);
         sink(RenderedPart {
             story_ids: claimed,
             subject,
@@ -268,8 +286,20 @@ pub(super) fn split(
     budget: usize,
     max: usize,
 ) -> Vec<std::ops::Range<usize>> {
+    split_after(stories, measure, budget, max, 0)
+}
+
+/// [`split`] with `used` of the first part's budget already taken (by sections before the
+/// stories).
+pub(super) fn split_after(
+    stories: &[&DigestItem],
+    measure: impl Fn(&DigestItem) -> usize,
+    budget: usize,
+    max: usize,
+    used: usize,
+) -> Vec<std::ops::Range<usize>> {
     let mut bounds = Vec::new();
-    let (mut start, mut size) = (0, 0);
+    let (mut start, mut size) = (0, used);
     for (k, i) in stories.iter().enumerate() {
         let len = measure(i);
         if (size + len > budget || k - start >= max) && k > start {

@@ -67,6 +67,13 @@ pub fn one_line(s: &str, max: usize) -> String {
 }
 
 /// "16 Nov, 09:00 CST": the profile's zone, in a human form.
+/// Only http(s) links are ever put in an href (escaped for the attribute).
+pub(super) fn safe_href(link: &Option<String>) -> Option<String> {
+    link.as_ref()
+        .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
+        .map(|l| esc(l))
+}
+
 pub(super) fn fmt_time(ts: Option<i64>, tz: &Tz) -> String {
     match ts.and_then(|t| Utc.timestamp_opt(t, 0).single()) {
         Some(d) => zoned(d, tz),

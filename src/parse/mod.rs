@@ -266,6 +266,7 @@ fn build(
             content: p.content,
             link_shared,
             outlet: None,
+            meta: None,
         });
     }
     let link = feed

@@ -50,9 +50,12 @@ pub fn ingest(
             let matches = if backfilled {
                 Vec::new()
             } else {
-                match_entry(rules, e, spec)
+                with_report_all(match_entry(rules, e, spec), spec)
             };
-            let signature = (!matches.is_empty()).then(|| crate::story::of_entry(e));
+            // Documents and list changes are told apart by their identity, never by look-alike
+            // titles ("Additions to the Entity List" recurs): only news items are clustered.
+            let signature =
+                (!matches.is_empty() && e.meta.is_none()).then(|| crate::story::of_entry(e));
             NewEntry {
                 entry: e.clone(),
                 backfilled,
@@ -106,6 +109,19 @@ pub fn match_entry(rules: &RuleSet, e: &Entry, feed: &FeedSpec) -> Vec<NewMatch>
         .collect()
 }
 
+/// A source with `report = "all"` reports every new entry: one that no rule matched is filed
+/// under the source's name (no hits).
+fn with_report_all(mut matches: Vec<NewMatch>, spec: &FeedSpec) -> Vec<NewMatch> {
+    if matches.is_empty() && spec.kind.report_all() {
+        matches.push(NewMatch {
+            rule: spec.name.clone(),
+            score: 1.0,
+            hits: Vec::new(),
+        });
+    }
+    matches
+}
+
 /// Average gap between the feed's dated entries (None with fewer than 3).
 fn posting_interval(entries: &[Entry]) -> Option<Duration> {
     let mut ts: Vec<i64> = entries
@@ -140,6 +156,7 @@ mod tests {
             content: String::new(),
             link_shared: false,
             outlet: None,
+            meta: None,
         }
     }
 
@@ -164,6 +181,7 @@ mod tests {
             default_offset: None,
             headers: vec![],
             user_written: true,
+            kind: Default::default(),
         };
         (rules, spec)
     }

@@ -1,8 +1,10 @@
-//! One refresh of one feed, start to finish: fetch (conditional GET) → parse → skip entries
-//! already stored → match the new ones → record everything in one store transaction, and
-//! decide when to poll next. The pure part (which entries are new, their matches and story
-//! signatures) is [`ingest`]. Errors are recorded on the feed and backed off; they never
-//! escape. Called by `app` for every due feed.
+//! One refresh of one source, start to finish: fetch (conditional GET) → read the body as the
+//! source's kind says ([`crate::source`]: a feed, a Federal Register page, a screening-list
+//! snapshot diffed with the one the store kept) → skip entries already stored → match the
+//! new ones → record everything in one store transaction, and decide when to poll next. The
+//! pure part (which entries are new, their matches and story signatures) is [`ingest`].
+//! Errors are recorded on the feed and backed off; they never escape. Called by `app` for
+//! every due feed.
 
 pub mod ingest;
 
@@ -10,9 +12,9 @@ use crate::clock::Clock;
 use crate::config::{Backfill, PollPolicy};
 use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
 use crate::model::FeedSpec;
-use crate::parse::{ParseOptions, parse_feed};
 use crate::rules::RuleSet;
 use crate::scheduler::{Hints, backoff, interval_after_success, jitter};
+use crate::source::{Prior, Read, SourceError};
 use crate::store::actor::StoreHandle;
 use crate::store::entries::{PollOutcome, PollRecord};
 use crate::store::feeds::FeedState;
@@ -357,15 +359,7 @@ async fn modified(
     }
     summary.status = Some(f.status);
     log_redirect(shown, &f.permanent_redirect);
-    let known = if state.polled {
-        let id = state.id;
-        ctx.store
-            .call(move |s| s.known_keys(id))
-            .await
-            .unwrap_or_default()
-    } else {
-        Default::default()
-    };
+    let prior = load_prior(ctx, spec, state).await;
     let (status, etag, last_modified, permanent_redirect, max_age) = (
         f.status,
         f.etag.clone(),
@@ -373,10 +367,10 @@ async fn modified(
         f.permanent_redirect.clone(),
         f.max_age,
     );
-    let parsed = parse_in_budget(ctx, spec, state, f, known, now).await;
+    let parsed = parse_in_budget(ctx, spec, state, f, prior, now).await;
     match parsed {
         Ok(Ok((
-            feed,
+            Read { feed, snapshot },
             ingest::Ingested {
                 entries,
                 still_listed,
@@ -427,6 +421,7 @@ async fn modified(
                     repairs: feed.repairs,
                     title: feed.title,
                     problem,
+                    snapshot,
                 },
             }
         }
@@ -455,41 +450,52 @@ async fn modified(
     }
 }
 
-type Parsed = Result<(crate::model::ParsedFeed, ingest::Ingested), crate::parse::ParseError>;
+type Parsed = Result<(Read, ingest::Ingested), SourceError>;
 
-/// Parses and ingests on a core of its own (the CPU permit) within [`PARSE_BUDGET`]; the
-/// outer error says the work crashed or ran out of time.
+/// What the store knows about the source before its body is read (nothing on a first poll).
+async fn load_prior(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> Prior {
+    if !state.polled {
+        return Prior::default();
+    }
+    let (id, snapshot) = (state.id, crate::source::needs_snapshot(&spec.kind));
+    ctx.store
+        .call(move |s| {
+            Ok(Prior {
+                known: s.known_keys(id)?,
+                snapshot: if snapshot { s.snapshot(id)? } else { None },
+            })
+        })
+        .await
+        .unwrap_or_default()
+}
+
+/// Reads (as the source's kind says) and ingests on a core of its own (the CPU permit) within
+/// [`PARSE_BUDGET`]; the outer error says the work crashed or ran out of time.
 async fn parse_in_budget(
     ctx: &PollContext,
     spec: &FeedSpec,
     state: &FeedState,
-    f: Box<crate::fetch::Fetched>,
-    known: std::collections::HashSet<String>,
+    fetched: Box<crate::fetch::Fetched>,
+    prior: Prior,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Parsed, String> {
     let permit = ctx.cpu.clone().acquire_owned().await.ok();
-    let (rules, spec2, backfill, polled) =
+    let (rules, spec, backfill, polled) =
         (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
-    let f2 = f;
     let parsed = tokio::task::spawn_blocking(move || {
         // Held until the work ends, even when the poll stopped waiting for it.
         let _permit = permit;
-        let opts = ParseOptions {
-            content_type: f2.content_type.as_deref(),
-            base_url: Some(&f2.final_url),
-            default_offset: spec2.default_offset,
-        };
-        let feed = parse_feed(&f2.body, &opts)?;
+        let read = crate::source::read(&spec, &fetched, &prior)?;
         let new = ingest::ingest(
-            &feed.entries,
-            &known,
+            &read.feed.entries,
+            &prior.known,
             &rules,
-            &spec2,
+            &spec,
             !polled,
             backfill,
             now,
         );
-        Ok((feed, new))
+        Ok((read, new))
     });
     match tokio::time::timeout(PARSE_BUDGET, parsed).await {
         Ok(r) => r.map_err(|e| e.to_string()),
@@ -563,12 +569,12 @@ fn problem_state(p: Option<&str>) -> Option<&str> {
 /// The error recorded for a document that is not a feed. An HTML page where a feed used to be
 /// (a login wall, a challenge page, a parked domain) is said so, and counted as unparsed.
 fn parse_error_text(
-    e: &crate::parse::ParseError,
+    e: &SourceError,
     state: &FeedState,
     metrics: &crate::metrics::Metrics,
 ) -> String {
     match e {
-        crate::parse::ParseError::Html => {
+        SourceError::Parse(crate::parse::ParseError::Html) => {
             metrics.record_parse_problem("unparsed");
             if state.polled {
                 "parse: unparsed: the feed's address now serves an HTML page (a login wall, a challenge page or a parked domain?)".into()

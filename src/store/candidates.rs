@@ -127,6 +127,7 @@ pub(super) fn candidates(
                     summary,
                     content,
                     also: Vec::new(),
+                    meta: Vec::new(),
                 };
                 by_story.push(item);
             }
@@ -139,18 +140,27 @@ pub(super) fn candidates(
     Ok(by_story)
 }
 
-/// Fills each story's "also reported by" from its other entries.
+/// Fills each story's "also reported by" from its other entries, and the structured
+/// metadata its entries carry.
 fn also_reported(conn: &rusqlite::Connection, stories: &mut [DigestItem]) -> Result<()> {
     let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link) FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link), e.meta FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in stories {
         let rows = also.query_map([item.story_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
         let mut first_skipped = false;
         for row in rows {
-            let (name, link) = row?;
+            let (name, link, meta) = row?;
+            // A primary-source entry's structured metadata (citation, dates, list changes).
+            if let Some(m) = meta {
+                item.meta.push(serde_json::from_str(&m)?);
+            }
             if !first_skipped && name == item.feed_name && link == item.link {
                 first_skipped = true;
                 continue;

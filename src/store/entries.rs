@@ -38,6 +38,8 @@ pub enum PollOutcome {
         title: Option<String>,
         /// `unparsed: …` / `partial: …` when the document lists items the parse did not keep.
         problem: Option<String>,
+        /// The source's new snapshot (screening lists), kept for the next poll's diff.
+        snapshot: Option<crate::model::regulatory::Snapshot>,
     },
     Failed {
         error: String,
@@ -136,7 +138,11 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             repairs,
             title,
             problem,
+            snapshot,
         } => {
+            if let Some(snap) = snapshot {
+                super::regulatory::save_snapshot(tx, r.feed_id, r.checked_at, snap)?;
+            }
             let repairs = (!repairs.is_empty()).then(|| repairs.join("; "));
             tx.prepare_cached(
                 "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
@@ -203,7 +209,23 @@ fn insert_entry(
         at: e.published.map_or(now, |d| d.timestamp()),
         dated: e.published.is_some(),
     });
-    let story_id = match clusters::story_for_key(tx, &story_key)? {
+    // Only entries a digest may show look for (and leave) citations: matched items, documents
+    // and list changes.
+    let cites = !ne.matches.is_empty() || e.meta.is_some();
+    let found = match clusters::story_for_key(tx, &story_key)? {
+        Some(id) => Some(id),
+        // An item citing a stored Federal Register document joins its story (and so do later
+        // copies of its link).
+        None if !cites => None,
+        None => match super::regulatory::cited_story(tx, e)? {
+            Some(id) => {
+                clusters::alias(tx, &story_key, id)?;
+                Some(id)
+            }
+            None => None,
+        },
+    };
+    let story_id = match found {
         Some(id) => id,
         None => match placed
             .as_ref()
@@ -226,8 +248,8 @@ fn insert_entry(
     };
     let n = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at, outlet)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12)",
+            "INSERT OR IGNORE INTO entries (feed_id, key, story_id, title, link, canonical_link, published_at, seen_at, summary, content, backfilled, last_seen_at, outlet, meta)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?8, ?12, ?13)",
         )?
         .execute(params![
             feed_id,
@@ -241,12 +263,16 @@ fn insert_entry(
             e.summary,
             e.content,
             ne.backfilled as i64,
-            e.outlet
+            e.outlet,
+            e.meta.as_ref().map(serde_json::to_string).transpose()?
         ])?;
     if n != 1 {
         return Ok(None);
     }
     let entry_id = tx.last_insert_rowid();
+    if cites {
+        super::regulatory::alias_citations(tx, e, story_id)?;
+    }
     if let Some(p) = &placed {
         clusters::index(tx, entry_id, story_id, p)?;
     }

@@ -2,8 +2,9 @@
 //! `synchronous=NORMAL`, forward-only migrations via `user_version`). Split by concern:
 //! [`feeds`] (poll state), [`entries`] (one transaction per poll: entries, stories, matches),
 //! `clusters` (which story a new matched entry joins when its title is a near-duplicate),
-//! [`digests`] (the outbox; `candidates` reads what a digest would carry), [`backtest`] and
-//! [`actor`] (a thread that owns a Store for the async daemon).
+//! [`digests`] (the outbox; `candidates` reads what a digest would carry), [`backtest`],
+//! [`regulatory`] (snapshots, documents for `deadlines`) and [`actor`] (a thread that owns a
+//! Store for the async daemon).
 
 pub mod actor;
 pub mod backtest;
@@ -12,6 +13,7 @@ mod clusters;
 pub mod digests;
 pub mod entries;
 pub mod feeds;
+pub mod regulatory;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -26,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_silent.sql"),
     include_str!("migrations/008_parse_problems.sql"),
     include_str!("migrations/009_channels.sql"),
+    include_str!("migrations/010_regulatory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,8 @@
 //! what the store knows: two entries of one feed with the same body are one edited item).
 //! Pure: no I/O, no clock. Same-canonical-link merging, the candidate lookup and the rule that
 //! a story spans at most `window_secs` live in the store (`store/clusters.rs`). Reports of one event in different
-//! languages share almost no tokens and are deliberately left as separate stories.
+//! languages share almost no tokens and are deliberately left as separate stories. Which
+//! Federal Register document an item cites (so it joins that action's story) is [`cites`].
 //!
 //! Decision ([`Thresholds::DEFAULT`]; grid-searched by `cluster_tune_grid` in
 //! `tests/cluster_eval.rs` on the "tune-*" splits of `tests/data/story-pairs.jsonl` for the
@@ -25,6 +26,7 @@
 //!    let same-topic stories through on a second, unseen batch (precision 0.78), so the bars
 //!    sit where the tuning pairs keep precision ≈ 0.99 at recall ≈ 0.82.
 
+pub mod cites;
 mod tokens;
 
 use serde::{Deserialize, Serialize};

@@ -165,6 +165,7 @@ mod tests {
                     published: Some(1_795_000_000 + i),
                     summary,
                     content: String::new(),
+                    meta: Vec::new(),
                     also: (0..30)
                         .map(|k| {
                             (

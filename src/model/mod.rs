@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod regulatory;
+pub use regulatory::{EntryMeta, SourceKind};
+
 /// Where a feed comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedSource {
@@ -30,6 +33,9 @@ pub struct FeedSpec {
     /// Written by the user in their own config (`[[feed]]`), not taken from an OPML file:
     /// only such a feed may name a local file.
     pub user_written: bool,
+    /// What kind of source this is (a feed, a Federal Register query, a screening list): it
+    /// decides how a fetched body becomes entries ([`crate::source`]).
+    pub kind: SourceKind,
 }
 
 impl std::fmt::Debug for FeedSpec {
@@ -43,6 +49,7 @@ impl std::fmt::Debug for FeedSpec {
             .field("default_offset", &self.default_offset)
             .field("headers (values hidden)", &names)
             .field("user_written", &self.user_written)
+            .field("kind", &self.kind.name())
             .finish()
     }
 }
@@ -85,11 +92,17 @@ pub struct Entry {
     /// The outlet when the item relays another's story (RSS `<source>`, as in Google News):
     /// shown as the byline and in "also reported by" instead of the feed's name.
     pub outlet: Option<String>,
+    /// Structured metadata from a non-feed source (a Federal Register document, a
+    /// screening-list change); None for feed items.
+    pub meta: Option<EntryMeta>,
 }
 
 impl Entry {
     /// Key that groups entries of different feeds into one story.
     pub fn story_key(&self, feed_id: i64) -> String {
+        if let Some(k) = self.meta.as_ref().and_then(EntryMeta::story_key) {
+            return k;
+        }
         match (&self.canonical_link, self.link_shared) {
             (Some(l), false) => format!("link:{l}"),
             _ => format!("entry:{feed_id}:{}", self.key),
@@ -117,6 +130,25 @@ pub struct ParsedFeed {
     /// Set when the document lists items and fewer than half became entries: `unparsed: …` or
     /// `partial: …` (see [`crate::parse::health`]). Recorded on the feed; never silent.
     pub problem: Option<String>,
+}
+
+impl ParsedFeed {
+    /// What a non-feed source kind read: its entries, under a format name and title.
+    pub fn of_source(format: &str, title: Option<String>, entries: Vec<Entry>) -> ParsedFeed {
+        ParsedFeed {
+            format: format.into(),
+            encoding: "utf-8".into(),
+            title,
+            entries,
+            repairs: Vec::new(),
+            ttl: None,
+            link: None,
+            id: None,
+            published: None,
+            item_elements: 0,
+            problem: None,
+        }
+    }
 }
 
 /// A rule hit as stored with a match: which term, in which field, where (bytes of the
@@ -157,6 +189,9 @@ pub struct DigestItem {
     pub content: String,
     /// Other entries of the same story: (feed name, link).
     pub also: Vec<(String, Option<String>)>,
+    /// Structured metadata of the story's entries (Federal Register documents, screening-list
+    /// changes), oldest entry first; empty for news stories.
+    pub meta: Vec<EntryMeta>,
 }
 
 impl DigestItem {
