@@ -485,7 +485,12 @@ async fn parse_in_budget(
     let parsed = tokio::task::spawn_blocking(move || {
         // Held until the work ends, even when the poll stopped waiting for it.
         let _permit = permit;
-        let read = crate::source::read(&spec, &fetched, &prior)?;
+        let doc = crate::source::Document {
+            body: &fetched.body,
+            content_type: fetched.content_type.as_deref(),
+            url: &fetched.final_url,
+        };
+        let read = crate::source::read(&spec, doc, &prior)?;
         let new = ingest::ingest(
             &read.feed.entries,
             &prior.known,

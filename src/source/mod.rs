@@ -10,7 +10,6 @@ pub mod feed;
 pub mod screening;
 pub mod screening_diff;
 
-use crate::fetch::Fetched;
 use crate::model::regulatory::Snapshot;
 use crate::model::{FeedSpec, ParsedFeed, SourceKind};
 use std::collections::HashSet;
@@ -47,19 +46,29 @@ pub enum SourceError {
     Format(String),
 }
 
+/// A fetched document as the source kinds see it (the fetcher's own type stays in the shell).
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    pub body: &'a [u8],
+    /// Content-Type header (for its charset), if fetched over HTTP.
+    pub content_type: Option<&'a str>,
+    /// The address it was finally fetched from: the base for relative links.
+    pub url: &'a str,
+}
+
 /// Reads one fetched body of `spec` as its kind says.
-pub fn read(spec: &FeedSpec, fetched: &Fetched, prior: &Prior) -> Result<Read, SourceError> {
+pub fn read(spec: &FeedSpec, fetched: Document, prior: &Prior) -> Result<Read, SourceError> {
     match &spec.kind {
         SourceKind::Feed => Ok(Read {
             feed: feed::read(spec, fetched)?,
             snapshot: None,
         }),
         SourceKind::FederalRegister(q) => Ok(Read {
-            feed: federal_register::read(spec, q, &fetched.body).map_err(SourceError::Format)?,
+            feed: federal_register::read(spec, q, fetched.body).map_err(SourceError::Format)?,
             snapshot: None,
         }),
         SourceKind::ScreeningList(q) => {
-            let (feed, snapshot) = screening::read(spec, q, &fetched.body, prior.snapshot.as_ref())
+            let (feed, snapshot) = screening::read(spec, q, fetched.body, prior.snapshot.as_ref())
                 .map_err(SourceError::Format)?;
             Ok(Read {
                 feed,
