@@ -7,7 +7,7 @@
 //! in the rule groups.
 
 use super::calendar::{Deadline, deadlines_of};
-use super::text::{RenderContext, esc, one_line, safe_href, slug};
+use super::text::{esc, one_line, safe_href, slug};
 use crate::model::regulatory::{ChangeKind, FrDoc, ScreeningChange};
 use crate::model::{DigestItem, EntryMeta};
 use crate::source::screening_diff::{citation_link, countries_of, country_name};
@@ -56,10 +56,7 @@ fn changes_of(item: &DigestItem) -> impl Iterator<Item = &ScreeningChange> {
 
 /// Splits the digest's stories: the sections (None when no story is a primary-source one) and
 /// the stories left for the rule groups.
-pub fn lead<'a>(
-    items: &'a [DigestItem],
-    cx: &RenderContext,
-) -> (Option<Lead>, Vec<&'a DigestItem>) {
+pub fn lead(items: &[DigestItem]) -> (Option<Lead>, Vec<&DigestItem>) {
     let mut docs: Vec<(&DigestItem, &FrDoc)> = Vec::new();
     let mut changes: Vec<&ScreeningChange> = Vec::new();
     let mut rest = Vec::new();
@@ -95,7 +92,7 @@ pub fn lead<'a>(
     if !docs.is_empty() {
         heading(&mut lead, "Regulatory actions", docs.len());
         for (item, doc) in &docs {
-            document_block(&mut lead, item, doc, cx);
+            document_block(&mut lead, item, doc);
             lead.deadlines
                 .extend(deadlines_of(doc, &item.title, &item.feed_name));
         }
@@ -162,67 +159,88 @@ fn facts(doc: &FrDoc) -> Vec<String> {
     f
 }
 
-fn document_block(lead: &mut Lead, item: &DigestItem, doc: &FrDoc, _cx: &RenderContext) {
-    let title = one_line(
-        if item.title.trim().is_empty() {
-            "(untitled)"
-        } else {
-            &item.title
-        },
-        300,
-    );
-    let link = doc.html_url.clone().or_else(|| item.link.clone());
-    let facts = facts(doc);
-    let summary = one_line(&item.summary, 600);
-    let h = &mut lead.html;
+/// What a document's block shows, in HTML and text alike.
+struct DocView<'a> {
+    story_id: i64,
+    title: String,
+    source: String,
+    link: Option<String>,
+    facts: Vec<String>,
+    summary: String,
+    pdf: Option<&'a String>,
+    /// The news items that cite the document ("also reported by").
+    news: Vec<&'a (String, Option<String>)>,
+}
+
+fn doc_view<'a>(item: &'a DigestItem, doc: &'a FrDoc) -> DocView<'a> {
+    let title = if item.title.trim().is_empty() {
+        "(untitled)"
+    } else {
+        &item.title
+    };
+    DocView {
+        story_id: item.story_id,
+        title: one_line(title, 300),
+        source: one_line(&item.feed_name, 80),
+        link: doc.html_url.clone().or_else(|| item.link.clone()),
+        facts: facts(doc),
+        summary: one_line(&item.summary, 600),
+        pdf: doc.pdf_url.as_ref(),
+        news: item
+            .also
+            .iter()
+            .filter(|(n, _)| *n != item.feed_name)
+            .collect(),
+    }
+}
+
+fn document_block(lead: &mut Lead, item: &DigestItem, doc: &FrDoc) {
+    let v = doc_view(item, doc);
+    doc_html(&mut lead.html, &v);
+    doc_text(&mut lead.text, &v);
+}
+
+fn doc_html(h: &mut String, v: &DocView) {
     let _ = write!(
         h,
         "<div id=\"s{}\" style=\"padding:14px 0;border-top:1px solid #e3e6ea\">",
-        item.story_id
+        v.story_id
     );
-    match safe_href(&link) {
+    match safe_href(&v.link) {
         Some(u) => {
             let _ = write!(
                 h,
                 "<a href=\"{u}\" style=\"font-size:17px;line-height:1.35;font-weight:600;color:#0b57d0;text-decoration:none\">{}</a>",
-                esc(&title)
+                esc(&v.title)
             );
         }
         None => {
             let _ = write!(
                 h,
                 "<span style=\"font-size:17px;font-weight:600\">{}</span>",
-                esc(&title)
+                esc(&v.title)
             );
         }
     }
+    let facts: Vec<String> = v.facts.iter().map(|f| esc(&one_line(f, 200))).collect();
     let _ = write!(
         h,
         "<div style=\"font-size:12px;color:#5f6368;margin:4px 0 6px\">{} &middot; {}</div>",
-        esc(&one_line(&item.feed_name, 80)),
-        facts
-            .iter()
-            .map(|f| esc(&one_line(f, 200)))
-            .collect::<Vec<_>>()
-            .join(" &middot; ")
+        esc(&v.source),
+        facts.join(" &middot; ")
     );
-    if !summary.is_empty() {
+    if !v.summary.is_empty() {
         let _ = write!(
             h,
             "<div style=\"font-size:14px;line-height:1.5;color:#202124\">{}</div>",
-            esc(&summary)
+            esc(&v.summary)
         );
     }
     let mut links = Vec::new();
-    if let Some(u) = safe_href(&doc.pdf_url) {
+    if let Some(u) = safe_href(&v.pdf.cloned()) {
         links.push(format!("<a href=\"{u}\" style=\"color:#0b57d0\">PDF</a>"));
     }
-    let news: Vec<&(String, Option<String>)> = item
-        .also
-        .iter()
-        .filter(|(n, _)| *n != item.feed_name)
-        .collect();
-    for (n, l) in &news {
+    for (n, l) in &v.news {
         links.push(match safe_href(l) {
             Some(u) => format!(
                 "<a href=\"{u}\" style=\"color:#0b57d0\">{}</a>",
@@ -232,7 +250,7 @@ fn document_block(lead: &mut Lead, item: &DigestItem, doc: &FrDoc, _cx: &RenderC
         });
     }
     if !links.is_empty() {
-        let label = if news.is_empty() {
+        let label = if v.news.is_empty() {
             "Links"
         } else {
             "Links, also reported by"
@@ -244,27 +262,23 @@ fn document_block(lead: &mut Lead, item: &DigestItem, doc: &FrDoc, _cx: &RenderC
         );
     }
     h.push_str("</div>");
+}
 
-    let t = &mut lead.text;
-    let _ = writeln!(t, "* {title}");
-    let _ = writeln!(
-        t,
-        "  {} · {}",
-        one_line(&item.feed_name, 80),
-        facts.join(" · ")
-    );
-    if let Some(l) = &link {
+fn doc_text(t: &mut String, v: &DocView) {
+    let _ = writeln!(t, "* {}", v.title);
+    let _ = writeln!(t, "  {} · {}", v.source, v.facts.join(" · "));
+    if let Some(l) = &v.link {
         let _ = writeln!(t, "  {}", one_line(l, 2000));
     }
-    if !summary.is_empty() {
-        let _ = writeln!(t, "  {summary}");
+    if !v.summary.is_empty() {
+        let _ = writeln!(t, "  {}", v.summary);
     }
-    if let Some(p) = &doc.pdf_url {
+    if let Some(p) = v.pdf {
         let _ = writeln!(t, "  PDF: {}", one_line(p, 2000));
     }
-    if !news.is_empty() {
+    if !v.news.is_empty() {
         let _ = writeln!(t, "  Also reported by:");
-        for (n, l) in news {
+        for (n, l) in &v.news {
             let shown = l
                 .as_ref()
                 .map(|l| format!(" <{}>", one_line(l, 2000)))

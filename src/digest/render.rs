@@ -204,7 +204,7 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
     // Primary-source stories (Federal Register documents, screening-list changes) open the
     // first message in sections of their own, with the calendar attachment; the other
     // stories go into the topics.
-    let (lead, news) = super::regulatory::lead(items, cx);
+    let (lead, news) = super::regulatory::lead(items);
     let news: Vec<DigestItem> = news.into_iter().cloned().collect();
     let ordered = ordered(&news, cx);
     let lead_sections = lead.as_ref().map_or(&[][..], |l| l.sections.as_slice());

@@ -126,7 +126,8 @@ fn on_desk_wanted(q: &FrQuery, d: &Doc) -> bool {
     agency && kind && terms
 }
 
-fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
+/// The document's metadata (None without a document number).
+fn fr_doc(q: &FrQuery, d: &Doc) -> Option<FrDoc> {
     let number = d.document_number.as_deref()?.trim().to_string();
     if number.is_empty() {
         return None;
@@ -137,7 +138,7 @@ fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
             .filter(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
             .map(str::to_string)
     };
-    let doc = FrDoc {
+    Some(FrDoc {
         document_number: number.clone(),
         doc_type: d.doc_type.as_deref().map(type_code).unwrap_or_default(),
         citation: d.citation.clone().filter(|c| !c.trim().is_empty()),
@@ -169,7 +170,12 @@ fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
         html_url: d.html_url.clone(),
         pdf_url: d.pdf_url.clone(),
         public_inspection: q.public_inspection,
-    };
+    })
+}
+
+fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
+    let doc = fr_doc(q, &d)?;
+    let number = doc.document_number.clone();
     let title = d
         .title
         .as_deref()
@@ -178,34 +184,8 @@ fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let mut summary = d.summary.clone().unwrap_or_default();
-    if q.public_inspection {
-        let when = doc
-            .publication_date
-            .as_deref()
-            .unwrap_or("a date not yet set");
-        summary = format!("On public inspection, to be published {when}.");
-        if let Some(n) = d.editorial_note.as_deref().filter(|n| !n.trim().is_empty()) {
-            summary.push_str(" Editorial note: ");
-            summary.push_str(n.trim());
-        }
-    }
-    // What rules can match besides the title and abstract: the action, dates text, citation,
-    // CFR parts, dockets and RINs.
-    let content = [
-        d.action.clone().unwrap_or_default(),
-        d.dates.clone().unwrap_or_default(),
-        doc.citation.clone().unwrap_or_default(),
-        doc.cfr_parts.join("; "),
-        doc.docket_ids.join("; "),
-        doc.rins.join("; "),
-        doc.agencies.join("; "),
-    ]
-    .iter()
-    .filter(|s| !s.trim().is_empty())
-    .cloned()
-    .collect::<Vec<_>>()
-    .join("\n");
+    let summary = summary_of(q, &d, &doc);
+    let content = content_of(&d, &doc);
     let published = if q.public_inspection {
         d.filed_at
             .as_deref()
@@ -229,6 +209,42 @@ fn entry(q: &FrQuery, d: Doc) -> Option<Entry> {
         outlet: None,
         meta: Some(EntryMeta::FederalRegister(doc)),
     })
+}
+
+/// The abstract; for a document on public inspection, when it is to be published.
+fn summary_of(q: &FrQuery, d: &Doc, doc: &FrDoc) -> String {
+    let mut summary = d.summary.clone().unwrap_or_default();
+    if q.public_inspection {
+        let when = doc
+            .publication_date
+            .as_deref()
+            .unwrap_or("a date not yet set");
+        summary = format!("On public inspection, to be published {when}.");
+        if let Some(n) = d.editorial_note.as_deref().filter(|n| !n.trim().is_empty()) {
+            summary.push_str(" Editorial note: ");
+            summary.push_str(n.trim());
+        }
+    }
+    summary
+}
+
+/// What rules can match besides the title and abstract: the action, dates text, citation,
+/// CFR parts, dockets and RINs.
+fn content_of(d: &Doc, doc: &FrDoc) -> String {
+    [
+        d.action.clone().unwrap_or_default(),
+        d.dates.clone().unwrap_or_default(),
+        doc.citation.clone().unwrap_or_default(),
+        doc.cfr_parts.join("; "),
+        doc.docket_ids.join("; "),
+        doc.rins.join("; "),
+        doc.agencies.join("; "),
+    ]
+    .iter()
+    .filter(|s| !s.trim().is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 /// A JSON number or string as text ("15", "744").
