@@ -21,20 +21,60 @@ pub struct ProfileFilter {
     pub kind: &'static str,
 }
 
-type Row = (
-    i64,
-    String,
-    f64,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<i64>,
-    String,
-    String,
-    i64,
-);
+/// One match row: a story's entry and the rule it matched.
+struct Row {
+    story_id: i64,
+    rule: String,
+    score: f64,
+    hits: String,
+    title: String,
+    link: Option<String>,
+    feed_name: String,
+    tags: String,
+    published: Option<i64>,
+    summary: String,
+    content: String,
+    entry_id: i64,
+}
+
+impl Row {
+    fn read(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+        Ok(Row {
+            story_id: r.get(0)?,
+            rule: r.get(1)?,
+            score: r.get(2)?,
+            hits: r.get(3)?,
+            title: r.get(4)?,
+            link: r.get(5)?,
+            feed_name: r.get(6)?,
+            tags: r.get(7)?,
+            published: r.get(8)?,
+            summary: r.get(9)?,
+            content: r.get(10)?,
+            entry_id: r.get(11)?,
+        })
+    }
+
+    /// The story as this row shows it.
+    fn into_item(self, feed_tags: Vec<String>) -> Result<DigestItem> {
+        Ok(DigestItem {
+            story_id: self.story_id,
+            rule: self.rule.clone(),
+            rules: vec![self.rule],
+            score: self.score,
+            hits: serde_json::from_str(&self.hits)?,
+            title: self.title,
+            link: self.link,
+            feed_name: self.feed_name,
+            feed_tags,
+            published: self.published,
+            summary: self.summary,
+            content: self.content,
+            also: Vec::new(),
+            meta: Vec::new(),
+        })
+    }
+}
 
 pub(super) fn candidates(
     conn: &rusqlite::Connection,
@@ -46,90 +86,31 @@ pub(super) fn candidates(
          WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
          ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
     )?;
-    let rows = st.query_map(params![f.profile, f.min_score], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-            r.get(9)?,
-            r.get(10)?,
-            r.get(11)?,
-        ))
-    })?;
+    let rows = st.query_map(params![f.profile, f.min_score], Row::read)?;
     let mut by_story: Vec<DigestItem> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
     // The entry each story is shown by: other rules' hits in it are merged into the story's,
     // so every deciding term (the Entity List, not only the best rule's terms) is known.
     let mut shown_entry: i64 = -1;
     for row in rows {
-        let (
-            story_id,
-            rule,
-            score,
-            hits,
-            title,
-            link,
-            feed_name,
-            tags,
-            published,
-            summary,
-            content,
-            entry_id,
-        ): Row = row?;
-        if !f.rules.is_empty() && !f.rules.contains(&rule) {
+        let row = row?;
+        if !f.rules.is_empty() && !f.rules.contains(&row.rule) {
             continue;
         }
-        let feed_tags: Vec<String> = serde_json::from_str(&tags).unwrap_or_default();
+        let feed_tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
         if !f.tags.is_empty() && !feed_tags.iter().any(|t| f.tags.contains(t)) {
             continue;
         }
-        match index.get(&story_id) {
-            Some(&i) => {
-                if let Some(item) = by_story.get_mut(i) {
-                    if !item.rules.contains(&rule) {
-                        item.rules.push(rule);
-                    }
-                    if entry_id == shown_entry {
-                        let more: Vec<StoredHit> = serde_json::from_str(&hits)?;
-                        for h in more {
-                            if !item.hits.contains(&h) {
-                                item.hits.push(h);
-                            }
-                        }
-                    }
-                }
-            }
+        match index.get(&row.story_id).and_then(|&i| by_story.get_mut(i)) {
+            Some(item) => merge(item, row, shown_entry)?,
             None => {
                 // Rows come by story: the previous story is complete, so trim it now.
                 if let Some(prev) = by_story.last_mut() {
                     prev.trim_around_hits(2048);
                 }
-                shown_entry = entry_id;
-                index.insert(story_id, by_story.len());
-                let hits: Vec<StoredHit> = serde_json::from_str(&hits)?;
-                let item = DigestItem {
-                    story_id,
-                    rule: rule.clone(),
-                    rules: vec![rule],
-                    score,
-                    hits,
-                    title,
-                    link,
-                    feed_name,
-                    feed_tags,
-                    published,
-                    summary,
-                    content,
-                    also: Vec::new(),
-                    meta: Vec::new(),
-                };
-                by_story.push(item);
+                shown_entry = row.entry_id;
+                index.insert(row.story_id, by_story.len());
+                by_story.push(row.into_item(feed_tags)?);
             }
         }
     }
@@ -138,6 +119,23 @@ pub(super) fn candidates(
     }
     also_reported(conn, &mut by_story)?;
     Ok(by_story)
+}
+
+/// Another rule's match of a story already read: its rule is added, and its hits too when it
+/// is in the entry the story is shown by.
+fn merge(item: &mut DigestItem, row: Row, shown_entry: i64) -> Result<()> {
+    if !item.rules.contains(&row.rule) {
+        item.rules.push(row.rule);
+    }
+    if row.entry_id == shown_entry {
+        let more: Vec<StoredHit> = serde_json::from_str(&row.hits)?;
+        for h in more {
+            if !item.hits.contains(&h) {
+                item.hits.push(h);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fills each story's "also reported by" from its other entries, and the structured
