@@ -368,6 +368,22 @@ fn matrix_telegram_and_ntfy_requests_and_channel_test() {
     printed.push_str(&text);
     let (ok, text) = run(&env, &["channel", "test", "nope"]);
     assert!(!ok && text.contains("no channel named `nope`"), "{text}");
+    // With an [smtp] table too (every quick-start setup made with --smtp has one): the SMTP
+    // pool is built and dropped inside the runtime, the test message goes out.
+    env.write(
+        "c.toml",
+        &config(
+            &server.url("/w.rss"),
+            &channels,
+            "\"room\", \"tg\", \"push\"",
+            &format!("{}\n", smtp_toml(9)),
+        ),
+    );
+    let (ok, text) = run(&env, &["channel", "test", "push"]);
+    assert!(
+        ok && text.contains("channel push (ntfy): HTTP 200: ok"),
+        "{text}"
+    );
     for secret in ["MXTOKEN", "TGTOKEN"] {
         assert!(!printed.contains(secret), "{secret} printed: {printed}");
     }

@@ -33,9 +33,13 @@ pub fn run(cli: &Cli, cmd: &ChannelCmd, clock: Arc<dyn Clock>) -> anyhow::Result
         );
     };
     let kind = c.kind.as_str();
-    let channels = Channels::new(Mailer::new(&config.mail)?, &config.channels)?;
     let now = clock.now().timestamp();
-    let answer = runtime()?.block_on(channels.test(name, now));
+    // The SMTP pool (built with the channels, as every run builds them) needs the runtime from
+    // its creation to its drop.
+    let answer = runtime()?.block_on(async {
+        let channels = Channels::new(Mailer::new(&config.mail)?, &config.channels)?;
+        anyhow::Ok(channels.test(name, now).await)
+    })?;
     match answer {
         Ok(a) => {
             println!("channel {name} ({kind}): HTTP {}: {}", a.status, a.body);
