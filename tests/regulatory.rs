@@ -340,6 +340,58 @@ fn news_before_the_document_joins_it_when_the_document_arrives() {
 }
 
 #[test]
+fn the_document_leads_its_story_even_when_the_news_scores_higher() {
+    // Both arrive in one poll and the news item matches more (and heavier) rules: the story is
+    // still shown by the Federal Register document, with the news under "also reported by".
+    let server = FeedServer::start();
+    let a = published(
+        "2026-24001",
+        "Rule",
+        "Additions to the Entity List",
+        "91 FR 50001",
+        Some("2026-12-10"),
+        None,
+    );
+    server.set_feed(
+        "/api/v1/documents.json",
+        search(vec![a]),
+        "application/json",
+    );
+    server.set_feed(
+        "/api/v1/public-inspection-documents/current.json",
+        desk(vec![]),
+        "application/json",
+    );
+    server.set_feed("/news.rss", NEWS, "application/rss+xml");
+    let env = Env::new();
+    let config = fr_config(&server)
+        + "[[rule]]\nname = \"chip-firms\"\nquery = '\"chip firms\"'\nweight = 50\n";
+    env.write("c.toml", &config);
+    env.once("c.toml", &["--digest-now"]);
+    let msgs = env.emls("chipwatch-state/outbox");
+    assert_eq!(msgs.len(), 1);
+    let (text, html) = chipwatch::digest::mime::split_parts(msgs[0].as_bytes());
+    assert!(
+        text.contains("* Additions to the Entity List\n  BIS rules · Final rule · 91 FR 50001"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Also reported by:\n    - Chip Wire <https://wire.example/el>"),
+        "{text}"
+    );
+    assert!(html.contains("https://wire.example/el"), "{html}");
+    assert!(
+        !text.contains("* US adds 12 Chinese chip firms"),
+        "the news headline does not stand in for the rule:\n{text}"
+    );
+    let (_, ics) = chipwatch::digest::mime::parts(msgs[0].as_bytes())
+        .into_iter()
+        .find(|(k, _)| k.starts_with("text/calendar"))
+        .expect("calendar attachment");
+    assert!(ics.contains("Additions to the Entity List"), "{ics}");
+}
+
+#[test]
 fn first_poll_honours_backfill() {
     let server = FeedServer::start();
     let mut old = published(

@@ -139,40 +139,79 @@ fn merge(item: &mut DigestItem, row: Row, shown_entry: i64) -> Result<()> {
 }
 
 /// Fills each story's "also reported by" from its other entries, and the structured
-/// metadata its entries carry.
+/// metadata its entries carry. A story with a primary-source entry (a Federal Register
+/// document) is shown by that entry, whichever entry scored highest: the government action
+/// leads, the news that cites it is "also reported by".
 fn also_reported(conn: &rusqlite::Connection, stories: &mut [DigestItem]) -> Result<()> {
     let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link), e.meta FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
+        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link), e.meta, e.title, e.summary, e.published_at
+         FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     )?;
     for item in stories {
-        let rows = also.query_map([item.story_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?,
-                r.get::<_, Option<String>>(2)?,
-            ))
-        })?;
-        let mut first_skipped = false;
-        for row in rows {
-            let (name, link, meta) = row?;
+        let rows = also
+            .query_map([item.story_id], |r| {
+                Ok(Sibling {
+                    name: r.get(0)?,
+                    link: r.get(1)?,
+                    meta: r.get(2)?,
+                    title: r.get(3)?,
+                    summary: r.get(4)?,
+                    published: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<Sibling>>>()?;
+        let mut shown = rows
+            .iter()
+            .position(|r| r.name == item.feed_name && r.link == item.link);
+        let primary = rows.iter().position(|r| r.meta.is_some());
+        if let Some(p) = primary
+            && shown.is_none_or(|s| rows[s].meta.is_none())
+        {
+            rows[p].show_as(item);
+            shown = Some(p);
+        }
+        for (k, r) in rows.into_iter().enumerate() {
             // A primary-source entry's structured metadata (citation, dates, list changes).
-            if let Some(m) = meta {
-                item.meta.push(serde_json::from_str(&m)?);
+            if let Some(m) = &r.meta {
+                item.meta.push(serde_json::from_str(m)?);
             }
-            if !first_skipped && name == item.feed_name && link == item.link {
-                first_skipped = true;
+            if Some(k) == shown {
                 continue;
             }
             add_also(
                 &mut item.also,
                 &item.feed_name,
                 item.link.as_deref(),
-                name,
-                link,
+                r.name,
+                r.link,
             );
         }
     }
     Ok(())
+}
+
+/// One entry of a story, for "also reported by" (and to show a primary source by).
+struct Sibling {
+    name: String,
+    link: Option<String>,
+    meta: Option<String>,
+    title: String,
+    summary: String,
+    published: Option<i64>,
+}
+
+impl Sibling {
+    /// Makes `item` show this entry: its title, outlet, link and text (the hits of the entry
+    /// shown before belong to that entry's text, so they go).
+    fn show_as(&self, item: &mut DigestItem) {
+        item.title = self.title.clone();
+        item.feed_name = self.name.clone();
+        item.link = self.link.clone();
+        item.summary = self.summary.clone();
+        item.content = String::new();
+        item.published = self.published;
+        item.hits.clear();
+    }
 }
 
 /// Adds another outlet's entry to a story's "also reported by" list so that every outlet and
