@@ -7,7 +7,7 @@
 //! in the rule groups.
 
 use super::calendar::{Deadline, deadlines_of};
-use super::text::{esc, one_line, safe_href, slug};
+use super::text::{esc, one_line, safe_href, slug, wrap};
 use crate::model::regulatory::{ChangeKind, FrDoc, ScreeningChange};
 use crate::model::{DigestItem, EntryMeta};
 use crate::source::screening_diff::{citation_link, countries_of, country_name};
@@ -266,12 +266,17 @@ fn doc_html(h: &mut String, v: &DocView) {
 
 fn doc_text(t: &mut String, v: &DocView) {
     let _ = writeln!(t, "* {}", v.title);
-    let _ = writeln!(t, "  {} · {}", v.source, v.facts.join(" · "));
+    // Wrapped like the news stories; a fact is never split across lines.
+    let facts: Vec<String> = v.facts.iter().map(|f| f.replace(' ', "\u{a0}")).collect();
+    let line = format!("{} · {}", v.source, facts.join(" · "));
+    for l in wrap(&line, 74) {
+        let _ = writeln!(t, "  {}", l.replace('\u{a0}', " "));
+    }
     if let Some(l) = &v.link {
         let _ = writeln!(t, "  {}", one_line(l, 2000));
     }
-    if !v.summary.is_empty() {
-        let _ = writeln!(t, "  {}", v.summary);
+    for l in wrap(&v.summary, 74) {
+        let _ = writeln!(t, "  {l}");
     }
     if let Some(p) = v.pdf {
         let _ = writeln!(t, "  PDF: {}", one_line(p, 2000));

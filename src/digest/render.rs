@@ -8,7 +8,7 @@
 use super::layout::{StoryView, ordered, story_view, topic_counts};
 use super::page::{Page, build_message, page_html, page_text};
 pub use super::text::RenderContext;
-use super::text::{Block, PART_BUDGET, esc, one_line, slug};
+use super::text::{Block, PART_BUDGET, esc, one_line, slug, wrap};
 use crate::model::{DigestItem, RenderedPart};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -149,46 +149,6 @@ fn story_block(i: &DigestItem, cx: &RenderContext) -> Block {
         html: story_html(&v),
         text: story_text(&v),
     }
-}
-
-/// Greedy wrap for the text part: breaks at spaces, and between any two wide (CJK) characters.
-fn wrap(s: &str, columns: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    let mut cur_w = 0;
-    for word in s.split_whitespace() {
-        let ww: usize = word.chars().map(crate::rules::display_width).sum();
-        if cur_w > 0 && cur_w + 1 + ww <= columns {
-            cur.push(' ');
-            cur.push_str(word);
-            cur_w += 1 + ww;
-            continue;
-        }
-        if cur_w > 0 && ww <= columns {
-            lines.push(std::mem::take(&mut cur));
-            cur.push_str(word);
-            cur_w = ww;
-            continue;
-        }
-        // A word longer than a line (typically CJK text without spaces): split by width.
-        if cur_w > 0 {
-            cur.push(' ');
-            cur_w += 1;
-        }
-        for c in word.chars() {
-            let w = crate::rules::display_width(c);
-            if cur_w + w > columns && cur_w > 0 {
-                lines.push(std::mem::take(&mut cur));
-                cur_w = 0;
-            }
-            cur.push(c);
-            cur_w += w;
-        }
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 /// Renders the digest for `items` into one or more messages.
@@ -352,6 +312,12 @@ mod tests {
     #[test]
     fn wraps_latin_at_spaces_and_cjk_anywhere() {
         assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        // Closing punctuation stays with the text before it.
+        let lines = wrap("美国商务部宣布，将多家企业列入实体清单。", 10);
+        assert!(
+            lines.iter().all(|l| !l.starts_with(['，', '。'])),
+            "{lines:?}"
+        );
         let zh = wrap("美国商务部工业与安全局宣布将多家中国企业列入实体清单", 20);
         assert!(
             zh.iter()

@@ -104,3 +104,46 @@ pub(super) fn slug(s: &str) -> String {
         })
         .collect()
 }
+/// Greedy wrap for the text part: breaks at spaces, and between any two wide (CJK) characters.
+/// Punctuation a line may not start with (the usual CJK line-breaking rule).
+const CLOSING: &str = "，。、；：！？）」』】〉》”’,.;:!?)]}»";
+
+pub(super) fn wrap(s: &str, columns: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    for word in s.split_whitespace() {
+        let ww: usize = word.chars().map(crate::rules::display_width).sum();
+        if cur_w > 0 && cur_w + 1 + ww <= columns {
+            cur.push(' ');
+            cur.push_str(word);
+            cur_w += 1 + ww;
+            continue;
+        }
+        if cur_w > 0 && ww <= columns {
+            lines.push(std::mem::take(&mut cur));
+            cur.push_str(word);
+            cur_w = ww;
+            continue;
+        }
+        // A word longer than a line (typically CJK text without spaces): split by width.
+        if cur_w > 0 {
+            cur.push(' ');
+            cur_w += 1;
+        }
+        for c in word.chars() {
+            let w = crate::rules::display_width(c);
+            // No line starts with closing punctuation (，。、」…): it stays on the line before.
+            if cur_w + w > columns && cur_w > 0 && !CLOSING.contains(c) {
+                lines.push(std::mem::take(&mut cur));
+                cur_w = 0;
+            }
+            cur.push(c);
+            cur_w += w;
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
