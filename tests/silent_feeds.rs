@@ -85,6 +85,7 @@ impl Db {
             repairs: vec![],
             title: None,
             problem: None,
+            digest: None,
         };
         self.record(feed_id, at, outcome);
     }

@@ -5,6 +5,7 @@
 //! escape. Called by `app` for every due feed.
 
 pub mod ingest;
+pub mod unchanged;
 
 use crate::clock::Clock;
 use crate::config::{Backfill, PollPolicy};
@@ -70,6 +71,8 @@ pub struct PollSummary {
     pub status: Option<u16>,
     pub modified: bool,
     pub not_modified: bool,
+    /// A 200 with the document parsed last time (see [`unchanged`]).
+    pub unchanged: bool,
     pub error: bool,
     /// Not requested: the host is under a Retry-After.
     pub deferred: bool,
@@ -357,6 +360,11 @@ async fn modified(
     }
     summary.status = Some(f.status);
     log_redirect(shown, &f.permanent_redirect);
+    let digest = unchanged::digest(&f.body, f.content_type.as_deref(), &f.final_url);
+    if unchanged::same(&digest, state) {
+        summary.unchanged = true;
+        return unchanged_body(ctx, spec, state, now, &f, digest);
+    }
     let known = if state.polled {
         let id = state.id;
         ctx.store
@@ -427,6 +435,7 @@ async fn modified(
                     repairs: feed.repairs,
                     title: feed.title,
                     problem,
+                    digest: Some(digest),
                 },
             }
         }
@@ -452,6 +461,38 @@ async fn modified(
             fail(state.error_count + 1),
             shown,
         ),
+    }
+}
+
+/// A 200 with the document parsed last time: scheduled like a 304 (the interval chosen after
+/// the last parse unless the server sends a new max-age), no parse, no lookups.
+fn unchanged_body(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+    f: &crate::fetch::Fetched,
+    digest: crate::model::BodyDigest,
+) -> PollRecord {
+    let hints = Hints {
+        max_age: f.max_age,
+        ttl: state
+            .interval_secs
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs),
+        posting_interval: None,
+    };
+    let interval = interval_after_success(&ctx.policy, spec, &hints);
+    PollRecord {
+        feed_id: state.id,
+        checked_at: now.timestamp(),
+        status: Some(f.status),
+        etag: f.etag.clone(),
+        last_modified: f.last_modified.clone(),
+        redirect_url: f.permanent_redirect.clone(),
+        next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
+        interval_secs: None,
+        outcome: PollOutcome::Unchanged { digest },
     }
 }
 
@@ -518,6 +559,7 @@ async fn finish(
     let outcome_name = match &rec.outcome {
         PollOutcome::Modified { .. } => "modified",
         PollOutcome::NotModified => "not_modified",
+        PollOutcome::Unchanged { .. } => "unchanged",
         PollOutcome::Deferred => "rate_limited",
         PollOutcome::Failed { gone: true, .. } => "gone",
         PollOutcome::Failed {

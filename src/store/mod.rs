@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_clusters.sql"),
     include_str!("migrations/007_silent.sql"),
     include_str!("migrations/008_parse_problems.sql"),
+    include_str!("migrations/009_body_digest.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
