@@ -389,6 +389,7 @@ async fn modified(
                 entries,
                 still_listed,
                 posting,
+                parsed,
             },
         ))) => {
             summary.modified = true;
@@ -408,10 +409,10 @@ async fn modified(
             if now_state != problem_state(state.parse_problem.as_deref()) {
                 match &problem {
                     Some(p) => {
-                        tracing::warn!(feed = %shown, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
+                        tracing::warn!(feed = %shown, problem = %p, entries = parsed, items = feed.item_elements, "feed parsed, but its items were not read")
                     }
                     None => {
-                        tracing::info!(feed = %shown, entries = feed.entries.len(), "feed items read again")
+                        tracing::info!(feed = %shown, entries = parsed, "feed items read again")
                     }
                 }
             }
@@ -520,9 +521,11 @@ async fn parse_in_budget(
             base_url: Some(&f2.final_url),
             default_offset: spec2.default_offset,
         };
-        let feed = parse_feed(&f2.body, &opts)?;
+        let mut feed = parse_feed(&f2.body, &opts)?;
+        // The entries move into the result (only their number is needed afterwards).
+        let entries = std::mem::take(&mut feed.entries);
         let new = ingest::ingest(
-            &feed.entries,
+            entries,
             &known,
             &rules,
             &spec2,
