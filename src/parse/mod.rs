@@ -210,7 +210,10 @@ fn pre_entry(e: feed_rs::model::Entry, base: Option<&url::Url>, utf8: bool) -> P
         .filter(|l| !l.is_empty());
     let canonical = link.as_deref().and_then(|l| link::canonical_link(l, base));
     let title = e.title.map(|t| clean(&t.content, utf8)).unwrap_or_default();
-    let summary = e.summary.map(|t| clean(&t.content, utf8)).unwrap_or_default();
+    let summary = e
+        .summary
+        .map(|t| clean(&t.content, utf8))
+        .unwrap_or_default();
     let mut content = e
         .content
         .and_then(|c| c.body)

@@ -36,9 +36,14 @@ pub fn html_to_text(s: &str) -> String {
             }
             b'&' => {
                 let rest = &b[i..];
-                let common = [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\"")]
-                    .into_iter()
-                    .find(|(e, _)| rest.starts_with(e.as_bytes()));
+                let common = [
+                    ("&amp;", "&"),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&quot;", "\""),
+                ]
+                .into_iter()
+                .find(|(e, _)| rest.starts_with(e.as_bytes()));
                 if let Some((e, t)) = common {
                     // The commonest entities, without an allocation each.
                     push_collapsed(&mut out, t, &mut pending_space);
@@ -93,11 +98,21 @@ fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
         let (mut start, mut after_space) = (0, false);
         for (i, &c) in t.as_bytes().iter().enumerate() {
             if matches!(c, b' ' | b'\t'..=b'\r') {
-                push_part(out, t.get(start..i).unwrap_or_default(), after_space, pending_space);
+                push_part(
+                    out,
+                    t.get(start..i).unwrap_or_default(),
+                    after_space,
+                    pending_space,
+                );
                 (start, after_space) = (i + 1, true);
             }
         }
-        push_part(out, t.get(start..).unwrap_or_default(), after_space, pending_space);
+        push_part(
+            out,
+            t.get(start..).unwrap_or_default(),
+            after_space,
+            pending_space,
+        );
         return;
     }
     for (n, part) in t.split(char::is_whitespace).enumerate() {

@@ -524,15 +524,7 @@ async fn parse_in_budget(
         let mut feed = parse_feed(&f2.body, &opts)?;
         // The entries move into the result (only their number is needed afterwards).
         let entries = std::mem::take(&mut feed.entries);
-        let new = ingest::ingest(
-            entries,
-            &known,
-            &rules,
-            &spec2,
-            !polled,
-            backfill,
-            now,
-        );
+        let new = ingest::ingest(entries, &known, &rules, &spec2, !polled, backfill, now);
         Ok((feed, new))
     });
     match tokio::time::timeout(PARSE_BUDGET, parsed).await {

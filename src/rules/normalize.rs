@@ -184,6 +184,7 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
     let mut w = Writer {
         out,
         aligned: false,
+        breaks: Breaks::default(),
     };
     let bytes = src.as_bytes();
     let mut i = 0;
@@ -265,6 +266,41 @@ struct Writer<'a> {
     out: &'a mut Normalized,
     /// The next char can extend the current byte-for-byte segment.
     aligned: bool,
+    breaks: Breaks,
+}
+
+/// Where the next whitespace byte that is not a lone space is (a tab, newline, vertical tab,
+/// form feed, or the second of two spaces), found with memchr and remembered, so the text is
+/// searched once per kind however many runs it has.
+#[derive(Default)]
+struct Breaks {
+    /// Next `\t` `\n` `\r`, next `\x0b` `\x0c`, next "  " (its second space): valid while
+    /// >= the position asked for; `usize::MAX` when there is none.
+    found: [Option<usize>; 3],
+}
+
+impl Breaks {
+    fn next(&mut self, b: &[u8], from: usize, end: usize) -> usize {
+        let rest = b.get(from..).unwrap_or_default();
+        let finders: [&dyn Fn() -> Option<usize>; 3] = [
+            &|| memchr::memchr3(b'\t', b'\n', b'\r', rest),
+            &|| memchr::memchr2(0x0b, 0x0c, rest),
+            &|| memchr::memmem::find(rest, b"  ").map(|p| p + 1),
+        ];
+        let mut best = usize::MAX;
+        for (slot, find) in self.found.iter_mut().zip(finders) {
+            let at = match *slot {
+                Some(p) if p >= from => p,
+                _ => {
+                    let p = find().map_or(usize::MAX, |p| from + p);
+                    *slot = Some(p);
+                    p
+                }
+            };
+            best = best.min(at);
+        }
+        best.min(end)
+    }
 }
 
 impl Writer<'_> {
@@ -303,16 +339,9 @@ impl Writer<'_> {
                 self.aligned = true;
             }
             // Up to the next whitespace byte that is not a lone space.
-            let mut k = j;
-            let mut prev_ws = false;
-            while let Some(&b) = bytes.get(k).filter(|_| k < end) {
-                let ws = is_ws(b);
-                if ws && (prev_ws || b != b' ') {
-                    break;
-                }
-                prev_ws = ws;
-                k += 1;
-            }
+            let mut k = self.breaks.next(bytes, j, end);
+            let prev_ws = k > j && bytes.get(k - 1) == Some(&b' ');
+            k = k.min(end);
             let from = self.out.text.len();
             self.out.text.push_str(src.get(j..k).unwrap_or_default());
             if fold_case && let Some(new) = self.out.text.get_mut(from..) {
