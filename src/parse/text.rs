@@ -70,9 +70,7 @@ pub fn html_to_text(s: &str) -> String {
 pub fn undo_double_utf8(s: &str) -> Option<String> {
     // Mojibake of any non-ASCII char starts with a lead byte read as U+00C2..U+00F4, which is
     // 0xC3 0x82..0xB4 in UTF-8: without a 0xC3 byte there is nothing to undo (most text).
-    if memchr::memchr(0xC3, s.as_bytes()).is_none() {
-        return None;
-    }
+    memchr::memchr(0xC3, s.as_bytes())?;
     let mut bytes = Vec::with_capacity(s.len());
     let mut buf = [0u8; 4];
     for c in s.chars() {
