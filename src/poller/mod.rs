@@ -402,23 +402,8 @@ async fn modified(
             if !feed.repairs.is_empty() {
                 tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
             }
-            // A document whose items were not read is never a quiet, healthy feed:
-            // logged when its state changes, counted on every poll.
             let problem = feed.problem.clone();
-            let now_state = problem_state(problem.as_deref());
-            if now_state != problem_state(state.parse_problem.as_deref()) {
-                match &problem {
-                    Some(p) => {
-                        tracing::warn!(feed = %shown, problem = %p, entries = parsed, items = feed.item_elements, "feed parsed, but its items were not read")
-                    }
-                    None => {
-                        tracing::info!(feed = %shown, entries = parsed, "feed items read again")
-                    }
-                }
-            }
-            if let Some(s) = now_state {
-                ctx.metrics.record_parse_problem(s);
-            }
+            note_problem(ctx, state, &problem, (parsed, feed.item_elements), shown);
             PollRecord {
                 feed_id: state.id,
                 checked_at: now.timestamp(),
@@ -590,6 +575,30 @@ async fn finish(
         }
     }
     summary
+}
+
+/// A document whose items were not read is never a quiet, healthy feed: logged when its
+/// state changes, counted on every poll. `counts` = (entries parsed, item elements).
+fn note_problem(
+    ctx: &PollContext,
+    state: &FeedState,
+    problem: &Option<String>,
+    counts: (usize, usize),
+    shown: &str,
+) {
+    let (parsed, items) = counts;
+    let now_state = problem_state(problem.as_deref());
+    if now_state != problem_state(state.parse_problem.as_deref()) {
+        match problem {
+            Some(p) => {
+                tracing::warn!(feed = %shown, problem = %p, entries = parsed, items, "feed parsed, but its items were not read")
+            }
+            None => tracing::info!(feed = %shown, entries = parsed, "feed items read again"),
+        }
+    }
+    if let Some(s) = now_state {
+        ctx.metrics.record_parse_problem(s);
+    }
 }
 
 /// `unparsed` / `partial`: the state word that starts a parse problem.
