@@ -31,6 +31,8 @@ pub struct RunSummary {
     pub polled: usize,
     pub http_200: usize,
     pub http_304: usize,
+    /// 200s (counted in `http_200` too) whose document was the one parsed last time.
+    pub unchanged: usize,
     pub errors: usize,
     /// Feeds not requested because their host asked us to wait (Retry-After).
     pub deferred: usize,
@@ -59,8 +61,9 @@ impl RunSummary {
             self.errors += 1;
         } else if p.not_modified {
             self.http_304 += 1;
-        } else if p.modified {
+        } else if p.modified || p.unchanged {
             self.http_200 += 1;
+            self.unchanged += usize::from(p.unchanged);
         }
         self.entries_new += p.entries_new;
         self.matches_new += p.matches_new;
@@ -68,10 +71,11 @@ impl RunSummary {
 
     pub fn line(&self) -> String {
         format!(
-            "{} feeds: {} polled ({} new content, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
+            "{} feeds: {} polled ({} new content, {} unchanged, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
             self.feeds,
             self.polled,
-            self.http_200,
+            self.http_200.saturating_sub(self.unchanged),
+            self.unchanged,
             self.http_304,
             self.errors,
             self.entries_new,

@@ -34,4 +34,5 @@ mod rule_pack;
 mod server_http;
 mod silent_feeds;
 mod stories;
+mod unchanged_bodies;
 mod util;

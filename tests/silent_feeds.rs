@@ -88,6 +88,7 @@ impl Db {
             title: None,
             problem: None,
             snapshot: None,
+            digest: None,
         };
         self.record(feed_id, at, outcome);
     }

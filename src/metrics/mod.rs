@@ -10,10 +10,18 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// Poll outcomes that are always exposed (at 0 before the first poll, so `rate()` works).
-pub const POLL_OUTCOMES: [&str; 5] = ["modified", "not_modified", "error", "gone", "rate_limited"];
+/// `unchanged`: a 200 with the document parsed last time (a server that ignores conditional GET).
+pub const POLL_OUTCOMES: [&str; 6] = [
+    "modified",
+    "not_modified",
+    "unchanged",
+    "error",
+    "gone",
+    "rate_limited",
+];
 
 /// Outcomes that count as a successful poll for `chipwatch_last_successful_poll_timestamp_seconds`.
-const SUCCESS_OUTCOMES: [&str; 2] = ["modified", "not_modified"];
+const SUCCESS_OUTCOMES: [&str; 3] = ["modified", "not_modified", "unchanged"];
 
 /// Upper bounds (seconds) of the poll-duration histogram, with their `le` label text; `+Inf` is
 /// implicit (it is the total count).

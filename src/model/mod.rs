@@ -151,6 +151,15 @@ impl ParsedFeed {
     }
 }
 
+/// Digests of a fetched document, to recognise it when it comes again (computed by
+/// `poller::unchanged`, stored on the feed): of the whole body with the encoding decision, and
+/// of its item elements only (None when the document has none we can delimit, e.g. JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyDigest {
+    pub body: String,
+    pub items: Option<String>,
+}
+
 /// A rule hit as stored with a match: which term, in which field, where (bytes of the
 /// entry's stored plain text for that field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

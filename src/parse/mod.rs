@@ -15,6 +15,7 @@ pub mod sources;
 pub mod text;
 
 use crate::model::{Entry, ParsedFeed};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -78,9 +79,10 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
     let tld = opts.base_url.and_then(encoding::tld_of);
     let prepared = encoding::prepare(raw, charset, tld.as_deref());
     let mut repairs: Vec<String> = prepared.note.iter().cloned().collect();
-    let mut doc = prepared.bytes.into_owned();
+    // Borrowed when the body is UTF-8 already: decoded (or copied) at most once.
+    let mut doc = prepared.bytes;
     if let Some((upgraded, notes)) = legacy::upgrade(&doc) {
-        doc = upgraded;
+        doc = Cow::Owned(upgraded);
         repairs.extend(notes.into_iter().map(String::from));
     }
     let mut result = run_feed_rs(&doc, opts);
@@ -92,7 +94,7 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
         if jsonfeed::is_json(&doc)
             && let Some((mended, notes)) = jsonfeed::mend(&doc)
         {
-            doc = mended;
+            doc = Cow::Owned(mended);
             repairs.extend(notes.into_iter().map(String::from));
             result = run_feed_rs(&doc, opts);
         }
@@ -101,7 +103,7 @@ pub fn parse_feed(raw: &[u8], opts: &ParseOptions) -> Result<ParsedFeed, ParseEr
                 break;
             }
             if let Some(fixed) = fix(&doc) {
-                doc = fixed;
+                doc = Cow::Owned(fixed);
                 repairs.push((*name).to_string());
                 result = run_feed_rs(&doc, opts);
             }
@@ -140,6 +142,17 @@ fn format_name(t: &feed_rs::model::FeedType) -> &'static str {
     }
 }
 
+/// An entry as feed-rs gave it, in our terms, before identity keys are settled.
+struct Pre {
+    guid: Option<String>,
+    title: String,
+    link: Option<String>,
+    canonical: Option<String>,
+    published: Option<chrono::DateTime<chrono::Utc>>,
+    summary: String,
+    content: String,
+}
+
 fn build(
     feed: feed_rs::model::Feed,
     encoding: &str,
@@ -149,66 +162,86 @@ fn build(
     let base = opts.base_url.and_then(|b| url::Url::parse(b).ok());
     // Text double-encoded in the file itself can only be seen once decoded as UTF-8.
     let utf8 = encoding == "UTF-8";
-    // Undone on the raw text, as feedparser does: a no-break space in `Ã\u{a0}` (à) would
-    // be a plain space after html_to_text.
-    let clean = |html: &str| match utf8.then(|| text::undo_double_utf8(html)).flatten() {
-        Some(fixed) => text::html_to_text(&fixed),
-        None => text::html_to_text(html),
-    };
-    struct Pre {
-        guid: Option<String>,
-        title: String,
-        link: Option<String>,
-        canonical: Option<String>,
-        published: Option<chrono::DateTime<chrono::Utc>>,
-        summary: String,
-        content: String,
-    }
     let pre: Vec<Pre> = feed
         .entries
         .into_iter()
-        .map(|e| {
-            let guid = (!e.id.starts_with(GENERATED) && !e.id.trim().is_empty())
-                .then(|| e.id.trim().to_string());
-            let link = e
-                .links
-                .iter()
-                .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-                .or(e.links.first())
-                .map(|l| l.href.trim().to_string())
-                .filter(|l| !l.is_empty());
-            let canonical = link
-                .as_deref()
-                .and_then(|l| link::canonical_link(l, base.as_ref()));
-            let title = e.title.map(|t| clean(&t.content)).unwrap_or_default();
-            let summary = e.summary.map(|t| clean(&t.content)).unwrap_or_default();
-            let mut content = e
-                .content
-                .and_then(|c| c.body)
-                .map(|b| clean(&b))
-                .unwrap_or_default();
-            if content == summary
-                || (!summary.is_empty()
-                    && content.starts_with(&summary)
-                    && content.len() < summary.len() + 8)
-            {
-                content.clear();
-            }
-            Pre {
-                guid,
-                title,
-                link,
-                canonical,
-                published: e.published.or(e.updated),
-                summary,
-                content,
-            }
-        })
+        .map(|e| pre_entry(e, base.as_ref(), utf8))
         .collect();
-    // A link given to several distinct items (e.g. the site's homepage) identifies nothing.
-    // Items with the same link and the same title are one story listed twice, not distinct.
+    let link = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .map(|l| l.href.trim().to_string())
+        .filter(|l| !l.is_empty());
+    ParsedFeed {
+        format: format_name(&feed.feed_type).to_string(),
+        encoding: encoding.to_string(),
+        title: feed.title.map(|t| text::html_to_text(&t.content)),
+        entries: keyed_entries(pre),
+        repairs,
+        ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
+        link,
+        id: (!feed.id.starts_with(GENERATED) && !feed.id.trim().is_empty())
+            .then(|| feed.id.trim().to_string()),
+        published: feed.published.or(feed.updated),
+        item_elements: 0,
+        problem: None,
+    }
+}
+
+/// Plain text of an entry's HTML field; mojibake undone on the raw text, as feedparser does
+/// (a no-break space in `Ã\u{a0}` (à) would be a plain space after html_to_text).
+fn clean(html: &str, utf8: bool) -> String {
+    match utf8.then(|| text::undo_double_utf8(html)).flatten() {
+        Some(fixed) => text::html_to_text(&fixed),
+        None => text::html_to_text(html),
+    }
+}
+
+fn pre_entry(e: feed_rs::model::Entry, base: Option<&url::Url>, utf8: bool) -> Pre {
+    let guid =
+        (!e.id.starts_with(GENERATED) && !e.id.trim().is_empty()).then(|| e.id.trim().to_string());
+    let link = e
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or(e.links.first())
+        .map(|l| l.href.trim().to_string())
+        .filter(|l| !l.is_empty());
+    let canonical = link.as_deref().and_then(|l| link::canonical_link(l, base));
+    let title = e.title.map(|t| clean(&t.content, utf8)).unwrap_or_default();
+    let summary = e
+        .summary
+        .map(|t| clean(&t.content, utf8))
+        .unwrap_or_default();
+    let mut content = e
+        .content
+        .and_then(|c| c.body)
+        .map(|b| clean(&b, utf8))
+        .unwrap_or_default();
+    if content == summary
+        || (!summary.is_empty()
+            && content.starts_with(&summary)
+            && content.len() < summary.len() + 8)
+    {
+        content.clear();
+    }
+    Pre {
+        guid,
+        title,
+        link,
+        canonical,
+        published: e.published.or(e.updated),
+        summary,
+        content,
+    }
+}
+
+/// Canonical links given to several distinct items (e.g. the site's homepage): they identify
+/// nothing. Items with the same link and the same title are one story listed twice.
+fn shared_links(pre: &[Pre]) -> HashSet<String> {
     let mut by_link: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for p in &pre {
+    for p in pre {
         if let Some(c) = &p.canonical {
             by_link
                 .entry(c.as_str())
@@ -216,11 +249,17 @@ fn build(
                 .insert(p.title.as_str());
         }
     }
-    let shared: HashSet<String> = by_link
+    by_link
         .into_iter()
         .filter(|(_, v)| v.len() > 1)
         .map(|(k, _)| k.to_string())
-        .collect();
+        .collect()
+}
+
+/// Entries with their identity keys: GUID, else an unshared canonical link, else a hash of the
+/// text; an item listed twice is kept once, two items sharing a key are told apart.
+fn keyed_entries(pre: Vec<Pre>) -> Vec<Entry> {
+    let shared = shared_links(&pre);
     // Key → fingerprint of the text, to tell an item listed twice from two items that share a
     // GUID or link (comments on one post whose links differ only in the fragment).
     let mut seen_keys: HashMap<String, u64> = HashMap::new();
@@ -269,26 +308,7 @@ fn build(
             meta: None,
         });
     }
-    let link = feed
-        .links
-        .iter()
-        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .map(|l| l.href.trim().to_string())
-        .filter(|l| !l.is_empty());
-    ParsedFeed {
-        format: format_name(&feed.feed_type).to_string(),
-        encoding: encoding.to_string(),
-        title: feed.title.map(|t| text::html_to_text(&t.content)),
-        entries,
-        repairs,
-        ttl: feed.ttl.map(|m| Duration::from_secs(u64::from(m) * 60)),
-        link,
-        id: (!feed.id.starts_with(GENERATED) && !feed.id.trim().is_empty())
-            .then(|| feed.id.trim().to_string()),
-        published: feed.published.or(feed.updated),
-        item_elements: 0,
-        problem: None,
-    }
+    entries
 }
 
 #[cfg(test)]

@@ -35,9 +35,24 @@ pub fn html_to_text(s: &str) -> String {
                 }
             }
             b'&' => {
-                let (decoded, len) = decode_entity(&s[i..]);
-                push_collapsed(&mut out, decoded.as_str(), &mut pending_space);
-                i += len;
+                let rest = &b[i..];
+                let common = [
+                    ("&amp;", "&"),
+                    ("&lt;", "<"),
+                    ("&gt;", ">"),
+                    ("&quot;", "\""),
+                ]
+                .into_iter()
+                .find(|(e, _)| rest.starts_with(e.as_bytes()));
+                if let Some((e, t)) = common {
+                    // The commonest entities, without an allocation each.
+                    push_collapsed(&mut out, t, &mut pending_space);
+                    i += e.len();
+                } else {
+                    let (decoded, len) = decode_entity(&s[i..]);
+                    push_collapsed(&mut out, decoded.as_str(), &mut pending_space);
+                    i += len;
+                }
             }
             _ => {
                 pending_space = true;
@@ -53,9 +68,9 @@ pub fn html_to_text(s: &str) -> String {
 /// those bytes are valid UTF-8 that differs from the input; None otherwise (feedparser does
 /// the same for Latin-1).
 pub fn undo_double_utf8(s: &str) -> Option<String> {
-    if s.is_ascii() {
-        return None;
-    }
+    // Mojibake of any non-ASCII char starts with a lead byte read as U+00C2..U+00F4, which is
+    // 0xC3 0x82..0xB4 in UTF-8: without a 0xC3 byte there is nothing to undo (most text).
+    memchr::memchr(0xC3, s.as_bytes())?;
     let mut bytes = Vec::with_capacity(s.len());
     let mut buf = [0u8; 4];
     for c in s.chars() {
@@ -76,19 +91,45 @@ pub fn undo_double_utf8(s: &str) -> Option<String> {
 
 /// Appends `t` collapsing whitespace runs into single spaces (no leading space).
 fn push_collapsed(out: &mut String, t: &str, pending_space: &mut bool) {
-    for (n, part) in t.split(char::is_whitespace).enumerate() {
-        if n > 0 {
-            *pending_space = true;
+    if t.is_ascii() {
+        // The same split on bytes: ASCII whitespace is `char::is_whitespace`'s ASCII part.
+        let (mut start, mut after_space) = (0, false);
+        for (i, &c) in t.as_bytes().iter().enumerate() {
+            if matches!(c, b' ' | b'\t'..=b'\r') {
+                push_part(
+                    out,
+                    t.get(start..i).unwrap_or_default(),
+                    after_space,
+                    pending_space,
+                );
+                (start, after_space) = (i + 1, true);
+            }
         }
-        if part.is_empty() {
-            continue;
-        }
-        if *pending_space && !out.is_empty() {
-            out.push(' ');
-        }
-        *pending_space = false;
-        out.push_str(part);
+        push_part(
+            out,
+            t.get(start..).unwrap_or_default(),
+            after_space,
+            pending_space,
+        );
+        return;
     }
+    for (n, part) in t.split(char::is_whitespace).enumerate() {
+        push_part(out, part, n > 0, pending_space);
+    }
+}
+
+fn push_part(out: &mut String, part: &str, after_space: bool, pending_space: &mut bool) {
+    if after_space {
+        *pending_space = true;
+    }
+    if part.is_empty() {
+        return;
+    }
+    if *pending_space && !out.is_empty() {
+        out.push(' ');
+    }
+    *pending_space = false;
+    out.push_str(part);
 }
 
 const BLOCK: &[&str] = &[
@@ -146,10 +187,13 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
         .iter()
         .take_while(|c| c.is_ascii_alphanumeric())
         .count();
-    let name = s[name_start..name_start + name_len].to_ascii_lowercase();
-    if (name == "script" || name == "style") && b.get(i + 1) != Some(&b'/') {
+    let name = &s[name_start..name_start + name_len];
+    if (name.eq_ignore_ascii_case("script") || name.eq_ignore_ascii_case("style"))
+        && b.get(i + 1) != Some(&b'/')
+    {
         // Looks only as far as the closing tag (case-insensitively, without copying), so a
         // flood of small script elements costs linear time.
+        let name = name.to_ascii_lowercase();
         return match find_close(b, end, name.as_bytes()) {
             Some(after) => {
                 let gt = memchr::memchr(b'>', &b[after..])
@@ -160,7 +204,7 @@ fn skip_tag(s: &str, i: usize) -> (usize, bool) {
             None => (b.len(), true),
         };
     }
-    (end, BLOCK.contains(&name.as_str()))
+    (end, BLOCK.iter().any(|t| t.eq_ignore_ascii_case(name)))
 }
 
 /// Position of the first `</name` (any case) at or after `from`.

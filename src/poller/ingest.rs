@@ -18,11 +18,14 @@ pub struct Ingested {
     pub entries: Vec<NewEntry>,
     pub still_listed: Vec<String>,
     pub posting: Option<Duration>,
+    /// How many entries the document gave.
+    pub parsed: usize,
 }
 
 /// Splits `parsed` into new entries (matched unless backfilled) and still-listed known keys.
+/// Takes the entries: the new ones move into the result, nothing is copied.
 pub fn ingest(
-    parsed: &[Entry],
+    parsed: Vec<Entry>,
     known: &HashSet<String>,
     rules: &RuleSet,
     spec: &FeedSpec,
@@ -36,28 +39,26 @@ pub fn ingest(
             .ok()
             .and_then(|d| now.checked_sub_signed(d)),
     };
-    let still_listed = parsed
-        .iter()
-        .filter(|e| known.contains(&e.key))
-        .map(|e| e.key.clone())
-        .collect();
-    let entries = parsed
-        .iter()
-        .filter(|e| !known.contains(&e.key))
+    let (posting, count) = (posting_interval(&parsed), parsed.len());
+    let (listed, new): (Vec<Entry>, Vec<Entry>) =
+        parsed.into_iter().partition(|e| known.contains(&e.key));
+    let still_listed = listed.into_iter().map(|e| e.key).collect();
+    let entries = new
+        .into_iter()
         .map(|e| {
             let backfilled =
                 first_poll && matches!((cutoff, e.published), (Some(c), Some(p)) if p < c);
             let matches = if backfilled {
                 Vec::new()
             } else {
-                with_report_all(match_entry(rules, e, spec), spec)
+                with_report_all(match_entry(rules, &e, spec), spec)
             };
             // Documents and list changes are told apart by their identity, never by look-alike
             // titles ("Additions to the Entity List" recurs): only news items are clustered.
             let signature =
-                (!matches.is_empty() && e.meta.is_none()).then(|| crate::story::of_entry(e));
+                (!matches.is_empty() && e.meta.is_none()).then(|| crate::story::of_entry(&e));
             NewEntry {
-                entry: e.clone(),
+                entry: e,
                 backfilled,
                 matches,
                 signature,
@@ -67,7 +68,8 @@ pub fn ingest(
     Ingested {
         entries,
         still_listed,
-        posting: posting_interval(parsed),
+        posting,
+        parsed: count,
     }
 }
 
@@ -198,7 +200,7 @@ mod tests {
         ];
         let known: HashSet<String> = ["seen".to_string()].into();
         let window = Backfill::Within(Duration::from_secs(14 * 86_400));
-        let first = ingest(&parsed, &known, &rules, &spec, true, window, now);
+        let first = ingest(parsed.clone(), &known, &rules, &spec, true, window, now);
         let keys: Vec<(&str, bool, usize, bool)> = first
             .entries
             .iter()
@@ -222,7 +224,7 @@ mod tests {
         assert_eq!(first.still_listed, ["seen"]);
         assert!(first.posting.is_some());
         // Later polls never backfill: an old item appearing now is news to the reader.
-        let later = ingest(&parsed, &known, &rules, &spec, false, window, now);
+        let later = ingest(parsed, &known, &rules, &spec, false, window, now);
         assert!(later.entries.iter().all(|n| !n.backfilled));
         assert_eq!(later.entries[0].matches.len(), 1);
     }

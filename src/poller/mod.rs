@@ -7,6 +7,7 @@
 //! every due feed.
 
 pub mod ingest;
+pub mod unchanged;
 
 use crate::clock::Clock;
 use crate::config::{Backfill, PollPolicy};
@@ -72,6 +73,8 @@ pub struct PollSummary {
     pub status: Option<u16>,
     pub modified: bool,
     pub not_modified: bool,
+    /// A 200 with the document parsed last time (see [`unchanged`]).
+    pub unchanged: bool,
     pub error: bool,
     /// Not requested: the host is under a Retry-After.
     pub deferred: bool,
@@ -359,6 +362,11 @@ async fn modified(
     }
     summary.status = Some(f.status);
     log_redirect(shown, &f.permanent_redirect);
+    let digest = unchanged::digest(&f.body, f.content_type.as_deref(), &f.final_url);
+    if unchanged::same(&digest, state) {
+        summary.unchanged = true;
+        return unchanged_body(ctx, spec, state, now, &f, digest);
+    }
     let prior = load_prior(ctx, spec, state).await;
     let (status, etag, last_modified, permanent_redirect, max_age) = (
         f.status,
@@ -375,6 +383,7 @@ async fn modified(
                 entries,
                 still_listed,
                 posting,
+                parsed,
             },
         ))) => {
             summary.modified = true;
@@ -387,23 +396,8 @@ async fn modified(
             if !feed.repairs.is_empty() {
                 tracing::debug!(feed = %shown, repairs = ?feed.repairs, "feed repaired before parsing");
             }
-            // A document whose items were not read is never a quiet, healthy feed:
-            // logged when its state changes, counted on every poll.
             let problem = feed.problem.clone();
-            let now_state = problem_state(problem.as_deref());
-            if now_state != problem_state(state.parse_problem.as_deref()) {
-                match &problem {
-                    Some(p) => {
-                        tracing::warn!(feed = %shown, problem = %p, entries = feed.entries.len(), items = feed.item_elements, "feed parsed, but its items were not read")
-                    }
-                    None => {
-                        tracing::info!(feed = %shown, entries = feed.entries.len(), "feed items read again")
-                    }
-                }
-            }
-            if let Some(s) = now_state {
-                ctx.metrics.record_parse_problem(s);
-            }
+            note_problem(ctx, state, &problem, (parsed, feed.item_elements), shown);
             PollRecord {
                 feed_id: state.id,
                 checked_at: now.timestamp(),
@@ -422,6 +416,7 @@ async fn modified(
                     title: feed.title,
                     problem,
                     snapshot,
+                    digest: Some(digest),
                 },
             }
         }
@@ -447,6 +442,38 @@ async fn modified(
             fail(state.error_count + 1),
             shown,
         ),
+    }
+}
+
+/// A 200 with the document parsed last time: scheduled like a 304 (the interval chosen after
+/// the last parse unless the server sends a new max-age), no parse, no lookups.
+fn unchanged_body(
+    ctx: &PollContext,
+    spec: &FeedSpec,
+    state: &FeedState,
+    now: chrono::DateTime<chrono::Utc>,
+    f: &crate::fetch::Fetched,
+    digest: crate::model::BodyDigest,
+) -> PollRecord {
+    let hints = Hints {
+        max_age: f.max_age,
+        ttl: state
+            .interval_secs
+            .and_then(|s| u64::try_from(s).ok())
+            .map(Duration::from_secs),
+        posting_interval: None,
+    };
+    let interval = interval_after_success(&ctx.policy, spec, &hints);
+    PollRecord {
+        feed_id: state.id,
+        checked_at: now.timestamp(),
+        status: Some(f.status),
+        etag: f.etag.clone(),
+        last_modified: f.last_modified.clone(),
+        redirect_url: f.permanent_redirect.clone(),
+        next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
+        interval_secs: None,
+        outcome: PollOutcome::Unchanged { digest },
     }
 }
 
@@ -490,16 +517,10 @@ async fn parse_in_budget(
             content_type: fetched.content_type.as_deref(),
             url: &fetched.final_url,
         };
-        let read = crate::source::read(&spec, doc, &prior)?;
-        let new = ingest::ingest(
-            &read.feed.entries,
-            &prior.known,
-            &rules,
-            &spec,
-            !polled,
-            backfill,
-            now,
-        );
+        let mut read = crate::source::read(&spec, doc, &prior)?;
+        // The entries move into the result (only their number is needed afterwards).
+        let entries = std::mem::take(&mut read.feed.entries);
+        let new = ingest::ingest(entries, &prior.known, &rules, &spec, !polled, backfill, now);
         Ok((read, new))
     });
     match tokio::time::timeout(PARSE_BUDGET, parsed).await {
@@ -529,6 +550,7 @@ async fn finish(
     let outcome_name = match &rec.outcome {
         PollOutcome::Modified { .. } => "modified",
         PollOutcome::NotModified => "not_modified",
+        PollOutcome::Unchanged { .. } => "unchanged",
         PollOutcome::Deferred => "rate_limited",
         PollOutcome::Failed { gone: true, .. } => "gone",
         PollOutcome::Failed {
@@ -564,6 +586,30 @@ async fn finish(
         }
     }
     summary
+}
+
+/// A document whose items were not read is never a quiet, healthy feed: logged when its
+/// state changes, counted on every poll. `counts` = (entries parsed, item elements).
+fn note_problem(
+    ctx: &PollContext,
+    state: &FeedState,
+    problem: &Option<String>,
+    counts: (usize, usize),
+    shown: &str,
+) {
+    let (parsed, items) = counts;
+    let now_state = problem_state(problem.as_deref());
+    if now_state != problem_state(state.parse_problem.as_deref()) {
+        match problem {
+            Some(p) => {
+                tracing::warn!(feed = %shown, problem = %p, entries = parsed, items, "feed parsed, but its items were not read")
+            }
+            None => tracing::info!(feed = %shown, entries = parsed, "feed items read again"),
+        }
+    }
+    if let Some(s) = now_state {
+        ctx.metrics.record_parse_problem(s);
+    }
 }
 
 /// `unparsed` / `partial`: the state word that starts a parse problem.

@@ -120,11 +120,11 @@ fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
     // Then fix the non-ASCII chars in place (ASCII runs are skipped in bulk).
     let bytes = exact.text.as_bytes();
     let mut i = 0;
-    while let Some(k) = bytes
-        .get(i..)
-        .and_then(|r| r.iter().position(|&b| b >= 0x80))
-    {
-        let at = i + k;
+    loop {
+        let at = next_non_ascii(bytes, i);
+        if at >= bytes.len() {
+            break;
+        }
         let Some(c) = exact.text.get(at..).and_then(|t| t.chars().next()) else {
             break;
         };
@@ -143,6 +143,25 @@ fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
         }
     }
     true
+}
+
+/// Index of the first byte >= 0x80 at or after `from` (`bytes.len()` if none), eight bytes
+/// at a time: most text is long ASCII runs between rare non-ASCII chars.
+fn next_non_ascii(bytes: &[u8], from: usize) -> usize {
+    let rest = bytes.get(from..).unwrap_or_default();
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let high = u64::from_le_bytes(w) & 0x8080_8080_8080_8080;
+        if high != 0 {
+            return at + (high.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder();
+    at + tail.iter().position(|&b| b >= 0x80).unwrap_or(tail.len())
 }
 
 fn is_ws(b: u8) -> bool {
@@ -165,16 +184,13 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
     let mut w = Writer {
         out,
         aligned: false,
+        breaks: Breaks::default(),
     };
     let bytes = src.as_bytes();
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b < 0x80 {
-            let rest = bytes.get(i..).unwrap_or_default();
-            let end = rest
-                .iter()
-                .position(|&b| b >= 0x80)
-                .map_or(bytes.len(), |k| i + k);
+            let end = next_non_ascii(bytes, i);
             w.ascii_run(src, i, end, fold_case);
             i = end;
             continue;
@@ -250,6 +266,41 @@ struct Writer<'a> {
     out: &'a mut Normalized,
     /// The next char can extend the current byte-for-byte segment.
     aligned: bool,
+    breaks: Breaks,
+}
+
+/// Where the next whitespace byte that is not a lone space is (a tab, newline, vertical tab,
+/// form feed, or the second of two spaces), found with memchr and remembered, so the text is
+/// searched once per kind however many runs it has.
+#[derive(Default)]
+struct Breaks {
+    /// Next `\t` `\n` `\r`, next `\x0b` `\x0c`, next "  " (its second space): valid while
+    /// >= the position asked for; `usize::MAX` when there is none.
+    found: [Option<usize>; 3],
+}
+
+impl Breaks {
+    fn next(&mut self, b: &[u8], from: usize, end: usize) -> usize {
+        let rest = b.get(from..).unwrap_or_default();
+        let finders: [&dyn Fn() -> Option<usize>; 3] = [
+            &|| memchr::memchr3(b'\t', b'\n', b'\r', rest),
+            &|| memchr::memchr2(0x0b, 0x0c, rest),
+            &|| memchr::memmem::find(rest, b"  ").map(|p| p + 1),
+        ];
+        let mut best = usize::MAX;
+        for (slot, find) in self.found.iter_mut().zip(finders) {
+            let at = match *slot {
+                Some(p) if p >= from => p,
+                _ => {
+                    let p = find().map_or(usize::MAX, |p| from + p);
+                    *slot = Some(p);
+                    p
+                }
+            };
+            best = best.min(at);
+        }
+        best.min(end)
+    }
 }
 
 impl Writer<'_> {
@@ -267,7 +318,8 @@ impl Writer<'_> {
         self.out.text.push(c);
     }
 
-    /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs.
+    /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs: in chunks that
+    /// end at a whitespace byte to drop or to turn into a space, found in one pass.
     fn ascii_run(&mut self, src: &str, start: usize, end: usize, fold_case: bool) {
         let bytes = src.as_bytes();
         let mut j = start;
@@ -277,11 +329,6 @@ impl Writer<'_> {
                 j += 1;
                 continue;
             }
-            // Up to the second char of the next whitespace run: copied in bulk.
-            let k = bytes
-                .get(j..end)
-                .and_then(|r| r.windows(2).position(|w| w.iter().all(|&b| is_ws(b))))
-                .map_or(end, |p| j + p + 1);
             if !self.aligned {
                 let norm = self.out.text.len() as u32;
                 self.out.segs.push(Seg {
@@ -291,17 +338,19 @@ impl Writer<'_> {
                 });
                 self.aligned = true;
             }
+            // Up to the next whitespace byte that is not a lone space.
+            let mut k = self.breaks.next(bytes, j, end);
+            let prev_ws = k > j && bytes.get(k - 1) == Some(&b' ');
+            k = k.min(end);
             let from = self.out.text.len();
-            let chunk = src.get(j..k).unwrap_or_default();
-            // Other whitespace becomes a space (with the same byte length).
-            for (n, piece) in chunk.split(|c| c != ' ' && is_ws(c as u8)).enumerate() {
-                if n > 0 {
-                    self.out.text.push(' ');
-                }
-                self.out.text.push_str(piece);
-            }
+            self.out.text.push_str(src.get(j..k).unwrap_or_default());
             if fold_case && let Some(new) = self.out.text.get_mut(from..) {
                 new.make_ascii_lowercase();
+            }
+            // Other whitespace after a non-space becomes a space (with the same byte length).
+            if k < end && !prev_ws {
+                self.out.text.push(' ');
+                k += 1;
             }
             j = k;
         }

@@ -5,7 +5,7 @@
 
 use super::clusters::{self, Placed};
 use super::{Result, Store};
-use crate::model::{Entry, NewMatch};
+use crate::model::{BodyDigest, Entry, NewMatch};
 use crate::story::Signature;
 use rusqlite::{Transaction, params};
 use std::collections::HashSet;
@@ -26,6 +26,11 @@ pub struct NewEntry {
 #[derive(Debug, Clone)]
 pub enum PollOutcome {
     NotModified,
+    /// A 200 whose document is the one parsed last time (or differs only outside its items):
+    /// like a 304, with the response's validators and the digests recorded.
+    Unchanged {
+        digest: BodyDigest,
+    },
     /// Not requested (the host asked us to wait); only the next check moves.
     Deferred,
     Modified {
@@ -40,6 +45,8 @@ pub enum PollOutcome {
         problem: Option<String>,
         /// The source's new snapshot (screening lists), kept for the next poll's diff.
         snapshot: Option<crate::model::regulatory::Snapshot>,
+        /// The document's digests, to recognise it when it comes again.
+        digest: Option<BodyDigest>,
     },
     Failed {
         error: String,
@@ -118,6 +125,15 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             )?
             .execute(params![r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, r.interval_secs])?;
         }
+        PollOutcome::Unchanged { digest } => {
+            tx.prepare_cached(
+                "UPDATE feeds SET last_status = ?2, last_checked_at = ?3, last_success_at = ?3, error_count = 0, first_error_at = NULL,
+                 last_error = NULL, next_check_at = ?4, retry_after_until = NULL, etag = ?5, last_modified = ?6,
+                 redirect_url = COALESCE(?7, redirect_url), interval_secs = COALESCE(?8, interval_secs),
+                 body_digest = ?9, items_digest = ?10 WHERE id = ?1",
+            )?
+            .execute(params![r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, r.interval_secs, digest.body, digest.items])?;
+        }
         PollOutcome::Failed {
             error,
             retry_after_until,
@@ -139,6 +155,7 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
             title,
             problem,
             snapshot,
+            digest,
         } => {
             if let Some(snap) = snapshot {
                 super::regulatory::save_snapshot(tx, r.feed_id, r.checked_at, snap)?;
@@ -149,12 +166,14 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
                  last_error = NULL, next_check_at = ?4, retry_after_until = NULL, etag = ?5, last_modified = ?6,
                  redirect_url = COALESCE(?7, redirect_url), polled = 1, format = ?8, encoding = ?9, repairs = ?10, title = ?11,
                  interval_secs = COALESCE(?12, interval_secs), parse_problem = ?13,
-                 parse_problem_since = CASE WHEN ?13 IS NULL THEN NULL ELSE COALESCE(parse_problem_since, ?3) END
+                 parse_problem_since = CASE WHEN ?13 IS NULL THEN NULL ELSE COALESCE(parse_problem_since, ?3) END,
+                 body_digest = ?14, items_digest = ?15
                  WHERE id = ?1",
             )?
             .execute(params![
                 r.feed_id, r.status, r.checked_at, r.next_check_at, r.etag, r.last_modified, r.redirect_url, format, encoding,
-                repairs, title, r.interval_secs, problem
+                repairs, title, r.interval_secs, problem, digest.as_ref().map(|d| &d.body),
+                digest.as_ref().and_then(|d| d.items.as_ref())
             ])?;
             let mut seen = tx.prepare_cached(
                 "UPDATE entries SET last_seen_at = ?3 WHERE feed_id = ?1 AND key = ?2",

@@ -72,6 +72,11 @@ pub struct FeedState {
     pub first_error_at: Option<i64>,
     /// The last poll's parse problem (`unparsed: …` / `partial: …`), to log only changes.
     pub parse_problem: Option<String>,
+    /// The interval chosen after the last successful poll (seconds).
+    pub interval_secs: Option<i64>,
+    /// Digests of the last document parsed (see `poller::unchanged`).
+    pub body_digest: Option<String>,
+    pub items_digest: Option<String>,
 }
 
 /// A row of `feeds status` (Default: a configured feed never polled yet).
@@ -294,7 +299,7 @@ impl Store {
 const POSTING: &str = "(SELECT COUNT(published_at) FROM entries e WHERE e.feed_id = f.id),
     (SELECT (MAX(published_at) - MIN(published_at)) / NULLIF(COUNT(published_at) - 1, 0) FROM entries e WHERE e.feed_id = f.id)";
 
-const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at, parse_problem";
+const STATE_COLS: &str = "id, url, redirect_url, etag, last_modified, error_count, next_check_at, retry_after_until, gone, polled, first_error_at, parse_problem, interval_secs, body_digest, items_digest";
 
 fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
     Ok(FeedState {
@@ -310,6 +315,9 @@ fn state_row(r: &rusqlite::Row) -> rusqlite::Result<FeedState> {
         polled: r.get::<_, i64>(9)? != 0,
         first_error_at: r.get(10)?,
         parse_problem: r.get(11)?,
+        interval_secs: r.get(12)?,
+        body_digest: r.get(13)?,
+        items_digest: r.get(14)?,
     })
 }
 

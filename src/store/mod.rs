@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_parse_problems.sql"),
     include_str!("migrations/009_channels.sql"),
     include_str!("migrations/010_regulatory.sql"),
+    include_str!("migrations/011_body_digest.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
