@@ -10,6 +10,7 @@
 //!   the rest of the crate to it); tests pass a fixed clock.
 //! - [`model`]: plain data shared by the stages (sources and their kinds, entries with their
 //!   structured metadata, matches, stories, screening-list snapshots).
+//! - [`cause`]: the innermost cause of an error chain, as the text a user reads.
 //! - [`redact`]: secrets in addresses masked before they reach a log, status line or digest.
 //! - [`parse`]: pure: feed bytes → entries (encodings, old formats and repairs, identity keys,
 //!   canonical links, plain text, relayed outlets) and a verdict on items that were not read.
@@ -35,6 +36,7 @@
 //!   subcommands (including `init` and `mail test`); [`telemetry`] logging (journald priorities).
 
 pub mod app;
+pub mod cause;
 pub mod channel;
 pub mod cli;
 pub mod clock;

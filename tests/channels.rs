@@ -157,6 +157,8 @@ fn webhook_and_slack_parts_arrive_once_after_refusals_and_a_500() {
         "{s}"
     );
     assert_eq!(n(&s, "digests_pending"), 3, "{s}");
+    // The cause is said (not only reqwest's "error sending request").
+    assert!(printed.contains("refused"), "{printed}");
 
     hook.listen();
     hook.script(&[(500, &[])]);

@@ -26,7 +26,7 @@ pub enum ChannelError {
     #[error("channel `{channel}` is not configured (any more)")]
     Unknown { channel: String },
     /// No answer (connection refused, timeout, TLS): worth retrying. The URL is stripped.
-    #[error("channel `{channel}`: {source}")]
+    #[error("channel `{channel}`: {}", crate::cause::innermost(.source))]
     Request {
         channel: String,
         #[source]

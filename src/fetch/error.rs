@@ -56,7 +56,7 @@ impl Cause {
 
     /// The innermost error message (reqwest's own is just "error sending request").
     pub fn root(&self) -> String {
-        root_cause(&*self.0)
+        crate::cause::innermost(&*self.0)
     }
 }
 
@@ -86,13 +86,4 @@ pub(super) fn classify(e: reqwest::Error) -> FetchError {
     } else {
         FetchError::Request(Cause::new(e))
     }
-}
-
-/// The innermost error message (reqwest's own is just "error sending request").
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
