@@ -206,6 +206,19 @@ fn webhook_and_slack_parts_arrive_once_after_refusals_and_a_500() {
         );
     }
     assert!(!String::from_utf8_lossy(&hooks[0].body).contains("utm_"));
+    // Plain text for a machine: no text-part marks; highlights as character spans.
+    for s in stories {
+        let excerpt = s["excerpt"].as_str().unwrap();
+        assert!(!excerpt.contains('«') && !excerpt.contains('»'), "{s}");
+        let h = &s["highlights"][0];
+        let (a, b) = (
+            h["start"].as_u64().unwrap() as usize,
+            h["end"].as_u64().unwrap() as usize,
+        );
+        let marked: String = excerpt.chars().skip(a).take(b - a).collect();
+        assert_eq!(marked, "Entity List", "{s}");
+        assert_eq!(s["terms"][0], "Entity List", "{s}");
+    }
     check_slack(&slack, 30);
 
     // Nothing more: a second `digest send`, then a forced cycle.

@@ -10,12 +10,15 @@ use serde_json::{Value, json};
 
 pub fn story_json(v: &StoryView) -> Value {
     let i = v.item;
-    let mut terms: Vec<&str> = Vec::new();
+    // Every query term that hit, and the distinctive ones that decided (the "why").
+    let mut matched: Vec<&str> = Vec::new();
     for h in &i.hits {
-        if !terms.contains(&h.term.as_str()) {
-            terms.push(&h.term);
+        if !matched.contains(&h.term.as_str()) {
+            matched.push(&h.term);
         }
     }
+    let terms: Vec<&str> = v.why.split(" · ").filter(|t| !t.is_empty()).collect();
+    let (excerpt, highlights) = plain_excerpt(&v.excerpt.text);
     let published = i
         .published
         .and_then(|t| chrono::Utc.timestamp_opt(t, 0).single())
@@ -34,11 +37,35 @@ pub fn story_json(v: &StoryView) -> Value {
         "topic": v.topic,
         "rules": i.rules,
         "terms": terms,
+        "matched_terms": matched,
         "why": v.why,
         "score": i.score,
-        "excerpt": v.excerpt.text,
+        "excerpt": excerpt,
+        "highlights": highlights,
         "also_reported_by": also,
     })
+}
+
+/// The excerpt as plain text (the text part's «…» highlight marks removed) and the highlighted
+/// passages as character offsets into it.
+fn plain_excerpt(marked: &str) -> (String, Vec<Value>) {
+    let (mut out, mut spans, mut start) = (String::new(), Vec::new(), None);
+    let mut n = 0usize;
+    for c in marked.chars() {
+        match c {
+            '«' => start = Some(n),
+            '»' => {
+                if let Some(s) = start.take() {
+                    spans.push(json!({ "start": s, "end": n }));
+                }
+            }
+            c => {
+                out.push(c);
+                n += 1;
+            }
+        }
+    }
+    (out, spans)
 }
 
 pub fn payload(cx: &RenderContext, info: &PartInfo, secs: &[Section]) -> Value {
