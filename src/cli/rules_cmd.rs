@@ -148,8 +148,9 @@ fn test(
             let spans: Vec<(usize, usize)> = m
                 .hits
                 .iter()
-                .filter(|h| h.field == field)
-                .map(|h| (h.start, h.end))
+                .filter(|h| h.field == field && h.end <= text.len())
+                .filter(|h| text.is_char_boundary(h.start) && text.is_char_boundary(h.end))
+                .map(|h| crate::rules::whole_words(text, h.start, h.end))
                 .collect();
             if !text.is_empty() && !spans.is_empty() {
                 println!(

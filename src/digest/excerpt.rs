@@ -13,31 +13,6 @@ pub struct Excerpt {
     pub html: String,
 }
 
-/// Extends a span's end over the rest of a Latin word (prefix-term hits end mid-word).
-/// CJK text has no word boundaries to extend to.
-fn word_end(text: &str, mut end: usize) -> usize {
-    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
-    if !text[..end].chars().next_back().is_some_and(latin) {
-        return end;
-    }
-    while let Some(c) = text[end..].chars().next().filter(|c| latin(*c)) {
-        end += c.len_utf8();
-    }
-    end
-}
-
-/// Moves a span's start back to the start of its Latin word.
-fn word_start(text: &str, mut start: usize) -> usize {
-    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
-    if !text[start..].chars().next().is_some_and(latin) {
-        return start;
-    }
-    while let Some(c) = text[..start].chars().next_back().filter(|c| latin(*c)) {
-        start -= c.len_utf8();
-    }
-    start
-}
-
 /// The excerpt of `item` (at most about `max_chars` characters), highlighting the hits of
 /// distinctive terms (not `topics`' context terms).
 pub fn excerpt(item: &DigestItem, max_chars: usize, topics: &Topics) -> Excerpt {
@@ -66,7 +41,7 @@ pub fn excerpt(item: &DigestItem, max_chars: usize, topics: &Topics) -> Excerpt 
     // A prefix term (`licen*`) hits part of a word; highlight the whole word.
     let spans: Vec<(usize, usize)> = hits
         .iter()
-        .map(|h| (word_start(text, h.start), word_end(text, h.end)))
+        .map(|h| crate::rules::whole_words(text, h.start, h.end))
         .collect();
     // Window: start ~80 characters before the first hit, at a word boundary when possible.
     let first = spans.first().map(|h| h.0).unwrap_or(0);
@@ -159,7 +134,8 @@ pub fn short_why(item: &DigestItem, topics: &Topics) -> String {
             && text.is_char_boundary(h.start)
             && text.is_char_boundary(h.end);
         let word = if valid {
-            text[word_start(text, h.start)..word_end(text, h.end)].to_string()
+            let (a, b) = crate::rules::whole_words(text, h.start, h.end);
+            text[a..b].to_string()
         } else {
             spoken(&h.term)
         };
@@ -237,9 +213,10 @@ mod tests {
 
     #[test]
     fn prefix_hits_highlight_the_whole_word() {
-        assert_eq!(word_end("licences apply", 5), 8);
-        assert_eq!(word_end("licence", 7), 7);
-        assert_eq!(word_end("出口管制规则", 6), 6);
+        let end = |t: &str, e: usize| crate::rules::whole_words(t, 0, e).1;
+        assert_eq!(end("licences apply", 5), 8);
+        assert_eq!(end("licence", 7), 7);
+        assert_eq!(end("出口管制规则", 6), 6);
     }
 
     #[test]

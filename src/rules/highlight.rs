@@ -45,9 +45,48 @@ pub fn highlight_markers(text: &str, spans: &[(usize, usize)], open: &str, close
     out
 }
 
+/// A hit span widened to whole Latin words: a prefix term (`licen*`) hits part of a word,
+/// and the whole word ("licence") is what a reader should see marked. CJK spans stay as they are.
+pub fn whole_words(text: &str, start: usize, end: usize) -> (usize, usize) {
+    (word_start(text, start), word_end(text, end))
+}
+
+/// Extends a span's end over the rest of a Latin word (prefix-term hits end mid-word).
+/// CJK text has no word boundaries to extend to.
+fn word_end(text: &str, mut end: usize) -> usize {
+    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
+    if !text[..end].chars().next_back().is_some_and(latin) {
+        return end;
+    }
+    while let Some(c) = text[end..].chars().next().filter(|c| latin(*c)) {
+        end += c.len_utf8();
+    }
+    end
+}
+
+/// Moves a span's start back to the start of its Latin word.
+fn word_start(text: &str, mut start: usize) -> usize {
+    let latin = |c: char| c.is_alphanumeric() && (c as u32) < 0x2E80;
+    if !text[start..].chars().next().is_some_and(latin) {
+        return start;
+    }
+    while let Some(c) = text[..start].chars().next_back().filter(|c| latin(*c)) {
+        start -= c.len_utf8();
+    }
+    start
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_hits_widen_to_whole_words_but_cjk_does_not() {
+        let t = "New licence requirement";
+        assert_eq!(whole_words(t, 4, 9), (4, 11));
+        let zh = "出口许可证";
+        assert_eq!(whole_words(zh, 6, 12), (6, 12));
+    }
 
     #[test]
     fn merges_and_clamps() {

@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 pub use diagnose::NearMiss;
 pub use error::{RuleError, Warning};
-pub use highlight::highlight_markers;
+pub use highlight::{highlight_markers, whole_words};
 
 /// What a matching rule triggers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
