@@ -452,3 +452,39 @@ fn maildir_transport_delivers_into_new() {
     let body = decoded(&std::fs::read_to_string(file).unwrap());
     assert!(body.contains("New export controls on chips"));
 }
+
+#[test]
+fn a_feed_without_a_name_is_shown_by_its_document_title() {
+    let server = FeedServer::start();
+    server.set_feed(
+        "/w.rss",
+        rss(
+            "Chip Policy Wire",
+            &[(
+                "a1",
+                "US adds chip firms to the Entity List",
+                "https://wire.example/el",
+                "Commerce added them to the Entity List.",
+            )],
+        ),
+        "application/rss+xml",
+    );
+    let env = Env::new();
+    env.write(
+        "c.toml",
+        &format!(
+            "[feeds]\nbackfill = \"all\"\n[mail]\ntransport = \"file\"\n[[feed]]\nurl = \"{}\"\n\
+             [[rule]]\nname = \"el\"\nquery = '\"Entity List\"'\n",
+            server.url("/w.rss")
+        ),
+    );
+    env.once("c.toml", &["--digest-now"]);
+    let msgs = env.emls("chipwatch-state/outbox");
+    assert_eq!(msgs.len(), 1);
+    let text = decoded(&msgs[0]);
+    assert!(text.contains("  Chip Policy Wire · "), "{text}");
+    assert!(
+        !text.contains(&format!("  {} · ", server.url("/w.rss"))),
+        "{text}"
+    );
+}

@@ -76,16 +76,21 @@ impl Row {
     }
 }
 
+/// The outlet shown for an entry without a relayed publisher: the feed's configured name, or,
+/// for a feed named by its address only (no `name`), the title its document gives.
+const FEED_OUTLET: &str =
+    "CASE WHEN f.name = f.url AND COALESCE(f.title, '') != '' THEN f.title ELSE f.name END";
+
 pub(super) fn candidates(
     conn: &rusqlite::Connection,
     f: &ProfileFilter,
 ) -> Result<Vec<DigestItem>> {
-    let mut st = conn.prepare_cached(
-        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, COALESCE(e.canonical_link, e.link), COALESCE(e.outlet, f.name), f.tags, e.published_at, e.summary, e.content, e.id
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT m.story_id, m.rule, m.score, m.hits, e.title, COALESCE(e.canonical_link, e.link), COALESCE(e.outlet, {FEED_OUTLET}), f.tags, e.published_at, e.summary, e.content, e.id
          FROM matches m JOIN entries e ON e.id = m.entry_id JOIN feeds f ON f.id = e.feed_id
          WHERE m.score >= ?2 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.profile = ?1 AND d.story_id = m.story_id)
          ORDER BY m.story_id, m.score DESC, e.published_at IS NULL, e.published_at, m.id",
-    )?;
+    ))?;
     let rows = st.query_map(params![f.profile, f.min_score], Row::read)?;
     let mut by_story: Vec<DigestItem> = Vec::new();
     let mut index: HashMap<i64, usize> = HashMap::new();
@@ -143,10 +148,10 @@ fn merge(item: &mut DigestItem, row: Row, shown_entry: i64) -> Result<()> {
 /// document) is shown by that entry, whichever entry scored highest: the government action
 /// leads, the news that cites it is "also reported by".
 fn also_reported(conn: &rusqlite::Connection, stories: &mut [DigestItem]) -> Result<()> {
-    let mut also = conn.prepare_cached(
-        "SELECT COALESCE(e.outlet, f.name), COALESCE(e.canonical_link, e.link), e.meta, e.title, e.summary, e.published_at
+    let mut also = conn.prepare_cached(&format!(
+        "SELECT COALESCE(e.outlet, {FEED_OUTLET}), COALESCE(e.canonical_link, e.link), e.meta, e.title, e.summary, e.published_at
          FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
-    )?;
+    ))?;
     for item in stories {
         let rows = also
             .query_map([item.story_id], |r| {
