@@ -120,6 +120,16 @@ fn status(cli: &Cli, json: bool, clock: Arc<dyn Clock>) -> anyhow::Result<i32> {
 }
 
 /// One feed of `feeds status` in text: state, address and name, then its details.
+/// The address as shown: an API source's long query (every `fields[]` spelled out) is cut
+/// after its path; `--json` has it whole.
+fn shown_url(url: &str, kind: &str) -> String {
+    let shown = crate::redact::url(url);
+    match shown.split_once('?') {
+        Some((path, _)) if !kind.is_empty() && shown.len() > 120 => format!("{path}?…"),
+        _ => shown,
+    }
+}
+
 /// One source's lines; `kind` is shown unless it is a plain feed.
 fn print_row(r: &FeedStatus, kind: &str) {
     let unparsed_error = r
@@ -147,7 +157,7 @@ fn print_row(r: &FeedStatus, kind: &str) {
     };
     println!(
         "{state:<8} {}  [{}]{kind}",
-        crate::redact::url(&r.url),
+        shown_url(&r.url, &kind),
         r.name
     );
     if r.last_checked_at.is_none() && r.error_count == 0 {
