@@ -2,96 +2,34 @@
 //! source's kind says ([`crate::source`]: a feed, a Federal Register page, a screening-list
 //! snapshot diffed with the one the store kept) → skip entries already stored → match the
 //! new ones → record everything in one store transaction, and decide when to poll next. The
-//! pure part (which entries are new, their matches and story signatures) is [`ingest`].
+//! pure part (which entries are new, their matches and story signatures) is [`ingest`]; the
+//! reading on a core of its own is `read`, each outcome's record `outcome`, the unchanged-body
+//! check [`unchanged`], the context and summary `context`.
 //! Errors are recorded on the feed and backed off; they never escape. Called by `app` for
 //! every due feed.
 
+mod context;
 pub mod ingest;
+mod outcome;
+mod read;
 pub mod unchanged;
 
-use crate::clock::Clock;
-use crate::config::{Backfill, PollPolicy};
-use crate::fetch::{FetchOutcome, FetchRequest, Fetcher};
+pub use context::{PollContext, PollSummary};
+use outcome::{failed, log_redirect, not_modified, note_problem, parse_error_text, unchanged_body};
+pub use read::PARSE_BUDGET;
+use read::{load_prior, parse_in_budget};
+
+use crate::fetch::{FetchOutcome, FetchRequest};
 use crate::model::FeedSpec;
-use crate::rules::RuleSet;
 use crate::scheduler::{Hints, backoff, interval_after_success, jitter};
-use crate::source::{Prior, Read, SourceError};
-use crate::store::actor::StoreHandle;
+use crate::source::Read;
 use crate::store::entries::{PollOutcome, PollRecord};
 use crate::store::feeds::FeedState;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
-
-/// What a poll needs; cheap to clone.
-#[derive(Clone)]
-pub struct PollContext {
-    pub fetcher: Fetcher,
-    pub store: StoreHandle,
-    pub rules: Arc<RuleSet>,
-    pub clock: Arc<dyn Clock>,
-    pub backfill: Backfill,
-    pub policy: PollPolicy,
-    /// Bounds CPU-heavy parsing/matching to the number of cores.
-    pub cpu: Arc<Semaphore>,
-    /// Per-host request limit (held only while the request runs).
-    pub limits: crate::scheduler::Limits,
-    pub metrics: Arc<crate::metrics::Metrics>,
-}
-
-impl PollContext {
-    /// The poll context a configuration asks for; `cpu` and `metrics` outlive reloads.
-    pub fn new(
-        config: &crate::config::Config,
-        fetcher: Fetcher,
-        store: StoreHandle,
-        clock: Arc<dyn Clock>,
-        cpu: Arc<Semaphore>,
-        metrics: Arc<crate::metrics::Metrics>,
-    ) -> PollContext {
-        PollContext {
-            fetcher,
-            store,
-            rules: config.rules.clone(),
-            clock,
-            backfill: config.backfill,
-            policy: config.poll.clone(),
-            cpu,
-            limits: crate::scheduler::Limits::new(
-                config.http.concurrency,
-                config.http.per_host_concurrency,
-            )
-            .with_host_gap(config.http.per_host_interval),
-            metrics,
-        }
-    }
-}
-
-/// The outcome of one poll, for summaries and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PollSummary {
-    pub status: Option<u16>,
-    pub modified: bool,
-    pub not_modified: bool,
-    /// A 200 with the document parsed last time (see [`unchanged`]).
-    pub unchanged: bool,
-    pub error: bool,
-    /// Not requested: the host is under a Retry-After.
-    pub deferred: bool,
-    /// The result could not be written to the database.
-    pub store_failed: bool,
-    pub entries_new: usize,
-    pub matches_new: usize,
-}
 
 fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 4)
 }
-
-/// The most a document's parsing and matching may take (CPU-bound work on a core of its own,
-/// so about its CPU time). Text extraction is linear, so only a pathological document gets
-/// near it; it is then recorded as an error on its feed while the daemon goes on.
-pub const PARSE_BUDGET: Duration = Duration::from_secs(15);
 
 /// [`poll_feed`] with a panic anywhere in it caught: logged with the feed, recorded on the
 /// feed as an error and backed off like any failure, so the feed is polled again later and
@@ -306,43 +244,6 @@ async fn fetch_or_discover(
     (outcome, discovered)
 }
 
-/// A 304: the schedule moves on, nothing else changes.
-#[allow(clippy::too_many_arguments)]
-fn not_modified(
-    ctx: &PollContext,
-    spec: &FeedSpec,
-    state: &FeedState,
-    now: chrono::DateTime<chrono::Utc>,
-    permanent_redirect: Option<String>,
-    max_age: Option<Duration>,
-    shown: &str,
-    summary: &mut PollSummary,
-) -> PollRecord {
-    summary.not_modified = true;
-    summary.status = Some(304);
-    let hints = Hints {
-        max_age,
-        ..Default::default()
-    };
-    let next = now.timestamp()
-        + secs(jitter(
-            interval_after_success(&ctx.policy, spec, &hints),
-            0.1,
-        ));
-    log_redirect(shown, &permanent_redirect);
-    PollRecord {
-        feed_id: state.id,
-        checked_at: now.timestamp(),
-        status: Some(304),
-        etag: None,
-        last_modified: None,
-        redirect_url: permanent_redirect,
-        next_check_at: next,
-        interval_secs: None,
-        outcome: PollOutcome::NotModified,
-    }
-}
-
 /// A new document: parsed and matched on a core of its own within [`PARSE_BUDGET`].
 #[allow(clippy::too_many_arguments)]
 async fn modified(
@@ -445,93 +346,6 @@ async fn modified(
     }
 }
 
-/// A 200 with the document parsed last time: scheduled like a 304 (the interval chosen after
-/// the last parse unless the server sends a new max-age), no parse, no lookups.
-fn unchanged_body(
-    ctx: &PollContext,
-    spec: &FeedSpec,
-    state: &FeedState,
-    now: chrono::DateTime<chrono::Utc>,
-    f: &crate::fetch::Fetched,
-    digest: crate::model::BodyDigest,
-) -> PollRecord {
-    let hints = Hints {
-        max_age: f.max_age,
-        ttl: state
-            .interval_secs
-            .and_then(|s| u64::try_from(s).ok())
-            .map(Duration::from_secs),
-        posting_interval: None,
-    };
-    let interval = interval_after_success(&ctx.policy, spec, &hints);
-    PollRecord {
-        feed_id: state.id,
-        checked_at: now.timestamp(),
-        status: Some(f.status),
-        etag: f.etag.clone(),
-        last_modified: f.last_modified.clone(),
-        redirect_url: f.permanent_redirect.clone(),
-        next_check_at: now.timestamp() + secs(jitter(interval, 0.1)),
-        interval_secs: None,
-        outcome: PollOutcome::Unchanged { digest },
-    }
-}
-
-type Parsed = Result<(Read, ingest::Ingested), SourceError>;
-
-/// What the store knows about the source before its body is read (nothing on a first poll).
-async fn load_prior(ctx: &PollContext, spec: &FeedSpec, state: &FeedState) -> Prior {
-    if !state.polled {
-        return Prior::default();
-    }
-    let (id, snapshot) = (state.id, crate::source::needs_snapshot(&spec.kind));
-    ctx.store
-        .call(move |s| {
-            Ok(Prior {
-                known: s.known_keys(id)?,
-                snapshot: if snapshot { s.snapshot(id)? } else { None },
-            })
-        })
-        .await
-        .unwrap_or_default()
-}
-
-/// Reads (as the source's kind says) and ingests on a core of its own (the CPU permit) within
-/// [`PARSE_BUDGET`]; the outer error says the work crashed or ran out of time.
-async fn parse_in_budget(
-    ctx: &PollContext,
-    spec: &FeedSpec,
-    state: &FeedState,
-    fetched: Box<crate::fetch::Fetched>,
-    prior: Prior,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Parsed, String> {
-    let permit = ctx.cpu.clone().acquire_owned().await.ok();
-    let (rules, spec, backfill, polled) =
-        (ctx.rules.clone(), spec.clone(), ctx.backfill, state.polled);
-    let parsed = tokio::task::spawn_blocking(move || {
-        // Held until the work ends, even when the poll stopped waiting for it.
-        let _permit = permit;
-        let doc = crate::source::Document {
-            body: &fetched.body,
-            content_type: fetched.content_type.as_deref(),
-            url: &fetched.final_url,
-        };
-        let mut read = crate::source::read(&spec, doc, &prior)?;
-        // The entries move into the result (only their number is needed afterwards).
-        let entries = std::mem::take(&mut read.feed.entries);
-        let new = ingest::ingest(entries, &prior.known, &rules, &spec, !polled, backfill, now);
-        Ok((read, new))
-    });
-    match tokio::time::timeout(PARSE_BUDGET, parsed).await {
-        Ok(r) => r.map_err(|e| e.to_string()),
-        Err(_) => Err(format!(
-            "parsing and matching took longer than {} s; document skipped",
-            PARSE_BUDGET.as_secs()
-        )),
-    }
-}
-
 /// Metrics, the one store commit, and the summary of the poll.
 async fn finish(
     ctx: &PollContext,
@@ -588,89 +402,6 @@ async fn finish(
     summary
 }
 
-/// A document whose items were not read is never a quiet, healthy feed: logged when its
-/// state changes, counted on every poll. `counts` = (entries parsed, item elements).
-fn note_problem(
-    ctx: &PollContext,
-    state: &FeedState,
-    problem: &Option<String>,
-    counts: (usize, usize),
-    shown: &str,
-) {
-    let (parsed, items) = counts;
-    let now_state = problem_state(problem.as_deref());
-    if now_state != problem_state(state.parse_problem.as_deref()) {
-        match problem {
-            Some(p) => {
-                tracing::warn!(feed = %shown, problem = %p, entries = parsed, items, "feed parsed, but its items were not read")
-            }
-            None => tracing::info!(feed = %shown, entries = parsed, "feed items read again"),
-        }
-    }
-    if let Some(s) = now_state {
-        ctx.metrics.record_parse_problem(s);
-    }
-}
-
-/// `unparsed` / `partial`: the state word that starts a parse problem.
-fn problem_state(p: Option<&str>) -> Option<&str> {
-    p.and_then(|p| p.split(':').next())
-}
-
-/// The error recorded for a document that is not a feed. An HTML page where a feed used to be
-/// (a login wall, a challenge page, a parked domain) is said so, and counted as unparsed.
-fn parse_error_text(
-    e: &SourceError,
-    state: &FeedState,
-    metrics: &crate::metrics::Metrics,
-) -> String {
-    match e {
-        SourceError::Parse(crate::parse::ParseError::Html) => {
-            metrics.record_parse_problem("unparsed");
-            if state.polled {
-                "parse: unparsed: the feed's address now serves an HTML page (a login wall, a challenge page or a parked domain?)".into()
-            } else {
-                "parse: unparsed: got an HTML page, not a feed (give the feed's own address)".into()
-            }
-        }
-        other => format!("parse: {other}"),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn failed(
-    summary: &mut PollSummary,
-    state: &FeedState,
-    now: i64,
-    status: Option<u16>,
-    error: String,
-    retry_after_until: Option<i64>,
-    gone: bool,
-    next: i64,
-    url: &str,
-) -> PollRecord {
-    summary.error = true;
-    summary.status = status;
-    if !gone {
-        tracing::warn!(feed = %url, error = %error, errors = state.error_count + 1, retry_in_s = next - now, "feed failed");
-    }
-    PollRecord {
-        feed_id: state.id,
-        checked_at: now,
-        status,
-        etag: None,
-        last_modified: None,
-        redirect_url: None,
-        next_check_at: next,
-        interval_secs: None,
-        outcome: PollOutcome::Failed {
-            error,
-            retry_after_until,
-            gone,
-        },
-    }
-}
-
 /// One request under the per-host limit.
 async fn fetch_limited(
     ctx: &PollContext,
@@ -680,10 +411,4 @@ async fn fetch_limited(
 ) -> FetchOutcome {
     let _host_permit = ctx.limits.acquire_host(host).await;
     ctx.fetcher.fetch(req, now).await
-}
-
-fn log_redirect(url: &str, to: &Option<String>) {
-    if let Some(t) = to {
-        tracing::info!(feed = %url, moved_to = %crate::redact::url(t), "feed moved permanently; polling the new address (update the config to silence this)");
-    }
 }
