@@ -252,15 +252,25 @@ impl Service {
             .collect()
     }
 
+    /// One feed's poll as a task to spawn: it waits for a global slot, then polls (a panic is
+    /// caught and recorded on the feed). Used by `run --once` and the daemon alike.
+    pub fn poll_task(
+        &self,
+        spec: FeedSpec,
+        state: FeedState,
+    ) -> impl std::future::Future<Output = PollSummary> + Send + 'static {
+        let (ctx, limits) = (self.poll.clone(), self.limits.clone());
+        async move {
+            let _slot = limits.acquire().await;
+            poll_feed_caught(&ctx, &spec, &state).await
+        }
+    }
+
     /// Polls the given feeds concurrently and waits for all of them.
     pub async fn poll_all(&self, feeds: Vec<(FeedSpec, FeedState)>, summary: &mut RunSummary) {
         let mut set = JoinSet::new();
         for (spec, state) in feeds {
-            let (ctx, limits) = (self.poll.clone(), self.limits.clone());
-            set.spawn(async move {
-                let _slot = limits.acquire().await;
-                poll_feed_caught(&ctx, &spec, &state).await
-            });
+            set.spawn(self.poll_task(spec, state));
         }
         while let Some(r) = set.join_next().await {
             match r {

@@ -8,7 +8,7 @@ use crate::app::{RunSummary, Service, ServiceError, pollable};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigSource};
 use crate::digest;
-use crate::poller::{PollSummary, poll_feed_caught};
+use crate::poller::PollSummary;
 use crate::server::{Health, ServerConfig};
 use sd_notify::NotifyState;
 use std::collections::HashSet;
@@ -184,16 +184,15 @@ impl Daemon {
             })
             .collect();
         for (spec, state) in due {
-            let (ctx, limits) = (self.svc.poll.clone(), self.svc.limits().clone());
             let flight = InFlight {
                 set: self.in_flight.clone(),
                 url: spec.id_url(),
             };
+            let poll = self.svc.poll_task(spec, state);
             self.tasks.spawn(async move {
                 // Leaves the in-flight set however the task ends (also if it is aborted).
                 let _flight = flight;
-                let _slot = limits.acquire().await;
-                poll_feed_caught(&ctx, &spec, &state).await
+                poll.await
             });
         }
         Ok(())
