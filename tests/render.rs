@@ -92,7 +92,7 @@ fn item(id: i64, rule: &str, score: f64, title: &str, summary: &str, terms: &[&s
         }
     }
     DigestItem {
-        story_id: id,
+        story_id: chipwatch::model::StoryId(id),
         rule: rule.into(),
         rules: vec![rule.into()],
         score,
@@ -241,7 +241,7 @@ fn fixed_digest_snapshot_and_checks() {
     let rendered = render(&fixed_items(), &cx());
     assert_eq!(rendered.len(), 1);
     let p = &rendered[0];
-    assert_eq!(p.story_ids, vec![1, 3, 2]);
+    assert_eq!(p.story_ids, [1, 3, 2].map(chipwatch::model::StoryId));
     let (head, text, html) = parts(&p.message);
     check_html(&html);
     assert!(
@@ -318,7 +318,10 @@ fn large_digests_split_into_parts_under_the_clip_limit() {
         .collect();
     let rendered = render(&items, &cx());
     assert!(rendered.len() > 2, "600 stories should need several parts");
-    let mut all: Vec<i64> = rendered.iter().flat_map(|p| p.story_ids.clone()).collect();
+    let mut all: Vec<i64> = rendered
+        .iter()
+        .flat_map(|p| p.story_ids.iter().map(|s| s.0))
+        .collect();
     all.sort();
     assert_eq!(
         all,

@@ -224,7 +224,7 @@ mod tests {
         let summary = format!("{}export controls{}", "a ".repeat(3000), " b".repeat(3000));
         let start = summary.find("export").unwrap();
         let mut item = DigestItem {
-            story_id: 1,
+            story_id: crate::model::StoryId(1),
             rule: "r".into(),
             rules: vec!["r".into()],
             score: 1.0,

@@ -222,7 +222,7 @@ pub(crate) async fn claim(
         cx.subject_template = s.to_string();
     }
     cx.alert = filter.kind == "alert";
-    let stories: Vec<i64> = items.iter().map(|i| i.story_id).collect();
+    let stories: Vec<crate::model::StoryId> = items.iter().map(|i| i.story_id).collect();
     let parts = if !items.is_empty() || send_empty {
         // Rendering is CPU work: off the runtime's workers as well as off the store thread.
         let (profile, channels) = (p.clone(), ctx.channel_configs.clone());

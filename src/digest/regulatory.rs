@@ -24,7 +24,7 @@ pub struct Lead {
     pub html: String,
     pub text: String,
     /// The stories shown here (claimed with the first part).
-    pub story_ids: Vec<i64>,
+    pub story_ids: Vec<crate::model::StoryId>,
     /// The sections with their counts, for the table of contents.
     pub sections: Vec<(String, usize)>,
     /// Every date of the digest's documents, past or future.
@@ -161,7 +161,7 @@ fn facts(doc: &FrDoc) -> Vec<String> {
 
 /// What a document's block shows, in HTML and text alike.
 struct DocView<'a> {
-    story_id: i64,
+    story_id: crate::model::StoryId,
     title: String,
     source: String,
     link: Option<String>,

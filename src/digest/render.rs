@@ -9,7 +9,7 @@ use super::layout::{StoryView, ordered, story_view, topic_counts};
 use super::page::{Page, build_message, page_html, page_text};
 pub use super::text::RenderContext;
 use super::text::{Block, PART_BUDGET, esc, one_line, slug, wrap};
-use crate::model::{DigestItem, RenderedPart};
+use crate::model::{DigestItem, RenderedPart, StoryId};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -189,7 +189,7 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
         let stories = &ordered[range];
         let blocks: Vec<Block> = stories.iter().map(|i| story_block(i, cx)).collect();
         let lead_here = lead.as_ref().filter(|_| k == 0);
-        let claimed: Vec<i64> = lead_here
+        let claimed: Vec<StoryId> = lead_here
             .iter()
             .flat_map(|l| l.story_ids.iter().copied())
             .chain(claimed(stories, &ordered[shown..], last))
@@ -229,7 +229,11 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
 }
 
 /// The stories a part claims: its own, and in the last part those `max_stories` left out.
-pub(super) fn claimed(stories: &[&DigestItem], left_out: &[&DigestItem], last: bool) -> Vec<i64> {
+pub(super) fn claimed(
+    stories: &[&DigestItem],
+    left_out: &[&DigestItem],
+    last: bool,
+) -> Vec<StoryId> {
     let tail = if last { left_out } else { &[] };
     stories
         .iter()
@@ -277,12 +281,12 @@ pub(super) fn split_after(
 /// every retry of the part reuses.
 pub(super) fn part_key(
     cx: &RenderContext,
-    claimed: &[i64],
+    claimed: &[StoryId],
     k: usize,
     n: usize,
     channel: Option<&str>,
 ) -> String {
-    let first = claimed.first().copied().unwrap_or(0);
+    let first = claimed.first().map_or(0, |s| s.0);
     // An alert and a digest of the same story created in the same second differ too.
     let p = slug(&cx.profile) + if cx.alert { ".alert" } else { "" };
     let t = cx.now.timestamp();

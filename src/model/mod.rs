@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod ids;
 pub mod regulatory;
+
+pub use ids::{FeedId, StoryId};
 pub use regulatory::{EntryMeta, SourceKind};
 
 /// Where a feed comes from.
@@ -182,7 +185,7 @@ pub struct NewMatch {
 /// other outlets that reported it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DigestItem {
-    pub story_id: i64,
+    pub story_id: StoryId,
     /// The rule the story is filed under (its best-scoring match).
     pub rule: String,
     /// Every rule that matched some entry of the story.
@@ -250,7 +253,7 @@ pub struct Recipients {
 /// One rendered message of a digest (a large digest has several parts).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenderedPart {
-    pub story_ids: Vec<i64>,
+    pub story_ids: Vec<StoryId>,
     pub subject: String,
     pub message_id: String,
     pub recipients: Recipients,

@@ -23,7 +23,7 @@ pub struct ProfileFilter {
 
 /// One match row: a story's entry and the rule it matched.
 struct Row {
-    story_id: i64,
+    story_id: crate::model::StoryId,
     rule: String,
     score: f64,
     hits: String,
@@ -93,7 +93,7 @@ pub(super) fn candidates(
     ))?;
     let rows = st.query_map(params![f.profile, f.min_score], Row::read)?;
     let mut by_story: Vec<DigestItem> = Vec::new();
-    let mut index: HashMap<i64, usize> = HashMap::new();
+    let mut index: HashMap<crate::model::StoryId, usize> = HashMap::new();
     // The entry each story is shown by: other rules' hits in it are merged into the story's,
     // so every deciding term (the Entity List, not only the best rule's terms) is known.
     let mut shown_entry: i64 = -1;

@@ -81,7 +81,7 @@ impl Store {
         f: &ProfileFilter,
         now: i64,
         next_due: Option<i64>,
-        stories: &[i64],
+        stories: &[crate::model::StoryId],
         parts: &[RenderedPart],
     ) -> Result<Vec<i64>> {
         let tx = self.conn.transaction()?;

@@ -236,3 +236,22 @@ pub struct PruneStats {
     pub matches: usize,
     pub digests: usize,
 }
+/// The model's ids as SQL integers (the store is the only place they meet SQL).
+macro_rules! sql_id {
+    ($t:ty) => {
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(rusqlite::types::ToSqlOutput::from(self.0))
+            }
+        }
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(v).map(Self)
+            }
+        }
+    };
+}
+sql_id!(crate::model::StoryId);
+sql_id!(crate::model::FeedId);

@@ -148,7 +148,7 @@ mod tests {
                 let summary = format!("{} Entity List {}", "word ".repeat(200), "中".repeat(300));
                 let start = summary.find("Entity List").unwrap_or(0);
                 DigestItem {
-                    story_id: i,
+                    story_id: crate::model::StoryId(i),
                     rule: format!("rule-{}", i % 7),
                     rules: vec![format!("rule-{}", i % 7)],
                     score: (i % 5) as f64,
@@ -180,7 +180,10 @@ mod tests {
     }
 
     fn every_story_once(parts: &[RenderedPart], n: i64) {
-        let mut ids: Vec<i64> = parts.iter().flat_map(|p| p.story_ids.clone()).collect();
+        let mut ids: Vec<i64> = parts
+            .iter()
+            .flat_map(|p| p.story_ids.iter().map(|s| s.0))
+            .collect();
         ids.sort();
         assert_eq!(ids, (0..n).collect::<Vec<_>>());
         let keys: std::collections::HashSet<&String> =
