@@ -2,7 +2,7 @@
 //! is listed in the digest footer (and `feeds status`), with since when. Real SQLite files,
 //! fixed times: each feed is polled at chosen instants through `Store::commit_poll`.
 
-use chipwatch::model::{Entry, FeedProblem, FeedProblemKind, FeedSource, FeedSpec};
+use chipwatch::model::{Entry, FeedId, FeedProblem, FeedProblemKind, FeedSource, FeedSpec};
 use chipwatch::store::Store;
 use chipwatch::store::entries::{NewEntry, PollOutcome, PollRecord};
 
@@ -26,7 +26,7 @@ impl Db {
     }
 
     /// Registers a feed named `name` (URL https://<name>.example/rss); returns its id.
-    fn feed(&mut self, name: &str) -> i64 {
+    fn feed(&mut self, name: &str) -> FeedId {
         let spec = FeedSpec {
             source: FeedSource::Url(format!("https://{name}.example/rss").parse().unwrap()),
             name: name.into(),
@@ -40,7 +40,7 @@ impl Db {
         self.store.register_feeds(&[spec]).unwrap()[0].id
     }
 
-    fn record(&mut self, feed_id: i64, at: i64, outcome: PollOutcome) {
+    fn record(&mut self, feed_id: FeedId, at: i64, outcome: PollOutcome) {
         self.store
             .commit_poll(&PollRecord {
                 feed_id,
@@ -58,7 +58,7 @@ impl Db {
 
     /// A successful poll at `at` that stores `count` new entries published every `gap` seconds,
     /// the newest at `newest` (None: undated).
-    fn new_entries(&mut self, feed_id: i64, at: i64, count: i64, gap: i64, newest: Option<i64>) {
+    fn new_entries(&mut self, feed_id: FeedId, at: i64, count: i64, gap: i64, newest: Option<i64>) {
         let entries = (0..count)
             .map(|i| NewEntry {
                 entry: Entry {
@@ -94,11 +94,11 @@ impl Db {
     }
 
     /// A successful poll at `at` with nothing new (304).
-    fn unchanged(&mut self, feed_id: i64, at: i64) {
+    fn unchanged(&mut self, feed_id: FeedId, at: i64) {
         self.record(feed_id, at, PollOutcome::NotModified);
     }
 
-    fn failed(&mut self, feed_id: i64, at: i64, error: &str) {
+    fn failed(&mut self, feed_id: FeedId, at: i64, error: &str) {
         let outcome = PollOutcome::Failed {
             error: error.into(),
             retry_after_until: None,
@@ -109,7 +109,7 @@ impl Db {
 
     /// A feed that posted hourly (48 entries) up to `quiet` seconds ago, then nothing; polled
     /// fine ten minutes ago.
-    fn hourly_quiet_for(&mut self, name: &str, quiet: i64) -> i64 {
+    fn hourly_quiet_for(&mut self, name: &str, quiet: i64) -> FeedId {
         let id = self.feed(name);
         self.new_entries(id, NOW - quiet, 48, HOUR, Some(NOW - quiet - 600));
         self.unchanged(id, NOW - 600);

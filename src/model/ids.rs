@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A configured source (feed, Federal Register query, screening list) as the store keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct FeedId(pub i64);
 

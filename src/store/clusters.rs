@@ -20,7 +20,7 @@ const MAX_CANDIDATES: usize = 8;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Placed<'a> {
     pub sig: &'a Signature,
-    pub feed_id: i64,
+    pub feed_id: crate::model::FeedId,
     /// Publication time, else the time it was stored (Unix seconds).
     pub at: i64,
     /// `at` is a publication time.
@@ -70,7 +70,7 @@ pub(super) fn similar_story(tx: &Transaction, p: &Placed) -> Result<Option<i64>>
             .query_row([entry], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
+                    r.get::<_, crate::model::FeedId>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, bool>(3)?,
                     r.get::<_, Vec<u8>>(4)?,

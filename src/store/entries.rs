@@ -58,7 +58,7 @@ pub enum PollOutcome {
 /// Everything a poll writes.
 #[derive(Debug, Clone)]
 pub struct PollRecord {
-    pub feed_id: i64,
+    pub feed_id: crate::model::FeedId,
     pub checked_at: i64,
     pub status: Option<u16>,
     pub etag: Option<String>,
@@ -78,7 +78,7 @@ pub struct CommitStats {
 
 impl Store {
     /// Keys of the entries already stored for a feed (to skip matching known entries).
-    pub fn known_keys(&self, feed_id: i64) -> Result<HashSet<String>> {
+    pub fn known_keys(&self, feed_id: crate::model::FeedId) -> Result<HashSet<String>> {
         let mut st = self
             .conn
             .prepare_cached("SELECT key FROM entries WHERE feed_id = ?1")?;
@@ -216,12 +216,12 @@ fn record(tx: &Transaction, r: &PollRecord) -> Result<CommitStats> {
 /// recent story it near-duplicates (its key then becomes an alias of that story), else new.
 fn insert_entry(
     tx: &Transaction,
-    feed_id: i64,
+    feed_id: crate::model::FeedId,
     now: i64,
     ne: &NewEntry,
 ) -> Result<Option<(i64, i64)>> {
     let e = &ne.entry;
-    let story_key = e.story_key(feed_id);
+    let story_key = e.story_key(feed_id.0);
     let placed = ne.signature.as_ref().map(|sig| Placed {
         sig,
         feed_id,

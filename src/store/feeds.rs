@@ -59,7 +59,7 @@ impl Activity {
 /// Poll state of one feed, as the poller needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FeedState {
-    pub id: i64,
+    pub id: crate::model::FeedId,
     pub url: String,
     pub redirect_url: Option<String>,
     pub etag: Option<String>,

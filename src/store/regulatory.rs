@@ -18,7 +18,7 @@ pub struct StoredDocument {
 
 impl Store {
     /// The snapshot a screening-list source kept at its last poll.
-    pub fn snapshot(&self, feed_id: i64) -> Result<Option<Snapshot>> {
+    pub fn snapshot(&self, feed_id: crate::model::FeedId) -> Result<Option<Snapshot>> {
         let text: Option<String> = self
             .conn
             .prepare_cached("SELECT records FROM source_snapshots WHERE feed_id = ?1")?
@@ -67,7 +67,7 @@ impl Store {
 /// Keeps a source's new snapshot (inside the poll's transaction).
 pub(super) fn save_snapshot(
     tx: &Transaction,
-    feed_id: i64,
+    feed_id: crate::model::FeedId,
     now: i64,
     snapshot: &Snapshot,
 ) -> Result<()> {
