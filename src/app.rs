@@ -39,6 +39,7 @@ pub struct RunSummary {
     /// Polls whose results could not be written to the database (disk full, read-only …).
     pub store_errors: usize,
     pub entries_new: usize,
+    /// New (entry, rule) pairs: an entry two rules match counts twice.
     pub matches_new: usize,
     pub digests_created: usize,
     pub digests_sent: usize,
@@ -69,17 +70,25 @@ impl RunSummary {
         self.matches_new += p.matches_new;
     }
 
+    /// The one-line summary of `run --once`. A match is one (entry, rule) pair: an entry that
+    /// two rules match counts twice, so "new matches" can exceed "new entries".
     pub fn line(&self) -> String {
+        use crate::words::count;
         format!(
-            "{} feeds: {} polled ({} new content, {} unchanged, {} not modified, {} errors); {} new entries, {} new matches; digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
-            self.feeds,
+            "{}: {} polled ({} new content, {} unchanged, {} not modified, {}); {}, {} ({}); digests: {} created, {} sent, {} failed, {} pending; alerts: {} sent ({} ms)",
+            count(self.feeds, "feed", "feeds"),
             self.polled,
             self.http_200.saturating_sub(self.unchanged),
             self.unchanged,
             self.http_304,
-            self.errors,
-            self.entries_new,
-            self.matches_new,
+            count(self.errors, "error", "errors"),
+            count(self.entries_new, "new entry", "new entries"),
+            count(self.matches_new, "new match", "new matches"),
+            if self.matches_new == 1 {
+                "entry × rule pair"
+            } else {
+                "entry × rule pairs"
+            },
             self.digests_created,
             self.digests_sent,
             self.digests_failed,

@@ -33,7 +33,8 @@
 //! - [`crypto`]: leaf helpers: the FNV-1a identity hash, the rustls provider, HMAC-SHA256.
 //! - [`metrics`] / [`server`]: Prometheus counters and the optional /healthz + /metrics endpoint.
 //! - [`app`]: wires everything for `run`; [`daemon`] is the long-running loop; [`cli`] holds the
-//!   subcommands (including `init` and `mail test`); [`telemetry`] logging (journald priorities).
+//!   subcommands (including `init` and `mail test`); [`telemetry`] logging (journald priorities);
+//!   [`words`] counted nouns ("1 feed", "2 feeds").
 
 pub mod app;
 pub mod cause;
@@ -59,3 +60,4 @@ pub mod source;
 pub mod store;
 pub mod story;
 pub mod telemetry;
+pub mod words;

@@ -119,7 +119,7 @@ fn relative_paths_resolve_against_the_config_file() {
     );
     let (ok, msg) = check(&env, "sub/c.toml");
     assert!(ok, "{msg}");
-    assert!(msg.contains("1 feeds") && msg.contains("1 rules"), "{msg}");
+    assert!(msg.contains("1 feed,") && msg.contains("1 rule ("), "{msg}");
 }
 
 #[test]

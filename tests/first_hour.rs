@@ -84,7 +84,9 @@ fn every_mistake_in_one_run_as_file_line_col_what_hint() {
         ),
         (
             "x = [\n",
-            &["c.toml:1:6: unclosed array, expected `]` — TOML syntax error"],
+            &[
+                "c.toml:1:6: unclosed array, expected `]` — TOML syntax error: close the list with ], as in to = [\"a@example.org\"]",
+            ],
         ),
         (
             "[[rule]]\nname = \"r\"\nquery = \"chip\"\n[[digest]]\nname = \"d\"\nto = [\"a@b.example\"]\nrules = [\"rr\"]\n",
@@ -134,7 +136,7 @@ fn transport_follows_smtp_and_contradictions_are_warnings_with_file_and_line() {
         )
         .unwrap()
     };
-    let c = load("[smtp]\nhost = \"mail.example.net\"\n");
+    let c = load("[smtp]\nhost = \"mail.example.net\"\n[[feed]]\npath = \"f.xml\"\n");
     assert!(matches!(
         c.mail.transport,
         chipwatch::config::Transport::Smtp(_)
@@ -178,7 +180,7 @@ fn transport_follows_smtp_and_contradictions_are_warnings_with_file_and_line() {
     // Contradictions: warnings naming file and line, also at start-up.
     env.write(
         "w.toml",
-        "[mail]\ntransport = \"file\"\nsendmail_command = \"/usr/sbin/sendmail -t\"\n[smtp]\nhost = \"mail.example.net\"\nport = 465\ntls = \"starttls\"\n",
+        "[mail]\ntransport = \"file\"\nsendmail_command = \"/usr/sbin/sendmail -t\"\n[smtp]\nhost = \"mail.example.net\"\nport = 465\ntls = \"starttls\"\n[[feed]]\npath = \"missing.xml\"\n",
     );
     let out = env.run("w.toml", &["check-config"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -300,11 +302,30 @@ fn quick_start_ends_with_a_digest_in_the_mailbox() {
             feeds.url("/bis.rss")
         ),
     );
+    // init's Federal Register sources, on loopback (one BIS rule) instead of the internet.
+    feeds.set_feed(
+        "/api/v1/documents.json",
+        r#"{"count": 1, "total_pages": 1, "results": [{"document_number": "2026-24001", "type": "Rule",
+            "title": "Additions to the Entity List", "abstract": "BIS adds entities.", "action": "Final rule.",
+            "citation": "91 FR 50001", "publication_date": "2026-12-01", "effective_on": "2026-12-10",
+            "html_url": "https://www.federalregister.gov/documents/2026/12/01/2026-24001/x",
+            "agencies": [{"name": "Industry and Security Bureau", "slug": "industry-and-security-bureau"}]}]}"#,
+        "application/json",
+    );
+    feeds.set_feed(
+        "/api/v1/public-inspection-documents/current.json",
+        r#"{"count": 0, "results": []}"#,
+        "application/json",
+    );
     env.write(
         "cw/chipwatch.toml",
         &std::fs::read_to_string(env.path().join("cw/chipwatch.toml"))
             .unwrap()
-            .replace("backfill = \"14d\"", "backfill = \"all\""),
+            .replace("backfill = \"14d\"", "backfill = \"all\"")
+            .replace(
+                "[[federal_register]]\n",
+                &format!("[[federal_register]]\napi = {:?}\n", feeds.url("/api/v1")),
+            ),
     );
     let status = env.run("cw/chipwatch.toml", &["feeds", "status"]);
     assert!(text(&status).contains("never polled"), "{}", text(&status));
@@ -318,10 +339,12 @@ fn quick_start_ends_with_a_digest_in_the_mailbox() {
     let out = env.run("cw/chipwatch.toml", &["run", "--once", "--digest-now"]);
     assert!(out.status.success(), "{}", text(&out));
     let got = smtp.wait_for_messages(2, Duration::from_secs(10));
+    let digest = crate::util::decoded(&got[1].text());
+    assert!(digest.contains("Entity List"), "{digest}");
+    // The primary sources init writes: the digest opens with the BIS rule.
     assert!(
-        crate::util::decoded(&got[1].text()).contains("Entity List"),
-        "{}",
-        got[1].text()
+        digest.contains("Regulatory actions") && digest.contains("Additions to the Entity List"),
+        "{digest}"
     );
     let out = env.run("cw/chipwatch.toml", &["digest", "send"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -404,7 +427,7 @@ fn chipwatch_config_env_is_the_config_option() {
         .output()
         .unwrap();
     assert!(
-        text(&out).contains("c.toml: OK — 1 feeds"),
+        text(&out).contains("c.toml: OK — 1 feed, 0 rules"),
         "{}",
         text(&out)
     );

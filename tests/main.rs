@@ -22,6 +22,7 @@ mod e2e;
 mod faults;
 mod feedparser_diff;
 mod first_hour;
+mod first_hour_fixes;
 mod fuzz_parse;
 mod google_news;
 mod hostile;

@@ -401,3 +401,17 @@ fn max_stories_shows_the_best_and_counts_the_rest_by_rule() {
         "{html}"
     );
 }
+
+#[test]
+fn a_one_story_digest_says_1_story_and_user_subjects_keep_working() {
+    let one = vec![fixed_items().remove(0)];
+    let (head, _, _) = parts(&render(&one, &cx())[0].message);
+    assert!(
+        head.contains("Subject: chipwatch daily: 1 story (2026-11-28)"),
+        "{head}"
+    );
+    let mut custom = cx();
+    custom.subject_template = "[{profile}] {stories} new, {topics} topics".into();
+    let (head, _, _) = parts(&render(&fixed_items(), &custom)[0].message);
+    assert!(head.contains("Subject: [daily] 3 new, "), "{head}");
+}

@@ -25,7 +25,10 @@ pub enum DigestCmd {
         #[arg(long)]
         text: bool,
     },
-    /// Retry pending digests, then claim new matches and send now.
+    /// Send every pending delivery now (mail and channels), then claim new matches and send.
+    #[command(
+        long_about = "Sends every pending delivery now — mail and [[channel]]s alike — ignoring the retry backoff (a service's Retry-After is still honoured), then claims the new matches and sends them as digests, whatever the schedule.\n\nExit code 0 when everything went out; 1 when a delivery failed or stays pending (the daemon keeps retrying it)."
+    )]
     Send {
         /// Only this `[[digest]]` profile (by name; default: every profile).
         #[arg(long, value_name = "NAME")]
@@ -33,7 +36,8 @@ pub enum DigestCmd {
     },
     /// Past and pending digests.
     History {
-        /// One JSON object per digest, one a line, on stdout.
+        /// Print one JSON array on stdout: one object per digest (each part and channel
+        /// delivery is one), newest first.
         #[arg(long)]
         json: bool,
         /// Show at most this many digests, newest first.
@@ -117,7 +121,7 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     None => r.recipients.to.join(", "),
                 };
                 println!(
-                    "#{:<5} {:<6} {:<8} {:<12} part {}/{} {:>4} stories  created {}  sent {}  attempts {}  to {}{}",
+                    "#{:<5} {:<6} {:<8} {:<12} part {}/{} {:>4} {:<7}  created {}  sent {}  attempts {}  to {}{}",
                     r.id,
                     r.kind,
                     r.status,
@@ -125,6 +129,11 @@ pub fn run(cli: &Cli, cmd: &DigestCmd, clock: Arc<dyn Clock>) -> anyhow::Result<
                     r.part,
                     r.parts,
                     r.story_count,
+                    if r.story_count == 1 {
+                        "story"
+                    } else {
+                        "stories"
+                    },
                     when(Some(r.created_at)),
                     when(r.sent_at),
                     r.attempts,

@@ -226,7 +226,8 @@ fn import_opml(cli: &Cli, file: &std::path::Path) -> anyhow::Result<i32> {
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
     println!(
-        "{added} feeds added to {} ({skipped} already there or unusable); reload chipwatch to poll them",
+        "{} added to {} ({skipped} already there or unusable); reload chipwatch to poll them",
+        crate::words::count(added, "feed", "feeds"),
         target.display()
     );
     Ok(0)

@@ -1,9 +1,12 @@
 //! `chipwatch init [DIR]`: writes a self-contained starter setup — `DIR/chipwatch.toml`
-//! (commented; absolute state paths, so it works from any working directory), `DIR/feeds.opml`
-//! and a sample `[[rule]]`, with the shipped rule pack referenced as `builtin:` so it updates
-//! with the binary. Asks for the user's address only on a terminal; checks the result and prints
-//! the next three commands.
+//! (commented; absolute state paths, so it works from any working directory; the shipped BIS
+//! Federal Register sources, the screening list commented out), `DIR/feeds.opml` and a sample
+//! `[[rule]]`, with the shipped rule pack referenced as `builtin:` so it updates with the
+//! binary. Asks for the user's address only on a terminal; checks every flag before writing
+//! ([`super::init_check`]), checks the result (taking back what it wrote if that fails) and
+//! prints the next three commands.
 
+use super::init_check::{self, Flags, SmtpServer};
 use crate::config::{Config, ConfigSource, EMBEDDED};
 use anyhow::Context;
 use clap::Args;
@@ -67,32 +70,57 @@ pub fn run(a: &InitArgs) -> anyhow::Result<i32> {
         None => PLACEHOLDER.to_string(),
     };
     let timezone = a.timezone.clone().unwrap_or_else(system_zone);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let opml = EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "feeds.opml")
-        .map_or("", |(_, t)| *t);
-    write(&dir.join("feeds.opml"), opml)?;
-    if a.smtp_user.is_some() && !dir.join("smtp-password").exists() {
-        password_file(&dir.join("smtp-password"))?;
-    }
-    write(&config_path, &config_text(a, &dir, &to, &timezone))?;
+    // Every flag is checked before anything is written: a typo leaves nothing behind.
+    let flags = Flags {
+        to: &to,
+        from: &a.from,
+        timezone: &timezone,
+        smtp: a.smtp.as_deref(),
+        smtp_user: a.smtp_user.as_deref(),
+    };
+    let smtp = match init_check::check(&flags) {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("error: {p}");
+            }
+            eprintln!("nothing was written to {}", dir.display());
+            return Ok(2);
+        }
+    };
+    let mut undo = Undo::before(&dir, &[&config_path, &dir.join("feeds.opml")]);
+    let written = write_setup(a, &dir, smtp.as_ref(), &to, &timezone, &mut undo);
+    let source = ConfigSource::File(config_path.clone());
+    let config = written.and_then(|()| {
+        Config::load(&source).map_err(|e| {
+            anyhow::anyhow!(
+                "the written configuration does not validate:\n{}",
+                e.problems().join("\n")
+            )
+        })
+    });
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            undo.undo();
+            return Err(e.context(format!(
+                "init removed what it wrote in {} (a file it replaced is restored)",
+                dir.display()
+            )));
+        }
+    };
     println!(
         "wrote {} and {}",
         config_path.display(),
         dir.join("feeds.opml").display()
     );
-    let source = ConfigSource::File(config_path.clone());
-    let config = Config::load(&source).map_err(|e| {
-        anyhow::anyhow!("the written configuration does not validate (please report this): {e}")
-    })?;
     for w in &config.warnings {
         println!("warning: {w}");
     }
     println!(
-        "checked: {} feeds, {} rules, digest \"daily\" to {to} at 08:00 {timezone}, mail via {}",
-        config.feeds.len(),
-        config.rules.rules().len(),
+        "checked: {}, {}, digest \"daily\" to {to} at 08:00 {timezone}, mail via {}",
+        super::describe_sources(&config),
+        crate::words::count(config.rules.rules().len(), "rule", "rules"),
         super::describe_transport(&config)
     );
     if to == PLACEHOLDER {
@@ -100,17 +128,77 @@ pub fn run(a: &InitArgs) -> anyhow::Result<i32> {
             "note: {to} is a placeholder: put your address in `to` (or run init again with --to)"
         );
     }
-    if a.smtp_user.is_some() {
-        println!(
-            "note: put your SMTP password in {}",
-            dir.join("smtp-password").display()
-        );
-    }
     let c = shell_quote(&config_path);
     println!(
         "\nnext:\n  chipwatch --config {c} mail test                 # a test message to you\n  chipwatch --config {c} run --once --digest-now    # poll all feeds once and send a digest now\n  chipwatch --config {c} run                        # the daemon (Ctrl-C stops it)"
     );
     Ok(0)
+}
+
+/// Writes DIR/feeds.opml, DIR/smtp-password (with --smtp-user, if missing) and
+/// DIR/chipwatch.toml, recording each in `undo`.
+fn write_setup(
+    a: &InitArgs,
+    dir: &Path,
+    smtp: Option<&SmtpServer>,
+    to: &str,
+    timezone: &str,
+    undo: &mut Undo,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let opml = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "feeds.opml")
+        .map_or("", |(_, t)| *t);
+    write(&dir.join("feeds.opml"), opml)?;
+    let password = dir.join("smtp-password");
+    if a.smtp_user.is_some() && !password.exists() {
+        password_file(&password)?;
+        undo.created.push(password);
+    }
+    write(
+        &dir.join("chipwatch.toml"),
+        &config_text(a, dir, smtp, to, timezone),
+    )
+}
+
+/// What `init` changed, to take back when the result does not validate: files it created are
+/// removed, files it replaced (--force) get their old content back, a folder it created goes.
+struct Undo {
+    /// Files that existed before, with their content.
+    replaced: Vec<(PathBuf, Vec<u8>)>,
+    /// Files (and, last, the folder) that did not exist before.
+    created: Vec<PathBuf>,
+    created_dir: Option<PathBuf>,
+}
+
+impl Undo {
+    fn before(dir: &Path, files: &[&Path]) -> Undo {
+        let mut u = Undo {
+            replaced: Vec::new(),
+            created: Vec::new(),
+            created_dir: (!dir.exists()).then(|| dir.to_path_buf()),
+        };
+        for f in files {
+            match std::fs::read(f) {
+                Ok(old) => u.replaced.push((f.to_path_buf(), old)),
+                Err(_) => u.created.push(f.to_path_buf()),
+            }
+        }
+        u
+    }
+    fn undo(self) {
+        // Best effort: each step is independent, and the error being reported matters more.
+        for (f, old) in &self.replaced {
+            let _ = std::fs::write(f, old);
+        }
+        for f in &self.created {
+            let _ = std::fs::remove_file(f);
+        }
+        if let Some(d) = &self.created_dir {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
 }
 
 fn ask(question: &str) -> anyhow::Result<Option<String>> {
@@ -172,14 +260,14 @@ fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-fn mail_section(a: &InitArgs, dir: &Path) -> String {
+fn mail_section(a: &InitArgs, dir: &Path, smtp: Option<&SmtpServer>) -> String {
     let from = format!("[mail]\nfrom = {}\n", q(&a.from));
     if a.sendmail {
         return format!(
             "{from}transport = \"sendmail\"       # the local sendmail command delivers\n# sendmail_command = \"/usr/sbin/sendmail\"   # default: `sendmail` on PATH\n"
         );
     }
-    let Some(smtp) = &a.smtp else {
+    let Some(smtp) = smtp else {
         return format!(
             "{from}# No [smtp] table yet: digests are written as .eml files to `dir`. Uncomment [smtp]
 # below (transport then follows it), or set transport = \"sendmail\".
@@ -188,12 +276,7 @@ dir = {}
             q(&dir.join("outbox").display().to_string())
         );
     };
-    let (host, port) = match smtp.rsplit_once(':') {
-        Some((h, p)) if p.parse::<u16>().is_ok() => {
-            (h.to_string(), p.parse::<u16>().unwrap_or(587))
-        }
-        _ => (smtp.clone(), 587),
-    };
+    let (host, port) = (&smtp.host, smtp.port.unwrap_or(587));
     let tls = match (a.smtp_tls.as_deref(), port) {
         (Some(t), _) => t,
         (None, 465) => "tls",
@@ -202,7 +285,7 @@ dir = {}
     };
     let mut s = format!(
         "{from}# transport follows [smtp]: with the table below, digests go through SMTP.\n\n[smtp]\nhost = {}\nport = {port}\ntls = \"{tls}\"                # \"starttls\" (587) | \"tls\" (465) | \"none\" (25, local relays)\n",
-        q(&host)
+        q(host)
     );
     if let Some(u) = &a.smtp_user {
         s.push_str(&format!(
@@ -213,7 +296,13 @@ dir = {}
     s
 }
 
-fn config_text(a: &InitArgs, dir: &Path, to: &str, timezone: &str) -> String {
+fn config_text(
+    a: &InitArgs,
+    dir: &Path,
+    smtp: Option<&SmtpServer>,
+    to: &str,
+    timezone: &str,
+) -> String {
     let db = q(&dir.join("state").join("chipwatch.db").display().to_string());
     format!(
         r#"# chipwatch configuration, written by `chipwatch init`. `chipwatch --config THIS check-config`
@@ -230,6 +319,40 @@ backfill = "14d"                # first poll: older entries are stored as seen, 
 # [[feed]]
 # url = "https://example.org/feed.xml"
 # name = "My feed"
+
+# Primary sources (README "Primary sources"): the Federal Register API (no key needed). Each
+# document is reported with its type, citation and dates; digests open with a "Regulatory
+# actions" section and carry effective dates and comment deadlines as a calendar attachment.
+[[federal_register]]
+name = "BIS rules"                               # shown as the source in digests
+agencies = ["industry-and-security-bureau"]      # Federal Register agency slugs
+types = ["RULE", "PRORULE"]                      # RULE | PRORULE | NOTICE | PRESDOCU
+public_inspection = true                         # also documents on public inspection (1-2 days earlier)
+report = "all"                                   # every rule is reported, matched or not
+interval = "1h"
+tags = ["primary", "federal-register"]
+
+[[federal_register]]
+name = "BIS notices"                             # denial orders, information collections, ...
+agencies = ["industry-and-security-bureau"]
+types = ["NOTICE"]
+report = "matching"                              # only the notices your rules match
+interval = "6h"
+tags = ["primary", "federal-register"]
+
+# Who was added to (or removed from) the Entity List and its neighbours: the trade.gov
+# Consolidated Screening List, downloaded whole and diffed with the previous download. It is
+# off here because of its size: ~17 MB (about 26,000 records) per download, every 6 hours,
+# more than the default [http] max_body of 16MiB. To turn it on, uncomment both tables.
+# [[screening_list]]
+# name = "Consolidated Screening List"
+# url = "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.csv"
+# lists = ["Entity List", "Military End User (MEU) List", "Unverified List"]
+# interval = "6h"
+# tags = ["primary", "screening-list"]
+#
+# [http]
+# max_body = "48MiB"                             # the download above is ~17 MB
 
 {mail}
 [rules]
@@ -249,7 +372,7 @@ to = [{to}]
 schedule = "daily at 08:00"     # cron, or "weekdays at 07:30", "every 6h", "hourly"
 timezone = {tz}
 "#,
-        mail = mail_section(a, dir),
+        mail = mail_section(a, dir, smtp),
         to = q(to),
         tz = q(timezone),
     )

@@ -8,6 +8,7 @@ mod deadlines_cmd;
 mod digest_cmd;
 mod eval_cmd;
 mod feeds_cmd;
+mod init_check;
 mod init_cmd;
 mod inspect_cmd;
 mod mail_cmd;
@@ -58,7 +59,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a self-contained starter setup (config, feeds, a sample rule) into DIR.
+    /// Write a self-contained starter setup (config, feeds, primary sources, a sample rule)
+    /// into DIR.
+    #[command(after_help = INIT_HELP)]
     Init(init_cmd::InitArgs),
     /// Run the daemon (or one cycle with --once).
     #[command(after_help = RUN_HELP)]
@@ -86,6 +89,11 @@ pub enum Command {
     /// Effective dates and comment deadlines of the stored Federal Register documents.
     Deadlines(deadlines_cmd::DeadlinesArgs),
 }
+
+const INIT_HELP: &str =
+    "init ignores --config and $CHIPWATCH_CONFIG: it always writes DIR/chipwatch.toml
+(and DIR/feeds.opml). Every flag is checked first; with a mistake nothing is written (exit 2).
+Afterwards pass the new file to the other commands: chipwatch --config DIR/chipwatch.toml …";
 
 const RUN_HELP: &str =
     "Signals: SIGHUP reloads the configuration (an invalid one is reported and the old one
@@ -211,6 +219,26 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
+/// The sources in words: "29 feeds, 3 primary sources" (Federal Register queries and
+/// screening lists are the primary sources; a table with public inspection polls two).
+pub fn describe_sources(c: &Config) -> String {
+    use crate::model::SourceKind;
+    use crate::words::count;
+    let feeds = c
+        .feeds
+        .iter()
+        .filter(|f| matches!(f.kind, SourceKind::Feed))
+        .count();
+    let feeds_text = count(feeds, "feed", "feeds");
+    match c.feeds.len() - feeds {
+        0 => feeds_text,
+        n => format!(
+            "{feeds_text}, {}",
+            count(n, "primary source", "primary sources")
+        ),
+    }
+}
+
 /// Where digests go, in words: `SMTP host:port`, `files in DIR`, `maildir DIR`, `sendmail`.
 pub fn describe_transport(c: &Config) -> String {
     use crate::config::Transport;
@@ -235,16 +263,14 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
             for w in &c.warnings {
                 eprintln!("warning: {w}");
             }
-            let profiles = match c.digests.len() {
-                1 => "1 digest profile".to_string(),
-                n => format!("{n} digest profiles"),
-            };
+            use crate::words::count;
             println!(
-                "{}: OK — {} feeds, {} rules ({} terms), {profiles}, mail via {}{}; database {}",
+                "{}: OK — {}, {} ({}), {}, mail via {}{}; database {}",
                 source.describe(),
-                c.feeds.len(),
-                c.rules.rules().len(),
-                c.rules.term_count(),
+                describe_sources(&c),
+                count(c.rules.rules().len(), "rule", "rules"),
+                count(c.rules.term_count(), "term", "terms"),
+                count(c.digests.len(), "digest profile", "digest profiles"),
                 describe_transport(&c),
                 match c.channels.len() {
                     0 => String::new(),
@@ -262,7 +288,7 @@ fn check_config(cli: &Cli) -> anyhow::Result<i32> {
             );
             let warnings = c.rule_warnings.len() + c.warnings.len();
             if warnings > 0 {
-                println!("{warnings} warning(s)");
+                println!("{}", count(warnings, "warning", "warnings"));
             }
             Ok(0)
         }

@@ -11,7 +11,8 @@ use std::cell::RefCell;
 #[derive(Default)]
 pub struct Report {
     errors: RefCell<Vec<ConfigError>>,
-    warnings: RefCell<Vec<String>>,
+    /// (location, message) pairs.
+    warnings: RefCell<Vec<(String, String)>>,
 }
 
 impl Report {
@@ -26,7 +27,7 @@ impl Report {
     pub fn warning(&self, location: &str, message: impl AsRef<str>) {
         self.warnings
             .borrow_mut()
-            .push(format!("{location}: {}", message.as_ref()));
+            .push((location.to_string(), message.as_ref().to_string()));
     }
     /// The value of `r`, or None after recording its error.
     pub fn ok<T>(&self, r: Result<T, ConfigError>) -> Option<T> {
@@ -36,8 +37,8 @@ impl Report {
     pub fn error_count(&self) -> usize {
         self.errors.borrow().len()
     }
-    /// The errors as one [`ConfigError`] (None when there are none), in file and line order,
-    /// and the warnings.
+    /// The errors as one [`ConfigError`] (None when there are none) and the warnings
+    /// (`location: message`), both in file, line and column order.
     pub fn finish(self) -> (Option<ConfigError>, Vec<String>) {
         let mut errors = self.errors.into_inner();
         errors.sort_by_key(order);
@@ -46,7 +47,13 @@ impl Report {
             1 => errors.pop(),
             _ => Some(ConfigError::Many(errors)),
         };
-        (err, self.warnings.into_inner())
+        let mut warnings = self.warnings.into_inner();
+        warnings.sort_by_key(|(location, _)| position(location));
+        let warnings = warnings
+            .into_iter()
+            .map(|(location, message)| format!("{location}: {message}"))
+            .collect();
+        (err, warnings)
     }
 }
 
@@ -62,6 +69,11 @@ fn order(e: &ConfigError) -> (String, usize, usize) {
         }
         ConfigError::Many(_) => "",
     };
+    position(location)
+}
+
+/// (file, line, column) of a `file:line:col` location; (location, 0, 0) without line and column.
+fn position(location: &str) -> (String, usize, usize) {
     let mut parts = location.rsplitn(3, ':');
     let (c, l, f) = (parts.next(), parts.next(), parts.next());
     match (
@@ -111,21 +123,33 @@ pub fn enum_hint(value: &str, allowed: &[&str]) -> String {
     }
 }
 
-/// Cities people write that are not IANA zone names of their own.
-const ZONE_ALIASES: &[(&str, &str)] = &[
-    ("beijing", "Asia/Shanghai"),
-    ("china", "Asia/Shanghai"),
-    ("washington", "America/New_York"),
-    ("san francisco", "America/Los_Angeles"),
-    ("taipei", "Asia/Taipei"),
-    ("seoul", "Asia/Seoul"),
-    ("delhi", "Asia/Kolkata"),
-    ("new delhi", "Asia/Kolkata"),
-    ("mumbai", "Asia/Kolkata"),
+/// Cities, countries and abbreviations people write that are not IANA zone names of their
+/// own. "CST" comes first as China Standard Time: this tool's feeds mostly mean China by it.
+const ZONE_ALIASES: &[(&str, &[&str])] = &[
+    ("beijing", &["Asia/Shanghai"]),
+    ("china", &["Asia/Shanghai"]),
+    ("china standard time", &["Asia/Shanghai"]),
+    ("cst", &["Asia/Shanghai", "America/Chicago"]),
+    ("cdt", &["America/Chicago"]),
+    ("edt", &["America/New_York"]),
+    ("pst", &["America/Los_Angeles"]),
+    ("pdt", &["America/Los_Angeles"]),
+    ("jst", &["Asia/Tokyo"]),
+    ("kst", &["Asia/Seoul"]),
+    ("hkt", &["Asia/Hong_Kong"]),
+    ("bst", &["Europe/London"]),
+    ("cest", &["Europe/Berlin"]),
+    ("washington", &["America/New_York"]),
+    ("san francisco", &["America/Los_Angeles"]),
+    ("taipei", &["Asia/Taipei"]),
+    ("seoul", &["Asia/Seoul"]),
+    ("delhi", &["Asia/Kolkata"]),
+    ("new delhi", &["Asia/Kolkata"]),
+    ("mumbai", &["Asia/Kolkata"]),
 ];
 
 /// Up to three IANA zone names nearest to a mistyped `zone` ("Asia/Shangai", "Shanghai",
-/// "new york", "Asia/Beijing").
+/// "new york", "Asia/Beijing", "CST").
 pub fn nearest_zones(zone: &str) -> Vec<&'static str> {
     let z = zone.trim().to_lowercase().replace(' ', "_");
     let city = z.rsplit('/').next().unwrap_or(&z).to_string();
@@ -133,7 +157,7 @@ pub fn nearest_zones(zone: &str) -> Vec<&'static str> {
         .iter()
         .find(|(a, _)| a.replace(' ', "_") == city)
     {
-        return vec![to];
+        return to.to_vec();
     }
     let mut scored: Vec<(usize, &'static str)> = chrono_tz::TZ_VARIANTS
         .iter()
@@ -176,6 +200,84 @@ pub fn zone_hint(zone: &str) -> String {
     }
 }
 
+/// What to do about a TOML syntax error, from the parser's message ("invalid basic string,
+/// expected `"`" → close the string with "). Shown after "TOML syntax error: ".
+pub fn syntax_hint(message: &str) -> &'static str {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "invalid basic string",
+            "close the string with \" on the same line (text over several lines goes in \"\"\"…\"\"\")",
+        ),
+        (
+            "invalid literal string",
+            "close the string with ' on the same line",
+        ),
+        (
+            "invalid multi-line basic string",
+            "close the string with \"\"\"",
+        ),
+        (
+            "invalid multi-line literal string",
+            "close the string with '''",
+        ),
+        (
+            "unclosed array table",
+            "close the header with ]], as in [[feed]]",
+        ),
+        ("unclosed table", "close the header with ], as in [smtp]"),
+        (
+            "unclosed array",
+            "close the list with ], as in to = [\"a@example.org\"]",
+        ),
+        (
+            "unclosed inline table",
+            "close the inline table with } on the same line",
+        ),
+        ("missing comma", "put a comma between the values"),
+        ("extra comma", "remove the comma before the closing bracket"),
+        (
+            "duplicate key",
+            "a key may appear once per table: remove one of the two (a repeated section is written [[name]])",
+        ),
+        (
+            "string values must be quoted",
+            "put text in quotes, as in name = \"BIS\"",
+        ),
+        (
+            "invalid value",
+            "put text in quotes, as in name = \"BIS\"; numbers and true/false go without",
+        ),
+        (
+            "missing value",
+            "write a value after =, as in name = \"BIS\"",
+        ),
+        (
+            "key with no value",
+            "write key = value, as in name = \"BIS\"",
+        ),
+        (
+            "invalid unquoted key",
+            "a key is letters, digits, - and _: put any other key in quotes",
+        ),
+        ("missing assignment", "write one key = value per line"),
+        (
+            "unexpected content",
+            "write one key = value per line; comments start with #",
+        ),
+        (
+            "unexpected key or value",
+            "write one key = value per line; comments start with #",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(start, _)| message.starts_with(start))
+        .map_or(
+            "each line is key = value, [table], [[table]] or a # comment (https://toml.io)",
+            |(_, hint)| hint,
+        )
+}
+
 /// A hint for a feed or proxy URL that does not parse: the usual missing `https://`.
 pub fn url_hint(url: &str) -> Option<String> {
     let t = url.trim();
@@ -215,6 +317,15 @@ mod tests {
         assert_eq!(nearest_zones("New York"), vec!["America/New_York"]);
         assert_eq!(nearest_zones("Asia/Beijing"), vec!["Asia/Shanghai"]);
         assert!(nearest_zones("Mars/Base").is_empty());
+        assert_eq!(
+            nearest_zones("CST"),
+            vec!["Asia/Shanghai", "America/Chicago"]
+        );
+        assert_eq!(nearest_zones("China"), vec!["Asia/Shanghai"]);
+        assert_eq!(
+            zone_hint("cst"),
+            "did you mean \"Asia/Shanghai\" or \"America/Chicago\"?"
+        );
         assert_eq!(
             url_hint("www.example.com/feed.xml").as_deref(),
             Some("did you mean \"https://www.example.com/feed.xml\"?")

@@ -209,7 +209,15 @@ fn smtp_config(cx: &Ctx, s: RawSmtp, files: &Files) -> Option<SmtpConfig> {
         }
     };
     let host = s.host.get_ref().trim();
-    if host.is_empty() || host.contains("://") || host.contains(['/', ' ']) {
+    if let Some((name, port)) = with_port(host) {
+        cx.report(
+            &s.host,
+            format!(
+                "[smtp] host = {:?} contains a port — write host = {name:?} and put the port in port = {port} (a number, no quotes)",
+                s.host.get_ref()
+            ),
+        );
+    } else if host.is_empty() || host.contains("://") || host.contains(['/', ' ']) {
         cx.report(
             &s.host,
             format!(
@@ -240,6 +248,22 @@ fn smtp_config(cx: &Ctx, s: RawSmtp, files: &Files) -> Option<SmtpConfig> {
     })
 }
 
+/// `host:port` (or `[v6]:port`) split into the name and the port ("…" when it is not a port
+/// number); None for a host name or a bare IPv6 address.
+fn with_port(host: &str) -> Option<(&str, String)> {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return None;
+    }
+    let (name, port) = host.rsplit_once(':')?;
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|p| *p > 0)
+        .map_or("…".to_string(), |p| p.to_string());
+    Some((name, port))
+}
+
 /// The SMTP password: `password_file` (looked up in `$CREDENTIALS_DIRECTORY` first, for
 /// systemd's LoadCredential=), else `password_env`, else none.
 fn password(cx: &Ctx, s: &RawSmtp, files: &Files) -> Option<Option<Secret>> {
@@ -253,7 +277,19 @@ fn password(cx: &Ctx, s: &RawSmtp, files: &Files) -> Option<Option<Secret>> {
                 _ => files.resolve(name),
             };
             match std::fs::read_to_string(&path) {
-                Ok(p) => Some(Some(Secret(p.trim_end_matches(['\r', '\n']).to_string()))),
+                Ok(p) => {
+                    let p = p.trim_end_matches(['\r', '\n']);
+                    if p.trim().is_empty() {
+                        cx.warn(
+                            f,
+                            format!(
+                                "[smtp] password file {} is empty — put the SMTP password in it, on one line (until then the server refuses the login)",
+                                path.display()
+                            ),
+                        );
+                    }
+                    Some(Some(Secret(p.to_string())))
+                }
                 Err(e) => {
                     cx.report(
                         f,

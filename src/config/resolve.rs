@@ -59,6 +59,15 @@ fn build(
     let feeds = super::feeds::resolve_feeds(cx, &files, &rf, &raw.feed);
     let federal = super::regulatory::resolve_federal_register(cx, &raw.federal_register);
     let lists = super::regulatory::resolve_screening_lists(cx, &files, &raw.screening_list);
+    if [&feeds, &federal, &lists]
+        .iter()
+        .all(|f| f.as_ref().is_some_and(Vec::is_empty))
+    {
+        cx.report.warning(
+            &cx.path,
+            "no feeds configured: nothing is polled — add [[feed]] url = \"…\" tables, [feeds] opml = \"feeds.opml\" or a [[federal_register]] source (`chipwatch init DIR` writes a starter setup)",
+        );
+    }
     let polling = resolve_polling(cx, &rf);
     let http = resolve_http(cx, raw.http.unwrap_or_default());
     let mail = super::mail::resolve_mail(

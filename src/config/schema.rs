@@ -23,7 +23,11 @@ pub fn decode<T: DeserializeOwned>(path: &str, text: &str, report: &Report) -> O
             let at = e.span().map(|s| s.start).unwrap_or(0);
             report.error(ConfigError::Invalid {
                 location: locate(path, text, at).2,
-                message: format!("{} — TOML syntax error", e.message().trim_end()),
+                message: format!(
+                    "{} — TOML syntax error: {}",
+                    e.message().trim_end(),
+                    super::diag::syntax_hint(e.message())
+                ),
             });
         }
         return None;

@@ -299,8 +299,13 @@ pub(super) fn part_key(
 /// The subject (or chat heading) from the profile's template.
 pub(super) fn subject(cx: &RenderContext, stories: usize, topics: usize) -> String {
     let date = cx.now.with_timezone(&cx.tz).format("%Y-%m-%d").to_string();
+    // "{stories} stories" (the default template's words) reads "1 story" for one story.
     let s = cx
         .subject_template
+        .replace(
+            "{stories} stories",
+            &crate::words::count(stories, "story", "stories"),
+        )
         .replace("{profile}", &cx.profile)
         .replace("{stories}", &stories.to_string())
         .replace("{rules}", &topics.to_string())
