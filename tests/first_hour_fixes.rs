@@ -353,7 +353,7 @@ fn counts_read_1_feed_1_new_entry_1_new_match() {
     assert!(out.status.success(), "{}", text(&out));
     let line = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        line.starts_with("1 feed: 1 polled (1 new content, 0 not modified, 0 errors); 1 new entry, 1 new match (entry × rule pair); "),
+        line.starts_with("1 feed: 1 polled (1 new content, 0 unchanged, 0 not modified, 0 errors); 1 new entry, 1 new match (entry × rule pair); "),
         "{line}"
     );
 
