@@ -85,6 +85,37 @@ const NEWS: &str = "<rss version=\"2.0\"><channel><title>Chip Wire</title><link>
 <description>The rule, published at 91 FR 50001, takes effect on December 10.</description><pubDate>Tue, 01 Dec 2026 15:00:00 +0000</pubDate></item>\
 </channel></rss>";
 
+/// The BIS final rule most tests use: 91 FR 50001, effective 2026-12-10.
+fn entity_list_rule() -> Value {
+    published(
+        "2026-24001",
+        "Rule",
+        "Additions to the Entity List",
+        "91 FR 50001",
+        Some("2026-12-10"),
+        None,
+    )
+}
+
+/// Serves the API's documents search and public-inspection desk, and the news feed.
+fn serve(server: &FeedServer, documents: Vec<Value>, on_desk: Vec<Value>) {
+    set_documents(server, documents);
+    server.set_feed(
+        "/api/v1/public-inspection-documents/current.json",
+        desk(on_desk),
+        "application/json",
+    );
+    server.set_feed("/news.rss", NEWS, "application/rss+xml");
+}
+
+fn set_documents(server: &FeedServer, documents: Vec<Value>) {
+    server.set_feed(
+        "/api/v1/documents.json",
+        search(documents),
+        "application/json",
+    );
+}
+
 fn fr_config(server: &FeedServer) -> String {
     format!(
         "[feeds]\nbackfill = \"all\"\n[mail]\ntransport = \"file\"\n\
@@ -100,14 +131,7 @@ fn fr_config(server: &FeedServer) -> String {
 #[test]
 fn federal_register_documents_once_with_dates_calendar_and_deadlines() {
     let server = FeedServer::start();
-    let a = published(
-        "2026-24001",
-        "Rule",
-        "Additions to the Entity List",
-        "91 FR 50001",
-        Some("2026-12-10"),
-        None,
-    );
+    let a = entity_list_rule();
     let b = published(
         "2026-24002",
         "Proposed Rule",
@@ -116,24 +140,18 @@ fn federal_register_documents_once_with_dates_calendar_and_deadlines() {
         None,
         Some("2027-01-15"),
     );
-    server.set_feed(
-        "/api/v1/documents.json",
-        search(vec![a.clone(), b.clone()]),
-        "application/json",
-    );
-    server.set_feed(
-        "/api/v1/public-inspection-documents/current.json",
-        desk(vec![
+    serve(
+        &server,
+        vec![a.clone(), b.clone()],
+        vec![
             pi("2026-24100", "Rule", "Entity List Additions and Revisions"),
             pi(
                 "2026-24101",
                 "Notice",
                 "Information Collection; Section 232 Inclusions",
             ),
-        ]),
-        "application/json",
+        ],
     );
-    server.set_feed("/news.rss", NEWS, "application/rss+xml");
     let env = Env::new();
     env.write("c.toml", &fr_config(&server));
 
@@ -308,30 +326,12 @@ fn parse_events(ics: &str) -> Vec<(String, String)> {
 #[test]
 fn news_before_the_document_joins_it_when_the_document_arrives() {
     let server = FeedServer::start();
-    server.set_feed("/api/v1/documents.json", search(vec![]), "application/json");
-    server.set_feed(
-        "/api/v1/public-inspection-documents/current.json",
-        desk(vec![]),
-        "application/json",
-    );
-    server.set_feed("/news.rss", NEWS, "application/rss+xml");
+    serve(&server, vec![], vec![]);
     let env = Env::new();
     env.write("c.toml", &fr_config(&server));
     // The news is stored (not yet sent); the rule comes out in the next poll.
     env.once("c.toml", &[]);
-    let a = published(
-        "2026-24001",
-        "Rule",
-        "Additions to the Entity List",
-        "91 FR 50001",
-        Some("2026-12-10"),
-        None,
-    );
-    server.set_feed(
-        "/api/v1/documents.json",
-        search(vec![a]),
-        "application/json",
-    );
+    set_documents(&server, vec![entity_list_rule()]);
     env.once("c.toml", &["--digest-now"]);
     let msgs = env.emls("chipwatch-state/outbox");
     assert_eq!(msgs.len(), 1);
@@ -351,25 +351,7 @@ fn the_document_leads_its_story_even_when_the_news_scores_higher() {
     // Both arrive in one poll and the news item matches more (and heavier) rules: the story is
     // still shown by the Federal Register document, with the news under "also reported by".
     let server = FeedServer::start();
-    let a = published(
-        "2026-24001",
-        "Rule",
-        "Additions to the Entity List",
-        "91 FR 50001",
-        Some("2026-12-10"),
-        None,
-    );
-    server.set_feed(
-        "/api/v1/documents.json",
-        search(vec![a]),
-        "application/json",
-    );
-    server.set_feed(
-        "/api/v1/public-inspection-documents/current.json",
-        desk(vec![]),
-        "application/json",
-    );
-    server.set_feed("/news.rss", NEWS, "application/rss+xml");
+    serve(&server, vec![entity_list_rule()], vec![]);
     let env = Env::new();
     let config = fr_config(&server)
         + "[[rule]]\nname = \"chip-firms\"\nquery = '\"chip firms\"'\nweight = 50\n";
@@ -410,14 +392,7 @@ fn first_poll_honours_backfill() {
         None,
     );
     old["publication_date"] = json!("2016-02-29");
-    let new = published(
-        "2026-24001",
-        "Rule",
-        "Additions to the Entity List",
-        "91 FR 50001",
-        Some("2026-12-10"),
-        None,
-    );
+    let new = entity_list_rule();
     server.set_feed(
         "/api/v1/documents.json",
         search(vec![new, old]),
