@@ -102,9 +102,12 @@ pub fn topic(i: &DigestItem, cx: &RenderContext) -> String {
 }
 
 /// Orders stories: by topic rank, then score, newest, id.
-pub fn ordered<'a>(items: &'a [DigestItem], cx: &RenderContext) -> Vec<&'a DigestItem> {
+pub fn ordered<'a>(
+    items: impl IntoIterator<Item = &'a DigestItem>,
+    cx: &RenderContext,
+) -> Vec<&'a DigestItem> {
     let mut v: Vec<(usize, String, &DigestItem)> = items
-        .iter()
+        .into_iter()
         .map(|i| {
             let t = topic(i, cx);
             (cx.topics.rank(&t), t, i)

@@ -165,8 +165,7 @@ pub fn render_each(items: &[DigestItem], cx: &RenderContext, sink: &mut dyn FnMu
     // first message in sections of their own, with the calendar attachment; the other
     // stories go into the topics.
     let (lead, news) = super::regulatory::lead(items);
-    let news: Vec<DigestItem> = news.into_iter().cloned().collect();
-    let ordered = ordered(&news, cx);
+    let ordered = ordered(news, cx);
     let lead_sections = lead.as_ref().map_or(&[][..], |l| l.sections.as_slice());
     let total = ordered.len() + lead.as_ref().map_or(0, |l| l.story_ids.len());
     let shown = cx.max_stories.unwrap_or(usize::MAX).min(ordered.len());

@@ -149,7 +149,7 @@ fn merge(item: &mut DigestItem, row: Row, shown_entry: i64) -> Result<()> {
 /// leads, the news that cites it is "also reported by".
 fn also_reported(conn: &rusqlite::Connection, stories: &mut [DigestItem]) -> Result<()> {
     let mut also = conn.prepare_cached(&format!(
-        "SELECT COALESCE(e.outlet, {FEED_OUTLET}), COALESCE(e.canonical_link, e.link), e.meta, e.title, e.summary, e.published_at
+        "SELECT COALESCE(e.outlet, {FEED_OUTLET}), COALESCE(e.canonical_link, e.link), e.meta, e.title, CASE WHEN e.meta IS NULL THEN '' ELSE e.summary END, e.published_at
          FROM entries e JOIN feeds f ON f.id = e.feed_id WHERE e.story_id = ?1 ORDER BY e.id",
     ))?;
     for item in stories {
@@ -201,6 +201,7 @@ struct Sibling {
     link: Option<String>,
     meta: Option<String>,
     title: String,
+    /// Read only for primary-source entries (the ones a story may be shown by).
     summary: String,
     published: Option<i64>,
 }
