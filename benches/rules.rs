@@ -341,7 +341,14 @@ fn throughput(rs: &RuleSet, docs: &[Doc], bytes: usize) -> (f64, f64, usize) {
     let start = Instant::now();
     let cpu0 = cpu_secs();
     let mut rounds = 0;
-    while start.elapsed() < Duration::from_secs(3) || rounds < 2 {
+    // CHIPWATCH_BENCH_ROUNDS=n: exactly n rounds (instruction counts under cachegrind).
+    let fixed: Option<u32> = std::env::var("CHIPWATCH_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    while fixed.map_or(
+        start.elapsed() < Duration::from_secs(3) || rounds < 2,
+        |n| rounds < n,
+    ) {
         matches = 0;
         for d in docs {
             matches += black_box(rs.match_doc(black_box(d))).len();
@@ -407,7 +414,12 @@ fn main() {
         ),
     };
     let mut times = Vec::new();
-    for _ in 0..15 {
+    let compiles = if std::env::var_os("CHIPWATCH_BENCH_ROUNDS").is_some() {
+        1
+    } else {
+        15
+    };
+    for _ in 0..compiles {
         let t = Instant::now();
         black_box(compile(&rules));
         times.push(t.elapsed().as_secs_f64() * 1e3);

@@ -104,6 +104,28 @@ impl Node {
         }
     }
 
+    /// Atoms of which one at least must hit for the tree to hold (None when no such set is
+    /// known, e.g. under `NOT`): of an `AND`, the operand with the fewest terms (`size`).
+    /// Rules are looked at only for documents where one of these hit.
+    pub fn trigger_atoms(&self, size: &impl Fn(u32) -> usize) -> Option<Vec<u32>> {
+        match self {
+            Node::Atom(a) => Some(vec![*a]),
+            Node::Near { a, b, .. } => {
+                let n = |v: &[u32]| v.iter().map(|&x| size(x)).sum::<usize>();
+                Some(if n(b) < n(a) { b.clone() } else { a.clone() })
+            }
+            Node::Not(_) => None,
+            Node::Or(v) => v.iter().try_fold(Vec::new(), |mut acc, x| {
+                acc.extend(x.trigger_atoms(size)?);
+                Some(acc)
+            }),
+            Node::And(v) => v
+                .iter()
+                .filter_map(|x| x.trigger_atoms(size))
+                .min_by_key(|t| t.iter().map(|&x| size(x)).sum::<usize>()),
+        }
+    }
+
     /// Atoms in positive polarity (an even number of `NOT`s above them).
     pub fn positive_atoms(&self, positive: bool, out: &mut Vec<u32>) {
         match self {

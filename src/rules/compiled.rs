@@ -40,7 +40,7 @@ pub(crate) struct Scratch {
     /// Token start offsets per field, computed on first `NEAR` use (`tok_done`).
     pub tokens: [Vec<u32>; 5],
     pub tok_done: u8,
-    /// Bitset of hit terms per field (`words` u64 per field).
+    /// Bitset of hit terms per field (`words` u64 per field), then of any field.
     pub bits: Vec<u64>,
     /// Sorted distinct hit terms, and per term its range in each field's `hits`.
     pub seen: Vec<u32>,

@@ -2,74 +2,13 @@
 //! document's fields once per automaton, and evaluating the candidate rules'
 //! boolean trees (with `NEAR` positions), scores and hit spans.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-
-use super::compile::{Atom, Node, TermInfo, boundaries, term_masks};
+use super::compile::{Atom, Node, TermInfo, term_masks};
 use super::compiled::{CRule, RawHit, Scratch};
-use super::logic::{State, collect, eval};
+use super::logic::{ANY_FIELD, State, collect, eval};
 use super::normalize::{Normalized, normalize_both};
+use super::scanner::{Occurrence, Scanner, scanner};
 use super::script::is_word_char;
 use super::{Doc, Field, Match, RuleDef, RuleInfo, RuleSet};
-
-/// How a pattern of an automaton stands for one term.
-#[derive(Debug, Clone, Copy)]
-struct TermRef {
-    term: u32,
-    /// Check the word boundary on the left / right.
-    left: bool,
-    right: bool,
-    /// Exact-case term found through its case-folded pattern: verify the case.
-    verify: bool,
-}
-
-/// One automaton and, per pattern, the terms it stands for.
-#[derive(Debug)]
-pub(crate) struct Scanner {
-    ac: AhoCorasick,
-    refs: Vec<Vec<TermRef>>,
-}
-
-/// The main automaton (`fallback == false`: every term by its case-folded
-/// pattern) or the exact-case one (only exact terms, case kept), used for
-/// texts whose case folding changes byte offsets.
-fn scanner(terms: &[TermInfo], fallback: bool) -> Result<Option<Scanner>, String> {
-    let mut pats: Vec<&str> = Vec::new();
-    let mut refs: Vec<Vec<TermRef>> = Vec::new();
-    let mut index = std::collections::HashMap::new();
-    for (id, t) in terms.iter().enumerate() {
-        let pat = if fallback { &t.norm } else { &t.folded };
-        if (fallback && !t.exact) || pat.is_empty() {
-            continue;
-        }
-        let (left, right) = boundaries(t);
-        let p = *index.entry(pat.as_str()).or_insert_with(|| {
-            pats.push(pat.as_str());
-            refs.push(Vec::new());
-            refs.len() - 1
-        });
-        if let Some(list) = refs.get_mut(p) {
-            list.push(TermRef {
-                term: id as u32,
-                left,
-                right,
-                verify: t.exact && !fallback,
-            });
-        }
-    }
-    if pats.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = AhoCorasick::builder();
-    builder.match_kind(MatchKind::Standard);
-    let ac = match builder.kind(Some(AhoCorasickKind::DFA)).build(&pats) {
-        Ok(ac) => ac,
-        Err(_) => builder
-            .kind(None)
-            .build(&pats)
-            .map_err(|e| format!("cannot build automaton: {e}"))?,
-    };
-    Ok(Some(Scanner { ac, refs }))
-}
 
 /// Assemble a [`RuleSet`] from compiled trees.
 pub(crate) fn build(
@@ -88,10 +27,14 @@ pub(crate) fn build(
         node.positive_atoms(true, &mut pos);
         pos.sort_unstable();
         pos.dedup();
-        if node.eval_empty() {
+        let size = |a: u32| atoms.get(a as usize).map_or(0, |a| a.terms.len());
+        let trigger = if node.eval_empty() {
             always.push(i as u32);
-        }
-        for &a in &pos {
+            Vec::new()
+        } else {
+            node.trigger_atoms(&size).unwrap_or_else(|| pos.clone())
+        };
+        for &a in &trigger {
             for &t in atoms.get(a as usize).map_or(&[][..], |a| &a.terms) {
                 if let Some(list) = term_rules.get_mut(t as usize)
                     && list.last() != Some(&(i as u32))
@@ -171,11 +114,7 @@ fn scan(
     words: usize,
 ) {
     let text = norm.text.as_str();
-    for m in sc.ac.find_overlapping_iter(text) {
-        let Some(refs) = sc.refs.get(m.pattern().as_usize()) else {
-            continue;
-        };
-        let (start, end) = (m.start(), m.end());
+    sc.occurrences(text, |Occurrence { start, end, refs }| {
         let left_ok = || {
             !text
                 .get(..start)
@@ -207,12 +146,15 @@ fn scan(
                     term,
                 });
             }
-            if let Some(w) = s.bits.get_mut(f * words + term as usize / 64) {
-                *w |= 1 << (term % 64);
+            // Its field's row and the any-field row after the five.
+            for row in [f, ANY_FIELD] {
+                if let Some(w) = s.bits.get_mut(row * words + term as usize / 64) {
+                    *w |= 1 << (term % 64);
+                }
             }
             s.seen.push(term);
         }
-    }
+    });
 }
 
 /// Sort and dedup the hits and hit terms, and index each term's hits per field.
@@ -297,7 +239,7 @@ pub(crate) fn with_scanned<R>(
     let words = rs.terms.len().div_ceil(64);
     let mut s = SCRATCH.with(std::cell::Cell::take);
     s.bits.clear();
-    s.bits.resize(words * 5, 0);
+    s.bits.resize(words * (ANY_FIELD + 1), 0);
     s.seen.clear();
     s.cands.clear();
     s.hits.iter_mut().for_each(Vec::clear);

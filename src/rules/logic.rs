@@ -80,32 +80,31 @@ impl<'d> State<'d> {
     }
 }
 
+/// The row of the hit bitsets after the five fields': terms that hit in any field.
+pub(crate) const ANY_FIELD: usize = 5;
+
 fn atom_hit(rs: &RuleSet, a: u32, st: &State) -> bool {
     let Some(atom) = rs.atoms.get(a as usize) else {
         return false;
     };
+    // The any-field row first: most terms of an atom hit nowhere.
     let in_fields = |t: u32| {
-        Field::ALL
-            .iter()
-            .any(|f| atom.fields & f.bit() != 0 && st.has(f.index(), t))
+        st.has(ANY_FIELD, t)
+            && Field::ALL
+                .iter()
+                .any(|f| atom.fields & f.bit() != 0 && st.has(f.index(), t))
     };
-    if atom.terms.len() <= 4 * st.s.seen.len()
-        && let Some(Some(bits)) = rs.atom_bits.get(a as usize)
-    {
-        // Big term set: AND its bitset with the document's hit bits, field by field.
-        return Field::ALL.iter().any(|f| {
-            atom.fields & f.bit() != 0 && {
-                let base = f.index() * st.words;
-                st.s.bits
-                    .get(base..base + st.words)
-                    .is_some_and(|doc| doc.iter().zip(bits.iter()).any(|(d, b)| d & b != 0))
-            }
-        });
+    let seen = &st.s.seen;
+    if let Some(Some(bits)) = rs.atom_bits.get(a as usize) {
+        // Big term set: which of the document's hit terms are in it (a bit test each).
+        let member = |t: u32| {
+            bits.get(t as usize / 64)
+                .is_some_and(|w| w & (1 << (t % 64)) != 0)
+        };
+        return seen.iter().any(|&t| member(t) && in_fields(t));
     }
-    if atom.terms.len() > 4 * st.s.seen.len() {
-        // Big term set, few hit terms: walk the hit terms instead.
-        st.s.seen
-            .iter()
+    if atom.terms.len() > seen.len() {
+        seen.iter()
             .any(|&t| atom.terms.binary_search(&t).is_ok() && in_fields(t))
     } else {
         atom.terms.iter().any(|&t| in_fields(t))

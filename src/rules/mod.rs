@@ -16,6 +16,7 @@ mod lint;
 mod logic;
 mod normalize;
 mod parser;
+mod scanner;
 mod script;
 pub use script::display_width;
 pub(crate) use script::{fold_han, is_cjk_letter};
@@ -175,8 +176,8 @@ pub struct RuleSet {
     atom_bits: Vec<Option<Box<[u64]>>>,
     terms: Vec<compile::TermInfo>,
     /// Automaton over case-folded patterns, and over exact-case ones.
-    fold: Option<engine::Scanner>,
-    exact: Option<engine::Scanner>,
+    fold: Option<scanner::Scanner>,
+    exact: Option<scanner::Scanner>,
     /// Term id → rules in which it appears with positive polarity.
     term_rules: Vec<Vec<u32>>,
     /// Rules that can match without any positive hit (e.g. `a OR -b`).

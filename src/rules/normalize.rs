@@ -125,6 +125,16 @@ fn fold_from(exact: &Normalized, out: &mut Normalized) -> bool {
         if at >= bytes.len() {
             break;
         }
+        // Lead bytes E3..=E9 start U+3000..=U+9FFF (CJK punctuation, Kana, Han): caseless,
+        // skipped three bytes at a time.
+        let mut k = at;
+        while bytes.get(k).is_some_and(|b| (0xE3..=0xE9).contains(b)) {
+            k += 3;
+        }
+        if k > at {
+            i = k;
+            continue;
+        }
         let Some(c) = exact.text.get(at..).and_then(|t| t.chars().next()) else {
             break;
         };
@@ -201,12 +211,13 @@ pub(crate) fn normalize_into(src: &str, fold_case: bool, out: &mut Normalized) {
         let (pos, cp) = (i as u32, c as u32);
         i += c.len_utf8();
         if (0x3400..=0x9FFF).contains(&cp) {
-            w.linear(fold_han(c), pos); // both sides are 3-byte BMP chars
+            i = w.han_run(src, pos as usize); // both sides are 3-byte BMP chars
         } else if (0xAC00..=0xD7A3).contains(&cp)
             || ((0x3040..=0x30FF).contains(&cp) && !(0x3099..=0x309C).contains(&cp))
             || matches!(
                 cp,
-                0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0xFFFD
+                // CJK punctuation without compatibility decomposition (、。「」…), dashes, quotes
+                0x3001..=0x3035 | 0x2013 | 0x2014 | 0x2018 | 0x2019 | 0x201C | 0x201D | 0xFFFD
             )
         {
             w.linear(c, pos); // no decomposition, no case
@@ -316,6 +327,51 @@ impl Writer<'_> {
             self.aligned = true;
         }
         self.out.text.push(c);
+    }
+
+    /// Copy the run of Han chars (U+3400..=U+9FFF, three bytes each) that starts at `from`,
+    /// folded to Simplified (one lookup per char, the unchanged ones copied in bulk); returns
+    /// where the run ends. The common case of Chinese text, kept off the per-char path.
+    fn han_run(&mut self, src: &str, from: usize) -> usize {
+        let bytes = src.as_bytes();
+        let (mut j, mut copied) = (from, from);
+        while let Some(&[b0, b1, b2]) = bytes.get(j..j + 3) {
+            // Lead bytes E3..E9 start U+3000..=U+9FFF; src is UTF-8, so b1, b2 continue it.
+            if !(0xE3..=0xE9).contains(&b0) {
+                break;
+            }
+            let cp =
+                (u32::from(b0 & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            let Some(c) = char::from_u32(cp).filter(|_| cp >= 0x3400) else {
+                break;
+            };
+            let f = fold_han(c);
+            if f != c {
+                self.linear_str(src.get(copied..j).unwrap_or_default(), copied as u32);
+                self.linear(f, j as u32);
+                copied = j + 3;
+            }
+            j += 3;
+        }
+        self.linear_str(src.get(copied..j).unwrap_or_default(), copied as u32);
+        j
+    }
+
+    /// Push `s`, a copy of the original text from byte `orig` on.
+    fn linear_str(&mut self, s: &str, orig: u32) {
+        if s.is_empty() {
+            return;
+        }
+        if !self.aligned {
+            let norm = self.out.text.len() as u32;
+            self.out.segs.push(Seg {
+                norm,
+                orig,
+                atomic: false,
+            });
+            self.aligned = true;
+        }
+        self.out.text.push_str(s);
     }
 
     /// Copy the ASCII bytes `start..end` of `src`, collapsing whitespace runs: in chunks that

@@ -64,7 +64,8 @@ pub(crate) fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric() || c == '_';
     }
-    (c.is_alphanumeric() || is_combining_mark(c)) && !is_cjk(c)
+    // CJK first: a range test, where `is_alphanumeric` of a Han char is a table search.
+    !is_cjk(c) && (c.is_alphanumeric() || is_combining_mark(c))
 }
 
 /// Fold a Traditional Chinese char to its Simplified form (identity otherwise).
