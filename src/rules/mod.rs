@@ -178,7 +178,8 @@ pub struct RuleSet {
     /// Automaton over case-folded patterns, and over exact-case ones.
     fold: Option<scanner::Scanner>,
     exact: Option<scanner::Scanner>,
-    /// Term id → rules in which it appears with positive polarity.
+    /// Term id → rules that one of its hits makes worth evaluating: the terms of each rule's
+    /// trigger atoms (`Node::trigger_atoms`), else of all its positive atoms.
     term_rules: Vec<Vec<u32>>,
     /// Rules that can match without any positive hit (e.g. `a OR -b`).
     always: Vec<u32>,

@@ -315,8 +315,9 @@ impl Breaks {
 }
 
 impl Writer<'_> {
-    /// Push `c`, which replaces an original char of the same UTF-8 length.
-    fn linear(&mut self, c: char, orig: u32) {
+    /// Start a byte-for-byte segment at original byte `orig`, unless the text written last
+    /// already continues one.
+    fn align(&mut self, orig: u32) {
         if !self.aligned {
             let norm = self.out.text.len() as u32;
             self.out.segs.push(Seg {
@@ -326,6 +327,11 @@ impl Writer<'_> {
             });
             self.aligned = true;
         }
+    }
+
+    /// Push `c`, which replaces an original char of the same UTF-8 length.
+    fn linear(&mut self, c: char, orig: u32) {
+        self.align(orig);
         self.out.text.push(c);
     }
 
@@ -362,15 +368,7 @@ impl Writer<'_> {
         if s.is_empty() {
             return;
         }
-        if !self.aligned {
-            let norm = self.out.text.len() as u32;
-            self.out.segs.push(Seg {
-                norm,
-                orig,
-                atomic: false,
-            });
-            self.aligned = true;
-        }
+        self.align(orig);
         self.out.text.push_str(s);
     }
 
@@ -385,15 +383,7 @@ impl Writer<'_> {
                 j += 1;
                 continue;
             }
-            if !self.aligned {
-                let norm = self.out.text.len() as u32;
-                self.out.segs.push(Seg {
-                    norm,
-                    orig: j as u32,
-                    atomic: false,
-                });
-                self.aligned = true;
-            }
+            self.align(j as u32);
             // Up to the next whitespace byte that is not a lone space.
             let mut k = self.breaks.next(bytes, j, end);
             let prev_ws = k > j && bytes.get(k - 1) == Some(&b' ');

@@ -168,6 +168,8 @@ fn run<'s, A: Automaton>(
     }
 }
 
+/// Every pattern of match state `sid`, ending at `end`. Kept out of line: match states are
+/// rare, and the per-byte loop of [`run`] stays small.
 #[inline(never)]
 fn report<'s, A: Automaton>(
     a: &A,
@@ -180,7 +182,7 @@ fn report<'s, A: Automaton>(
         let p = a.match_pattern(sid, k);
         if let Some(r) = refs.get(p.as_usize()) {
             each(Occurrence {
-                start: end - a.pattern_len(p),
+                start: end.saturating_sub(a.pattern_len(p)),
                 end,
                 refs: r,
             });
